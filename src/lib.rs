@@ -1,10 +1,12 @@
 use pyo3::prelude::*;
 
+pub mod emulator;
 pub mod model;
 pub mod runtime;
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<emulator::python::EmulatorCore>()?;
     Ok(())
 }
