@@ -3,6 +3,7 @@ use pyo3::prelude::*;
 pub mod emulator;
 pub mod model;
 pub mod runtime;
+pub mod sign;
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
