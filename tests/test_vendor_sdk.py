@@ -10,15 +10,14 @@ import pytest
 
 pytest.importorskip("tencentcloud.cvm.v20170312")
 
-from tencentcloud.common import credential  # noqa: E402
-from tencentcloud.common.exception.tencent_cloud_sdk_exception import (  # noqa: E402
+from tccvm.emulator import Emulator
+from tencentcloud.common import credential
+from tencentcloud.common.exception.tencent_cloud_sdk_exception import (
     TencentCloudSDKException,
 )
-from tencentcloud.common.profile.client_profile import ClientProfile  # noqa: E402
-from tencentcloud.common.profile.http_profile import HttpProfile  # noqa: E402
-from tencentcloud.cvm.v20170312 import cvm_client, models  # noqa: E402
-
-from tccvm.emulator import Emulator  # noqa: E402
+from tencentcloud.common.profile.client_profile import ClientProfile
+from tencentcloud.common.profile.http_profile import HttpProfile
+from tencentcloud.cvm.v20170312 import cvm_client, models
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -26,16 +25,33 @@ SIGN_METHODS = ["TC3-HMAC-SHA256", "HmacSHA256", "HmacSHA1"]
 HTTP_METHODS = ["POST", "GET"]
 
 
-def vendor(emu, sign="TC3-HMAC-SHA256", http="POST", sid=None, skey=None, token=None,
-           region="ap-guangzhou"):
-    hp = HttpProfile(endpoint=emu.endpoint.split("//", 1)[1], protocol="http", reqMethod=http,
-                     reqTimeout=10)
+def vendor(
+    emu,
+    sign="TC3-HMAC-SHA256",
+    http="POST",
+    sid=None,
+    skey=None,
+    token=None,
+    region="ap-guangzhou",
+):
+    hp = HttpProfile(
+        endpoint=emu.endpoint.split("//", 1)[1],
+        protocol="http",
+        reqMethod=http,
+        reqTimeout=10,
+    )
     cp = ClientProfile(signMethod=sign, httpProfile=hp)
     cred = credential.Credential(sid or emu.secret_id, skey or emu.secret_key, token)
     return cvm_client.CvmClient(cred, region, cp)
 
 
 def call(client, action, params=None):
+    """The vendor SDK's generic call: the answer's Response object as sent."""
+    return client.call_json(action, params or {})["Response"]
+
+
+def typed(client, action, params=None):
+    """The vendor SDK's typed method: the answer must deserialize into its models."""
     req = getattr(models, action + "Request")()
     req.from_json_string(json.dumps(params or {}))
     resp = getattr(client, action)(req)
@@ -71,20 +87,29 @@ def emu():
 @pytest.mark.parametrize("sign", SIGN_METHODS)
 def test_launch_describe_stop_terminate(emu, sign, http):
     c = vendor(emu, sign, http)
-    zones = call(c, "DescribeZones")
+    zones = typed(c, "DescribeZones")
     assert zones["TotalCount"] == len(zones["ZoneSet"]) >= 1
-    zone = [z["Zone"] for z in zones["ZoneSet"] if z["ZoneState"] == "AVAILABLE"][0]
+    zone = next(z["Zone"] for z in zones["ZoneSet"] if z["ZoneState"] == "AVAILABLE")
     regions = call(c, "DescribeRegions")
     assert "ap-guangzhou" in [r["Region"] for r in regions["RegionSet"]]
     name = f"vendor-{sign}-{http}"
-    out = call(c, "RunInstances", {
-        "Placement": {"Zone": zone}, "ImageId": "img-pmqg1cw7", "InstanceName": name,
-        "InstanceType": "S1.SMALL2",
-        "InternetAccessible": {"InternetMaxBandwidthOut": 1, "PublicIpAssigned": True},
-    })
+    out = typed(
+        c,
+        "RunInstances",
+        {
+            "Placement": {"Zone": zone},
+            "ImageId": "img-pmqg1cw7",
+            "InstanceName": name,
+            "InstanceType": "S1.SMALL2",
+            "InternetAccessible": {
+                "InternetMaxBandwidthOut": 1,
+                "PublicIpAssigned": True,
+            },
+        },
+    )
     (iid,) = out["InstanceIdSet"]
     assert len(out["RequestId"]) == 36
-    desc = call(c, "DescribeInstances", {"InstanceIds": [iid]})
+    desc = typed(c, "DescribeInstances", {"InstanceIds": [iid]})
     inst = desc["InstanceSet"][0]
     assert inst["InstanceState"] == "PENDING"
     assert inst["InstanceName"] == name and inst["Placement"]["Zone"] == zone
@@ -94,23 +119,34 @@ def test_launch_describe_stop_terminate(emu, sign, http):
     wait_state(c, iid, "STOPPED")
     call(c, "TerminateInstances", {"InstanceIds": [iid]})
     st = call(c, "DescribeInstancesStatus", {"InstanceIds": [iid]})
-    assert st["InstanceStatusSet"] == [{"InstanceId": iid, "InstanceState": "TERMINATING"}]
+    assert st["InstanceStatusSet"] == [
+        {"InstanceId": iid, "InstanceState": "TERMINATING"}
+    ]
     wait_state(c, iid, None)
     assert code_of(lambda: call(c, "StopInstances", {"InstanceIds": [iid]})) == (
-        "InvalidInstanceId.NotFound")
+        "InvalidInstanceId.NotFound"
+    )
 
 
 @pytest.mark.parametrize("http", HTTP_METHODS)
 @pytest.mark.parametrize("sign", SIGN_METHODS)
 def test_wrong_key_id_and_clock(emu, sign, http):
     bad_key = vendor(emu, sign, http, skey="x" * 32)
-    assert code_of(lambda: call(bad_key, "DescribeZones")) == "AuthFailure.SignatureFailure"
+    assert (
+        code_of(lambda: call(bad_key, "DescribeZones"))
+        == "AuthFailure.SignatureFailure"
+    )
     bad_id = vendor(emu, sign, http, sid="AKID" + "0" * 32)
-    assert code_of(lambda: call(bad_id, "DescribeZones")) == "AuthFailure.SecretIdNotFound"
+    assert (
+        code_of(lambda: call(bad_id, "DescribeZones")) == "AuthFailure.SecretIdNotFound"
+    )
     good = vendor(emu, sign, http)
     emu.set_clock_offset(400)
     try:
-        assert code_of(lambda: call(good, "DescribeZones")) == "AuthFailure.SignatureExpire"
+        assert (
+            code_of(lambda: call(good, "DescribeZones"))
+            == "AuthFailure.SignatureExpire"
+        )
     finally:
         emu.set_clock_offset(0)
     emu.set_clock_offset(-290)  # within 5 minutes: accepted
@@ -123,7 +159,9 @@ def test_wrong_key_id_and_clock(emu, sign, http):
 def test_error_envelope_is_http_200_with_request_id(emu):
     import urllib.request
 
-    with urllib.request.urlopen(emu.endpoint + "/?Action=DescribeZones", timeout=5) as r:
+    with urllib.request.urlopen(
+        emu.endpoint + "/?Action=DescribeZones", timeout=5
+    ) as r:
         assert r.status == 200
         assert r.headers["Content-Type"] == "application/json"
         body = json.loads(r.read())
@@ -137,7 +175,9 @@ def test_temporary_credentials_with_token(emu, sign):
     tmp = emu.issue_credentials(ttl=2)
     c = vendor(emu, sign, "POST", tmp["secret_id"], tmp["secret_key"], tmp["token"])
     assert call(c, "DescribeZones")["TotalCount"] >= 1
-    wrong = vendor(emu, sign, "POST", tmp["secret_id"], tmp["secret_key"], "not-the-token")
+    wrong = vendor(
+        emu, sign, "POST", tmp["secret_id"], tmp["secret_key"], "not-the-token"
+    )
     assert code_of(lambda: call(wrong, "DescribeZones")) == "AuthFailure.TokenFailure"
     none = vendor(emu, sign, "POST", tmp["secret_id"], tmp["secret_key"], None)
     assert code_of(lambda: call(none, "DescribeZones")) == "AuthFailure.TokenFailure"
@@ -160,4 +200,7 @@ def test_signature_check_can_be_switched_off():
         c = vendor(e, "HmacSHA1", "GET", sid="AKIDanything", skey="wrong")
         assert call(c, "DescribeRegions")["TotalCount"] >= 1
         e.set_signature_check(True)
-        assert code_of(lambda: call(c, "DescribeRegions")) == "AuthFailure.SecretIdNotFound"
+        assert (
+            code_of(lambda: call(c, "DescribeRegions"))
+            == "AuthFailure.SecretIdNotFound"
+        )

@@ -14,11 +14,15 @@ deterministically. Any correct client works against it: tccvm's own or the vendo
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Union
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 from .._core import EmulatorCore
 
-__all__ = ["Emulator", "FAULT_KINDS"]
+__all__ = ["FAULT_KINDS", "Emulator"]
 
 #: Fault kinds accepted by :meth:`Emulator.inject`.
 #: ``internal_error``, ``request_limit_exceeded``: an API error answer, the action does not run.
@@ -38,10 +42,17 @@ FAULT_KINDS = (
     "drop_after",
 )
 
-_TIMERS = ("pending", "starting", "stopping", "rebooting", "terminating", "image_creating")
+_TIMERS = (
+    "pending",
+    "starting",
+    "stopping",
+    "rebooting",
+    "terminating",
+    "image_creating",
+)
 
 
-def _actions(actions: Union[None, str, Iterable[str]]) -> Optional[List[str]]:
+def _actions(actions: None | str | Iterable[str]) -> list[str] | None:
     if actions is None:
         return None
     if isinstance(actions, str):
@@ -70,14 +81,20 @@ class Emulator:
         host: str = "127.0.0.1",
         port: int = 0,
         *,
-        secret_id: Optional[str] = None,
-        secret_key: Optional[str] = None,
+        secret_id: str | None = None,
+        secret_key: str | None = None,
         check_signatures: bool = True,
-        seed: Optional[int] = None,
-        transition_seconds: Optional[float] = None,
+        seed: int | None = None,
+        transition_seconds: float | None = None,
     ) -> None:
         self._core = EmulatorCore(
-            host, port, secret_id, secret_key, check_signatures, seed, transition_seconds
+            host,
+            port,
+            secret_id,
+            secret_key,
+            check_signatures,
+            seed,
+            transition_seconds,
         )
 
     # -- identity -----------------------------------------------------------------------
@@ -118,25 +135,22 @@ class Emulator:
 
     stop = close
 
-    def __enter__(self) -> "Emulator":
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def __del__(self) -> None:
         core = getattr(self, "_core", None)
         if core is not None:
-            try:
-                core.stop()
-            except Exception:
-                pass
+            core.stop()
 
     def __repr__(self) -> str:
         return f"Emulator(endpoint={self.endpoint!r}, secret_id={self.secret_id!r})"
 
     # -- control ------------------------------------------------------------------------
-    def _control(self, op: str, args: Optional[Mapping[str, Any]] = None) -> Any:
+    def _control(self, op: str, args: Mapping[str, Any] | None = None) -> Any:
         return json.loads(self._core.control(op, json.dumps(dict(args or {}))))
 
     def reset(self) -> None:
@@ -148,10 +162,12 @@ class Emulator:
         """Reseed the id generator and the fault generator (reproducible runs)."""
         self._control("seed", {"seed": int(seed)})
 
-    def set_timers(self, all: Optional[float] = None, **durations: float) -> Dict[str, float]:
+    def set_timers(
+        self, all: float | None = None, **durations: float
+    ) -> dict[str, float]:
         """Set transition durations in seconds: ``all=`` or any of pending, starting,
         stopping, rebooting, terminating, image_creating. Returns the timers in force."""
-        args: Dict[str, float] = {}
+        args: dict[str, float] = {}
         if all is not None:
             args["all"] = float(all)
         for k, v in durations.items():
@@ -182,19 +198,26 @@ class Emulator:
         self,
         kind: str,
         *,
-        rate: Optional[float] = None,
-        count: Optional[int] = None,
-        actions: Union[None, str, Iterable[str]] = None,
+        rate: float | None = None,
+        count: int | None = None,
+        actions: None | str | Iterable[str] = None,
         append: bool = True,
     ) -> None:
         """Inject a fault (see :data:`FAULT_KINDS`) into a fraction ``rate`` (0..1, drawn
         from the seeded generator) of requests, or into the next ``count`` requests; only
         for ``actions`` if given. Rules accumulate unless ``append=False``."""
         if kind not in FAULT_KINDS:
-            raise ValueError(f"unknown fault kind {kind!r}; kinds: {', '.join(FAULT_KINDS)}")
+            raise ValueError(
+                f"unknown fault kind {kind!r}; kinds: {', '.join(FAULT_KINDS)}"
+            )
         if rate is None and count is None:
             raise ValueError("give rate= or count=")
-        rule = {"kind": kind, "rate": rate, "count": count, "actions": _actions(actions)}
+        rule = {
+            "kind": kind,
+            "rate": rate,
+            "count": count,
+            "actions": _actions(actions),
+        }
         self._control("faults", {"rules": [rule], "append": append})
 
     def set_latency(
@@ -202,34 +225,42 @@ class Emulator:
         seconds: float = 0.0,
         *,
         jitter: float = 0.0,
-        actions: Union[None, str, Iterable[str]] = None,
+        actions: None | str | Iterable[str] = None,
     ) -> None:
         """Delay answers by ``seconds`` plus a seeded random share of ``jitter``."""
         self._control(
             "faults",
-            {"latency": float(seconds), "jitter": float(jitter), "latency_actions": _actions(actions)},
+            {
+                "latency": float(seconds),
+                "jitter": float(jitter),
+                "latency_actions": _actions(actions),
+            },
         )
 
     def clear_faults(self) -> None:
         """Remove every fault rule and the added latency."""
         self._control("clear_faults")
 
-    def set_metadata(self, role: Optional[str] = None, ttl: Optional[int] = None) -> Dict[str, Any]:
+    def set_metadata(
+        self, role: str | None = None, ttl: int | None = None
+    ) -> dict[str, Any]:
         """Set the CVM role name and the lifetime (seconds) of the temporary credentials
         the metadata endpoint issues."""
-        args: Dict[str, Any] = {}
+        args: dict[str, Any] = {}
         if role is not None:
             args["role"] = role
         if ttl is not None:
             args["ttl"] = int(ttl)
         return self._control("metadata", args)
 
-    def issue_credentials(self, ttl: Optional[int] = None) -> Dict[str, Any]:
+    def issue_credentials(self, ttl: int | None = None) -> dict[str, Any]:
         """Issue temporary credentials (secret_id, secret_key, token, expired_time) that the
         emulator accepts until they expire."""
-        return self._control("issue_credentials", {} if ttl is None else {"ttl": int(ttl)})
+        return self._control(
+            "issue_credentials", {} if ttl is None else {"ttl": int(ttl)}
+        )
 
-    def stats(self) -> Dict[str, Any]:
+    def stats(self) -> dict[str, Any]:
         """Counters: requests, requests_by_action, launches (RunInstances that created
         instances), launches_by_token (per ClientToken), faults_injected."""
         return self._control("stats")
@@ -238,6 +269,6 @@ class Emulator:
     def launches(self) -> int:
         return int(self.stats()["launches"])
 
-    def instances(self, region: str) -> List[Dict[str, Any]]:
+    def instances(self, region: str) -> list[dict[str, Any]]:
         """The instances of a region as the emulator sees them (id, state, name, token)."""
         return self._control("instances", {"region": region})

@@ -6,14 +6,14 @@ import argparse
 import signal
 import sys
 import threading
-from typing import List, Optional
 
 from . import Emulator
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
-        prog="python -m tccvm.emulator", description="Serve a local Tencent Cloud CVM API emulator."
+        prog="python -m tccvm.emulator",
+        description="Serve a local Tencent Cloud CVM API emulator.",
     )
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=0, help="0 picks a free port")
@@ -21,12 +21,19 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--secret-key", default=None)
     ap.add_argument("--seed", type=int, default=None, help="seed for ids and faults")
     ap.add_argument(
-        "--transition-seconds", type=float, default=None, help="duration of transitional states"
+        "--transition-seconds",
+        type=float,
+        default=None,
+        help="duration of transitional states",
     )
     ap.add_argument(
-        "--no-signature-check", action="store_true", help="accept unsigned requests (load tests)"
+        "--no-signature-check",
+        action="store_true",
+        help="accept unsigned requests (load tests)",
     )
-    ap.add_argument("--rate-limits", action="store_true", help="enforce the documented rate limits")
+    ap.add_argument(
+        "--rate-limits", action="store_true", help="enforce the documented rate limits"
+    )
     args = ap.parse_args(argv)
 
     emu = Emulator(
