@@ -2,7 +2,7 @@
 //! parameters) and TC3-HMAC-SHA256 (canonical request over the headers as sent). Signatures are
 //! recomputed with `crate::sign` and compared in constant time.
 
-use super::util::{date_utc, ApiError};
+use super::util::ApiError;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -80,10 +80,7 @@ fn sig_failure() -> ApiError {
 }
 
 fn ct_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    crate::sign::signatures_equal(&String::from_utf8_lossy(a), &String::from_utf8_lossy(b))
 }
 
 fn get<'a>(pairs: &'a [(String, String)], k: &str) -> Option<&'a str> {
@@ -192,7 +189,7 @@ pub fn verify(creds: &mut Creds, p: &Presented<'_>, now: i64) -> Result<String, 
             let ts = check_time(*timestamp, now)?;
             let auth = sig::parse_tc3(authorization).ok_or_else(sig_failure)?;
             let cred = lookup(creds, &auth.secret_id, *token, now)?;
-            if auth.service != "cvm" || auth.date != date_utc(ts) {
+            if auth.service != "cvm" || auth.date != crate::sign::utc_date(ts) {
                 return Err(sig_failure());
             }
             let expected = sig::tc3(
@@ -218,26 +215,7 @@ pub fn verify(creds: &mut Creds, p: &Presented<'_>, now: i64) -> Result<String, 
 
 /// The bridge to `crate::sign` (the single implementation of signing).
 mod sig {
-    use hmac::{Hmac, Mac};
-    use sha2::{Digest, Sha256};
-
-    pub struct Tc3Auth {
-        pub secret_id: String,
-        pub date: String,
-        pub service: String,
-        pub signed_headers: Vec<String>,
-        pub signature: String,
-    }
-
-    // TEMPORARY until src/sign.rs lands: replaced by calls into crate::sign.
-    fn hmac256(key: &[u8], msg: &[u8]) -> Vec<u8> {
-        let mut m = match Hmac::<Sha256>::new_from_slice(key) {
-            Ok(m) => m,
-            Err(_) => return vec![],
-        };
-        m.update(msg);
-        m.finalize().into_bytes().to_vec()
-    }
+    use crate::sign::{self, SignMethod};
 
     pub fn v1(
         sign_method: &str,
@@ -247,54 +225,16 @@ mod sig {
         pairs: &[(String, String)],
         key: &str,
     ) -> Option<String> {
-        use base64::Engine;
-        let mut sorted: Vec<&(String, String)> = pairs.iter().collect();
-        sorted.sort_by(|a, b| a.0.cmp(&b.0));
-        let q: Vec<String> = sorted.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        let s = format!("{http_method}{host}{path}?{}", q.join("&"));
-        let raw = match sign_method {
-            "HmacSHA1" => {
-                let mut m = Hmac::<sha1::Sha1>::new_from_slice(key.as_bytes()).ok()?;
-                m.update(s.as_bytes());
-                m.finalize().into_bytes().to_vec()
-            }
-            "HmacSHA256" => hmac256(key.as_bytes(), s.as_bytes()),
-            _ => return None,
-        };
-        Some(base64::engine::general_purpose::STANDARD.encode(raw))
+        let method = SignMethod::parse(sign_method).filter(|m| m.is_v1())?;
+        sign::v1_sign(method, key.as_bytes(), http_method, host, path, pairs)
     }
 
-    pub fn parse_tc3(h: &str) -> Option<Tc3Auth> {
-        let rest = h.trim().strip_prefix("TC3-HMAC-SHA256")?.trim();
-        let mut cred = None;
-        let mut signed = None;
-        let mut sig = None;
-        for part in rest.split(',') {
-            let (k, v) = part.trim().split_once('=')?;
-            match k.trim() {
-                "Credential" => cred = Some(v.trim().to_string()),
-                "SignedHeaders" => signed = Some(v.trim().to_string()),
-                "Signature" => sig = Some(v.trim().to_string()),
-                _ => {}
-            }
-        }
-        let cred = cred?;
-        let mut it = cred.split('/');
-        let secret_id = it.next()?.to_string();
-        let date = it.next()?.to_string();
-        let service = it.next()?.to_string();
-        if it.next()? != "tc3_request" {
-            return None;
-        }
-        Some(Tc3Auth {
-            secret_id,
-            date,
-            service,
-            signed_headers: signed?.split(';').map(|s| s.to_ascii_lowercase()).collect(),
-            signature: sig?,
-        })
+    pub fn parse_tc3(h: &str) -> Option<sign::Tc3Authorization> {
+        sign::tc3_parse_authorization(h)
+            .filter(|a| a.algorithm == "TC3-HMAC-SHA256" && a.terminator == "tc3_request")
     }
 
+    /// Recompute the signature over the headers named in SignedHeaders, as sent.
     #[allow(clippy::too_many_arguments)]
     pub fn tc3(
         key: &str,
@@ -308,35 +248,29 @@ mod sig {
         date: &str,
         service: &str,
     ) -> Option<String> {
-        let mut canon_headers = String::new();
+        let mut chosen: Vec<(&str, &str)> = vec![];
         for name in signed {
             let v = headers
                 .iter()
                 .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.trim().to_string())?;
-            canon_headers.push_str(&format!("{name}:{v}\n"));
+                .map(|(_, v)| v.as_str())?;
+            chosen.push((name.as_str(), v));
         }
         let unsigned = headers
             .iter()
             .any(|(k, v)| k.eq_ignore_ascii_case("x-tc-content-sha256") && v == "UNSIGNED-PAYLOAD");
-        let payload_hash = if unsigned {
-            hex::encode(Sha256::digest(b"UNSIGNED-PAYLOAD"))
-        } else {
-            hex::encode(Sha256::digest(body))
-        };
-        let canonical = format!(
-            "{http_method}\n{path}\n{query}\n{canon_headers}\n{}\n{payload_hash}",
-            signed.join(";")
+        let payload: &[u8] = if unsigned { b"UNSIGNED-PAYLOAD" } else { body };
+        let canonical = sign::tc3_canonical_request(
+            http_method,
+            path,
+            query,
+            &sign::tc3_canonical_headers(&chosen),
+            &sign::tc3_signed_headers(&chosen),
+            payload,
         );
         let scope = format!("{date}/{service}/tc3_request");
-        let sts = format!(
-            "TC3-HMAC-SHA256\n{ts}\n{scope}\n{}",
-            hex::encode(Sha256::digest(canonical.as_bytes()))
-        );
-        let k_date = hmac256(format!("TC3{key}").as_bytes(), date.as_bytes());
-        let k_service = hmac256(&k_date, service.as_bytes());
-        let k_signing = hmac256(&k_service, b"tc3_request");
-        Some(hex::encode(hmac256(&k_signing, sts.as_bytes())))
+        let sts = sign::tc3_string_to_sign(ts, &scope, &canonical);
+        Some(sign::tc3_signature(key.as_bytes(), date, service, &sts))
     }
 }
 
