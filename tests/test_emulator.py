@@ -14,24 +14,24 @@ import urllib.parse
 import urllib.request
 
 import pytest
-
 from tccvm.emulator import FAULT_KINDS, Emulator
 
 pytestmark = pytest.mark.timeout(60)
 
 vendor_sdk = pytest.importorskip("tencentcloud.cvm.v20170312")
 
-from tencentcloud.common.exception.tencent_cloud_sdk_exception import (  # noqa: E402
+from tencentcloud.common.exception.tencent_cloud_sdk_exception import (
     TencentCloudSDKException,
 )
-
-from test_vendor_sdk import call, code_of, vendor, wait_state  # noqa: E402
+from test_vendor_sdk import call, code_of, vendor, wait_state
 
 ZONE = "ap-guangzhou-2"
 IMAGE = "img-pmqg1cw7"
 
 
-def raw(emu, action, params=None, region="ap-guangzhou", version="2017-03-12", timeout=5):
+def raw(
+    emu, action, params=None, region="ap-guangzhou", version="2017-03-12", timeout=5
+):
     """An unsigned GET (for emulators started with check_signatures=False)."""
     q = {"Action": action, "Version": version, "Region": region}
     q.update(params or {})
@@ -100,21 +100,35 @@ def test_many_start_stop_cycles_do_not_leak():
 
 def test_instance_lifecycle_and_wrong_state(emu, client):
     (iid,) = launch(client)
-    wrong = ("InvalidInstance.NotSupported", "InvalidInstanceState", "UnsupportedOperation")
-    assert code_of(lambda: call(client, "StopInstances", {"InstanceIds": [iid]})) in wrong
+    wrong = (
+        "InvalidInstance.NotSupported",
+        "InvalidInstanceState",
+        "UnsupportedOperation",
+    )
+    assert (
+        code_of(lambda: call(client, "StopInstances", {"InstanceIds": [iid]})) in wrong
+    )
     wait_state(client, iid, "RUNNING")
-    assert code_of(lambda: call(client, "StartInstances", {"InstanceIds": [iid]})) in wrong
+    assert (
+        code_of(lambda: call(client, "StartInstances", {"InstanceIds": [iid]})) in wrong
+    )
     call(client, "RebootInstances", {"InstanceIds": [iid]})
-    assert call(client, "DescribeInstancesStatus", {"InstanceIds": [iid]})[
-        "InstanceStatusSet"
-    ][0]["InstanceState"] == "REBOOTING"
+    assert (
+        call(client, "DescribeInstancesStatus", {"InstanceIds": [iid]})[
+            "InstanceStatusSet"
+        ][0]["InstanceState"]
+        == "REBOOTING"
+    )
     wait_state(client, iid, "RUNNING")
     call(client, "StopInstances", {"InstanceIds": [iid], "StopType": "SOFT"})
     wait_state(client, iid, "STOPPED")
     call(client, "StartInstances", {"InstanceIds": [iid]})
     wait_state(client, iid, "RUNNING")
     call(client, "TerminateInstances", {"InstanceIds": [iid]})
-    assert code_of(lambda: call(client, "RebootInstances", {"InstanceIds": [iid]})) in wrong
+    assert (
+        code_of(lambda: call(client, "RebootInstances", {"InstanceIds": [iid]}))
+        in wrong
+    )
     wait_state(client, iid, None)
     assert call(client, "DescribeInstances", {"InstanceIds": [iid]})["TotalCount"] == 0
 
@@ -139,13 +153,19 @@ def test_run_instances_names_placement_charge_tags_and_pages(emu, client):
         client,
         InstanceChargeType="PREPAID",
         InstanceChargePrepaid={"Period": 1, "RenewFlag": "NOTIFY_AND_AUTO_RENEW"},
-        TagSpecification=[{"ResourceType": "instance", "Tags": [{"Key": "team", "Value": "x"}]}],
+        TagSpecification=[
+            {"ResourceType": "instance", "Tags": [{"Key": "team", "Value": "x"}]}
+        ],
         Placement={"Zone": "ap-guangzhou-3", "ProjectId": 7},
     )
     out = call(client, "DescribeInstances", {"InstanceIds": ids + ids2})
     names = sorted(i["InstanceName"] for i in out["InstanceSet"])
     assert names == ["db7-x1", "db8-x2", "web-1", "web-2", "web-3"]
-    f = call(client, "DescribeInstances", {"Filters": [{"Name": "tag:team", "Values": ["x"]}]})
+    f = call(
+        client,
+        "DescribeInstances",
+        {"Filters": [{"Name": "tag:team", "Values": ["x"]}]},
+    )
     assert [i["InstanceId"] for i in f["InstanceSet"]] == tagged
     inst = f["InstanceSet"][0]
     assert inst["InstanceChargeType"] == "PREPAID" and inst["ExpiredTime"]
@@ -154,7 +174,12 @@ def test_run_instances_names_placement_charge_tags_and_pages(emu, client):
     f = call(
         client,
         "DescribeInstances",
-        {"Filters": [{"Name": "zone", "Values": [ZONE]}, {"Name": "instance-name", "Values": ["web-2"]}]},
+        {
+            "Filters": [
+                {"Name": "zone", "Values": [ZONE]},
+                {"Name": "instance-name", "Values": ["web-2"]},
+            ]
+        },
     )
     assert f["TotalCount"] == 1
     # Offset / Limit
@@ -169,31 +194,62 @@ def test_run_instances_names_placement_charge_tags_and_pages(emu, client):
     assert code_of(lambda: call(client, "DescribeInstances", {"Limit": 101})) == (
         "InvalidParameterValue"
     )
-    assert code_of(
-        lambda: call(client, "DescribeInstances", {"Filters": [{"Name": "nope", "Values": ["1"]}]})
-    ) == "InvalidFilter"
+    assert (
+        code_of(
+            lambda: call(
+                client,
+                "DescribeInstances",
+                {"Filters": [{"Name": "nope", "Values": ["1"]}]},
+            )
+        )
+        == "InvalidFilter"
+    )
     assert code_of(lambda: launch(client, Placement={"Zone": "ap-beijing-1"})) == (
         "InvalidZone.MismatchRegion"
     )
-    assert code_of(lambda: launch(client, InstanceChargeType="PREPAID")) == "MissingParameter"
-    assert code_of(
-        lambda: launch(client, InstanceChargeType="PREPAID", InstanceChargePrepaid={"Period": 13})
-    ) == "InvalidPeriod"
-    assert code_of(lambda: launch(client, InstanceCount=101)) == "InvalidParameterValue.Range"
-    assert code_of(lambda: launch(client, InstanceName="n" * 61)) == "InvalidInstanceName.TooLong"
+    assert (
+        code_of(lambda: launch(client, InstanceChargeType="PREPAID"))
+        == "MissingParameter"
+    )
+    assert (
+        code_of(
+            lambda: launch(
+                client,
+                InstanceChargeType="PREPAID",
+                InstanceChargePrepaid={"Period": 13},
+            )
+        )
+        == "InvalidPeriod"
+    )
+    assert (
+        code_of(lambda: launch(client, InstanceCount=101))
+        == "InvalidParameterValue.Range"
+    )
+    assert (
+        code_of(lambda: launch(client, InstanceName="n" * 61))
+        == "InvalidInstanceName.TooLong"
+    )
     assert code_of(lambda: launch(client, InstanceType="bad type")) == (
         "InvalidInstanceType.Malformed"
     )
-    assert code_of(lambda: launch(client, ClientToken="t" * 65)) == "InvalidClientToken.TooLong"
-    assert code_of(
-        lambda: launch(client, LoginSettings={"Password": "weak"})
-    ) == "InvalidPassword"
-    assert code_of(
-        lambda: call(client, "StopInstances", {"InstanceIds": ["ins-1122"]})
-    ) == "InvalidInstanceId.Malformed"
-    assert code_of(
-        lambda: call(client, "StopInstances", {"InstanceIds": ["ins-zzzzzzzz"]})
-    ) == "InvalidInstanceId.NotFound"
+    assert (
+        code_of(lambda: launch(client, ClientToken="t" * 65))
+        == "InvalidClientToken.TooLong"
+    )
+    assert (
+        code_of(lambda: launch(client, LoginSettings={"Password": "weak"}))
+        == "InvalidPassword"
+    )
+    assert (
+        code_of(lambda: call(client, "StopInstances", {"InstanceIds": ["ins-1122"]}))
+        == "InvalidInstanceId.Malformed"
+    )
+    assert (
+        code_of(
+            lambda: call(client, "StopInstances", {"InstanceIds": ["ins-zzzzzzzz"]})
+        )
+        == "InvalidInstanceId.NotFound"
+    )
 
 
 def test_regions_are_separate(emu):
@@ -221,22 +277,48 @@ def test_seed_makes_ids_reproducible():
     runs = []
     for _ in range(2):
         with Emulator(seed=42, check_signatures=False) as e:
-            runs.append(raw_json(e, "RunInstances", {"Placement.Zone": ZONE, "ImageId": IMAGE, "InstanceCount": "3"})["InstanceIdSet"])
+            runs.append(
+                raw_json(
+                    e,
+                    "RunInstances",
+                    {"Placement.Zone": ZONE, "ImageId": IMAGE, "InstanceCount": "3"},
+                )["InstanceIdSet"]
+            )
     assert runs[0] == runs[1] and len(set(runs[0])) == 3
     with Emulator(check_signatures=False) as e:
         e.seed(42)
-        again = raw_json(e, "RunInstances", {"Placement.Zone": ZONE, "ImageId": IMAGE, "InstanceCount": "3"})
+        again = raw_json(
+            e,
+            "RunInstances",
+            {"Placement.Zone": ZONE, "ImageId": IMAGE, "InstanceCount": "3"},
+        )
         assert again["InstanceIdSet"] == runs[0]
         e.reset()
         assert raw_json(e, "DescribeInstances")["TotalCount"] == 0
-        assert raw_json(e, "RunInstances", {"Placement.Zone": ZONE, "ImageId": IMAGE, "InstanceCount": "3"})["InstanceIdSet"] == runs[0]
+        assert (
+            raw_json(
+                e,
+                "RunInstances",
+                {"Placement.Zone": ZONE, "ImageId": IMAGE, "InstanceCount": "3"},
+            )["InstanceIdSet"]
+            == runs[0]
+        )
 
 
 def test_protocol_errors(open_emu):
     assert raw_json(open_emu, "NoSuchThing")["Error"]["Code"] == "InvalidAction"
-    assert raw_json(open_emu, "DescribeZones", version="2099-01-01")["Error"]["Code"] == "NoSuchVersion"
-    assert raw_json(open_emu, "DescribeZones", region="xx-nowhere")["Error"]["Code"] == "UnsupportedRegion"
-    assert raw_json(open_emu, "DescribeZones", region="")["Error"]["Code"] == "MissingParameter"
+    assert (
+        raw_json(open_emu, "DescribeZones", version="2099-01-01")["Error"]["Code"]
+        == "NoSuchVersion"
+    )
+    assert (
+        raw_json(open_emu, "DescribeZones", region="xx-nowhere")["Error"]["Code"]
+        == "UnsupportedRegion"
+    )
+    assert (
+        raw_json(open_emu, "DescribeZones", region="")["Error"]["Code"]
+        == "MissingParameter"
+    )
     assert "Error" not in raw_json(open_emu, "DescribeRegions", region="")
     assert raw_json(open_emu, "StopInstances")["Error"]["Code"] == "MissingParameter"
     r = raw_json(open_emu, "DescribeInstances", {"Limit": "abc"})
@@ -257,7 +339,13 @@ def run_params(token=None):
     return p
 
 
-@pytest.mark.parametrize("kind,code", [("internal_error", "InternalError"), ("request_limit_exceeded", "RequestLimitExceeded")])
+@pytest.mark.parametrize(
+    "kind,code",
+    [
+        ("internal_error", "InternalError"),
+        ("request_limit_exceeded", "RequestLimitExceeded"),
+    ],
+)
 def test_fault_api_errors(open_emu, kind, code):
     open_emu.inject(kind, count=1, actions="RunInstances")
     r = raw_json(open_emu, "RunInstances", run_params())
@@ -301,7 +389,9 @@ def test_fault_drop_before_and_after(open_emu):
     assert count_instances(open_emu) == 1  # took effect before the connection dropped
     first = open_emu.instances("ap-guangzhou")[0]["InstanceId"]
     retry = raw_json(open_emu, "RunInstances", run_params("t-after"))
-    assert retry["InstanceIdSet"] == [first]  # the retry is de-duplicated by ClientToken
+    assert retry["InstanceIdSet"] == [
+        first
+    ]  # the retry is de-duplicated by ClientToken
     assert open_emu.stats()["launches_by_token"] == {"t-after": 1}
 
 
@@ -351,7 +441,10 @@ def test_rate_limits(open_emu):
     for _ in range(5):
         assert "Error" not in raw_json(open_emu, "DescribeZones")  # off by default
     open_emu.enable_rate_limits(DescribeZones=2)
-    codes = [raw_json(open_emu, "DescribeZones").get("Error", {}).get("Code") for _ in range(4)]
+    codes = [
+        raw_json(open_emu, "DescribeZones").get("Error", {}).get("Code")
+        for _ in range(4)
+    ]
     assert codes[:2] == [None, None] and codes[2:] == ["RequestLimitExceeded"] * 2
     time.sleep(1.05)
     assert "Error" not in raw_json(open_emu, "DescribeZones")
@@ -374,9 +467,22 @@ def test_metadata_role_credentials(emu):
     with urllib.request.urlopen(base + "app-role", timeout=5) as r:
         creds = json.loads(r.read())
     assert creds["Code"] == "Success"
-    assert set(creds) >= {"TmpSecretId", "TmpSecretKey", "Token", "ExpiredTime", "Expiration"}
+    assert set(creds) >= {
+        "TmpSecretId",
+        "TmpSecretKey",
+        "Token",
+        "ExpiredTime",
+        "Expiration",
+    }
     assert creds["ExpiredTime"] - time.time() <= 3
-    c = vendor(emu, "TC3-HMAC-SHA256", "POST", creds["TmpSecretId"], creds["TmpSecretKey"], creds["Token"])
+    c = vendor(
+        emu,
+        "TC3-HMAC-SHA256",
+        "POST",
+        creds["TmpSecretId"],
+        creds["TmpSecretKey"],
+        creds["Token"],
+    )
     assert call(c, "DescribeZones")["TotalCount"] >= 1
     time.sleep(2.3)
     assert code_of(lambda: call(c, "DescribeZones")) == "AuthFailure.TokenFailure"
@@ -392,7 +498,9 @@ def test_metadata_role_credentials(emu):
 
 def test_http_control(open_emu):
     raw_json(open_emu, "DescribeRegions")
-    req = urllib.request.Request(open_emu.endpoint + "/_emulator/stats", data=b"{}", method="POST")
+    req = urllib.request.Request(
+        open_emu.endpoint + "/_emulator/stats", data=b"{}", method="POST"
+    )
     with urllib.request.urlopen(req, timeout=5) as r:
         stats = json.loads(r.read())
     assert stats["requests"] >= 1
@@ -403,7 +511,9 @@ def test_http_control(open_emu):
     )
     urllib.request.urlopen(req, timeout=5).close()
     assert raw_json(open_emu, "DescribeRegions")["Error"]["Code"] == "InternalError"
-    req = urllib.request.Request(open_emu.endpoint + "/_emulator/nope", data=b"{}", method="POST")
+    req = urllib.request.Request(
+        open_emu.endpoint + "/_emulator/nope", data=b"{}", method="POST"
+    )
     with pytest.raises(urllib.error.HTTPError) as ei:
         urllib.request.urlopen(req, timeout=5)
     assert ei.value.code == 400

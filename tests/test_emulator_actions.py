@@ -1,0 +1,911 @@
+"""Every action of the model answers through the emulator with its documented shape.
+
+The list of actions comes from the service model; each action has a scenario below that calls
+it with valid parameters (through the vendor SDK's generic call) and checks the answer."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from tccvm.emulator import Emulator
+
+pytestmark = pytest.mark.timeout(120)
+
+pytest.importorskip("tencentcloud.cvm.v20170312")
+
+from test_vendor_sdk import call, code_of, vendor, wait_state
+
+ZONE = "ap-guangzhou-2"
+IMAGE = "img-pmqg1cw7"
+
+
+def model_actions():
+    """The action names of the service model (None while the model is not built in)."""
+    from tccvm import _core
+
+    fn = getattr(_core, "service_model_json", None)
+    if fn is None:
+        return None
+    model = json.loads(fn())
+    actions = model.get("actions", model.get("operations"))
+    if isinstance(actions, dict):
+        return sorted(actions)
+    return sorted(a["name"] for a in actions)
+
+
+class World:
+    """Resources the scenarios work on, created once."""
+
+    def __init__(self, emu, c):
+        self.emu, self.c = emu, c
+        self.running, self.stopped, self.spare = call(
+            c,
+            "RunInstances",
+            {
+                "Placement": {"Zone": ZONE},
+                "ImageId": IMAGE,
+                "InstanceCount": 3,
+                "DataDisks": [{"DiskSize": 50, "DiskType": "CLOUD_BASIC"}],
+                "InternetAccessible": {"InternetMaxBandwidthOut": 5},
+            },
+        )["InstanceIdSet"]
+        (self.prepaid,) = call(
+            c,
+            "RunInstances",
+            {
+                "Placement": {"Zone": ZONE},
+                "ImageId": IMAGE,
+                "InstanceChargeType": "PREPAID",
+                "InstanceChargePrepaid": {"Period": 1},
+            },
+        )["InstanceIdSet"]
+        for i in (self.running, self.stopped, self.spare, self.prepaid):
+            wait_state(c, i, "RUNNING")
+        call(c, "StopInstances", {"InstanceIds": [self.stopped]})
+        wait_state(c, self.stopped, "STOPPED")
+        self.key = call(c, "CreateKeyPair", {"KeyName": "world_key", "ProjectId": 0})[
+            "KeyPair"
+        ]
+        self.image = call(
+            c,
+            "CreateImage",
+            {"InstanceId": self.stopped, "ImageName": "world-image"},
+        )["ImageId"]
+        self.group = call(
+            c, "CreateDisasterRecoverGroup", {"Name": "world", "Type": "HOST"}
+        )["DisasterRecoverGroupId"]
+        (self.host,) = call(
+            c,
+            "AllocateHosts",
+            {"Placement": {"Zone": ZONE}, "HostChargePrepaid": {"Period": 1}},
+        )["HostIdSet"]
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            imgs = call(c, "DescribeImages", {"ImageIds": [self.image]})["ImageSet"]
+            if imgs and imgs[0]["ImageState"] == "NORMAL":
+                break
+            time.sleep(0.05)
+
+
+def price(out):
+    p = out["Price"]
+    assert set(p) <= {"InstancePrice", "BandwidthPrice"} and p
+    return p
+
+
+def s_describe_regions(w):
+    out = call(w.c, "DescribeRegions")
+    assert out["TotalCount"] == len(out["RegionSet"]) == 10
+    assert {"Region", "RegionName", "RegionState"} <= set(out["RegionSet"][0])
+
+
+def s_describe_zones(w):
+    out = call(w.c, "DescribeZones")
+    assert [z["Zone"] for z in out["ZoneSet"]] == [
+        f"ap-guangzhou-{i}" for i in (1, 2, 3)
+    ]
+    assert out["ZoneSet"][1]["ZoneId"] == "100002"
+
+
+def s_run_instances(w):
+    assert (
+        len(
+            call(
+                w.c,
+                "RunInstances",
+                {"Placement": {"Zone": ZONE}, "ImageId": IMAGE, "InstanceCount": 2},
+            )["InstanceIdSet"]
+        )
+        == 2
+    )
+
+
+def s_inquiry_price_run_instances(w):
+    hourly = price(
+        call(
+            w.c,
+            "InquiryPriceRunInstances",
+            {"Placement": {"Zone": ZONE}, "ImageId": IMAGE},
+        )
+    )
+    assert hourly["InstancePrice"]["ChargeUnit"] == "HOUR"
+    pre = {
+        "Placement": {"Zone": ZONE},
+        "ImageId": IMAGE,
+        "InstanceChargeType": "PREPAID",
+        "InstanceChargePrepaid": {"Period": 2},
+    }
+    a = price(call(w.c, "InquiryPriceRunInstances", pre))
+    b = price(call(w.c, "InquiryPriceRunInstances", pre))
+    assert a == b and a["InstancePrice"]["OriginalPrice"] > 0  # deterministic
+
+
+def s_start_instances(w):
+    call(w.c, "StartInstances", {"InstanceIds": [w.stopped]})
+    wait_state(w.c, w.stopped, "RUNNING")
+    call(w.c, "StopInstances", {"InstanceIds": [w.stopped]})
+    wait_state(w.c, w.stopped, "STOPPED")
+
+
+def s_stop_instances(w):
+    call(w.c, "StopInstances", {"InstanceIds": [w.spare], "ForceStop": True})
+    wait_state(w.c, w.spare, "STOPPED")
+    call(w.c, "StartInstances", {"InstanceIds": [w.spare]})
+    wait_state(w.c, w.spare, "RUNNING")
+
+
+def s_reboot_instances(w):
+    call(w.c, "RebootInstances", {"InstanceIds": [w.spare], "ForceReboot": False})
+    wait_state(w.c, w.spare, "RUNNING")
+
+
+def s_reset_instance(w):
+    call(w.c, "ResetInstance", {"InstanceId": w.spare, "ImageId": "img-dkwyg6sr"})
+    wait_state(w.c, w.spare, "RUNNING")
+    inst = call(w.c, "DescribeInstances", {"InstanceIds": [w.spare]})["InstanceSet"][0]
+    assert inst["ImageId"] == "img-dkwyg6sr"
+
+
+def s_inquiry_price_reset_instance(w):
+    price(
+        call(
+            w.c,
+            "InquiryPriceResetInstance",
+            {"InstanceId": w.running, "ImageId": IMAGE},
+        )
+    )
+
+
+def s_reset_instances_password(w):
+    call(
+        w.c,
+        "ResetInstancesPassword",
+        {"InstanceIds": [w.stopped], "Password": "Passw0rd!x"},
+    )
+    assert (
+        code_of(
+            lambda: call(
+                w.c,
+                "ResetInstancesPassword",
+                {"InstanceIds": [w.stopped], "Password": "x"},
+            )
+        )
+        == "InvalidPassword"
+    )
+
+
+def s_terminate_instances(w):
+    (iid,) = call(w.c, "RunInstances", {"Placement": {"Zone": ZONE}, "ImageId": IMAGE})[
+        "InstanceIdSet"
+    ]
+    wait_state(w.c, iid, "RUNNING")
+    call(w.c, "TerminateInstances", {"InstanceIds": [iid]})
+    wait_state(w.c, iid, None)
+
+
+def s_describe_instances(w):
+    out = call(w.c, "DescribeInstances", {"InstanceIds": [w.running]})
+    assert out["TotalCount"] == 1
+    i = out["InstanceSet"][0]
+    for k in (
+        "Placement",
+        "InstanceId",
+        "InstanceType",
+        "CPU",
+        "Memory",
+        "InstanceName",
+        "InstanceChargeType",
+        "SystemDisk",
+        "DataDisks",
+        "PrivateIpAddresses",
+        "PublicIpAddresses",
+        "InternetAccessible",
+        "VirtualPrivateCloud",
+        "ImageId",
+        "RenewFlag",
+        "CreatedTime",
+        "ExpiredTime",
+        "InstanceState",
+    ):
+        assert k in i, k
+
+
+def s_describe_instances_status(w):
+    out = call(w.c, "DescribeInstancesStatus", {"InstanceIds": [w.running, w.stopped]})
+    assert {s["InstanceState"] for s in out["InstanceStatusSet"]} == {
+        "RUNNING",
+        "STOPPED",
+    }
+
+
+def s_modify_instances_attribute(w):
+    call(
+        w.c,
+        "ModifyInstancesAttribute",
+        {"InstanceIds": [w.running], "InstanceName": "renamed"},
+    )
+    assert (
+        call(w.c, "DescribeInstances", {"InstanceIds": [w.running]})["InstanceSet"][0][
+            "InstanceName"
+        ]
+        == "renamed"
+    )
+
+
+def s_modify_instances_project(w):
+    call(w.c, "ModifyInstancesProject", {"InstanceIds": [w.running], "ProjectId": 3})
+    f = call(
+        w.c, "DescribeInstances", {"Filters": [{"Name": "project-id", "Values": ["3"]}]}
+    )
+    assert [i["InstanceId"] for i in f["InstanceSet"]] == [w.running]
+
+
+def s_reset_instances_type(w):
+    call(
+        w.c,
+        "ResetInstancesType",
+        {"InstanceIds": [w.stopped], "InstanceType": "S2.MEDIUM4"},
+    )
+    i = call(w.c, "DescribeInstances", {"InstanceIds": [w.stopped]})["InstanceSet"][0]
+    assert (i["InstanceType"], i["CPU"], i["Memory"]) == ("S2.MEDIUM4", 2, 4)
+
+
+def s_inquiry_price_reset_instances_type(w):
+    price(
+        call(
+            w.c,
+            "InquiryPriceResetInstancesType",
+            {"InstanceIds": [w.prepaid], "InstanceType": "S2.LARGE16"},
+        )
+    )
+
+
+def s_resize_instance_disks(w):
+    call(
+        w.c,
+        "ResizeInstanceDisks",
+        {"InstanceId": w.stopped, "DataDisks": [{"DiskSize": 100}]},
+    )
+    i = call(w.c, "DescribeInstances", {"InstanceIds": [w.stopped]})["InstanceSet"][0]
+    assert i["DataDisks"][0]["DiskSize"] == 100
+
+
+def s_inquiry_price_resize_instance_disks(w):
+    price(
+        call(
+            w.c,
+            "InquiryPriceResizeInstanceDisks",
+            {"InstanceId": w.running, "DataDisks": [{"DiskSize": 200}]},
+        )
+    )
+
+
+def s_describe_instance_family_configs(w):
+    fams = [
+        f["InstanceFamily"]
+        for f in call(w.c, "DescribeInstanceFamilyConfigs")["InstanceFamilyConfigSet"]
+    ]
+    assert fams[:4] == ["S1", "N1", "I1", "M1"]
+
+
+def s_describe_instance_type_configs(w):
+    out = call(
+        w.c,
+        "DescribeInstanceTypeConfigs",
+        {
+            "Filters": [
+                {"Name": "instance-family", "Values": ["I1"]},
+                {"Name": "zone", "Values": [ZONE]},
+            ]
+        },
+    )
+    assert [t["InstanceType"] for t in out["InstanceTypeConfigSet"]] == [
+        "I1.MEDIUM4",
+        "I1.MEDIUM8",
+        "I1.MEDIUM16",
+        "I1.LARGE8",
+    ]
+
+
+def s_renew_instances(w):
+    before = call(w.c, "DescribeInstances", {"InstanceIds": [w.prepaid]})[
+        "InstanceSet"
+    ][0]["ExpiredTime"]
+    call(
+        w.c,
+        "RenewInstances",
+        {"InstanceIds": [w.prepaid], "InstanceChargePrepaid": {"Period": 1}},
+    )
+    after = call(w.c, "DescribeInstances", {"InstanceIds": [w.prepaid]})["InstanceSet"][
+        0
+    ]["ExpiredTime"]
+    assert after > before
+    assert (
+        code_of(
+            lambda: call(
+                w.c,
+                "RenewInstances",
+                {"InstanceIds": [w.running], "InstanceChargePrepaid": {"Period": 1}},
+            )
+        )
+        == "InvalidInstance.NotSupported"
+    )
+
+
+def s_inquiry_price_renew_instances(w):
+    price(
+        call(
+            w.c,
+            "InquiryPriceRenewInstances",
+            {"InstanceIds": [w.prepaid], "InstanceChargePrepaid": {"Period": 3}},
+        )
+    )
+
+
+def s_modify_instances_renew_flag(w):
+    call(
+        w.c,
+        "ModifyInstancesRenewFlag",
+        {"InstanceIds": [w.prepaid], "RenewFlag": "NOTIFY_AND_AUTO_RENEW"},
+    )
+    assert (
+        call(w.c, "DescribeInstances", {"InstanceIds": [w.prepaid]})["InstanceSet"][0][
+            "RenewFlag"
+        ]
+        == "NOTIFY_AND_AUTO_RENEW"
+    )
+
+
+def s_describe_instance_internet_bandwidth_configs(w):
+    out = call(
+        w.c, "DescribeInstanceInternetBandwidthConfigs", {"InstanceId": w.running}
+    )
+    assert (
+        out["InternetBandwidthConfigSet"][0]["InternetAccessible"][
+            "InternetMaxBandwidthOut"
+        ]
+        == 5
+    )
+
+
+def s_describe_internet_charge_type_configs(w):
+    assert call(w.c, "DescribeInternetChargeTypeConfigs")["InternetChargeTypeConfigSet"]
+
+
+def s_reset_instances_internet_max_bandwidth(w):
+    call(
+        w.c,
+        "ResetInstancesInternetMaxBandwidth",
+        {
+            "InstanceIds": [w.running],
+            "InternetAccessible": {"InternetMaxBandwidthOut": 10},
+        },
+    )
+    out = call(w.c, "DescribeInstances", {"InstanceIds": [w.running]})["InstanceSet"][0]
+    assert out["InternetAccessible"]["InternetMaxBandwidthOut"] == 10
+
+
+def s_inquiry_price_reset_instances_internet_max_bandwidth(w):
+    price(
+        call(
+            w.c,
+            "InquiryPriceResetInstancesInternetMaxBandwidth",
+            {
+                "InstanceIds": [w.running],
+                "InternetAccessible": {"InternetMaxBandwidthOut": 20},
+            },
+        )
+    )
+
+
+def s_describe_zone_instance_config_infos(w):
+    out = call(
+        w.c,
+        "DescribeZoneInstanceConfigInfos",
+        {
+            "Filters": [
+                {"Name": "instance-type", "Values": ["S1.SMALL1"]},
+                {"Name": "zone", "Values": [ZONE]},
+            ]
+        },
+    )
+    assert {q["InstanceChargeType"] for q in out["InstanceTypeQuotaSet"]} == {
+        "PREPAID",
+        "POSTPAID_BY_HOUR",
+    }
+
+
+def s_create_disaster_recover_group(w):
+    out = call(w.c, "CreateDisasterRecoverGroup", {"Name": "g2", "Type": "SW"})
+    assert (
+        out["DisasterRecoverGroupId"].startswith("ps-") and out["CvmQuotaTotal"] == 20
+    )
+
+
+def s_delete_disaster_recover_groups(w):
+    gid = call(w.c, "CreateDisasterRecoverGroup", {"Name": "doomed", "Type": "RACK"})[
+        "DisasterRecoverGroupId"
+    ]
+    call(w.c, "DeleteDisasterRecoverGroups", {"DisasterRecoverGroupIds": [gid]})
+    assert (
+        code_of(
+            lambda: call(
+                w.c, "DeleteDisasterRecoverGroups", {"DisasterRecoverGroupIds": [gid]}
+            )
+        )
+        == "ResourceNotFound.InvalidPlacementSet"
+    )
+
+
+def s_describe_disaster_recover_group_quota(w):
+    out = call(w.c, "DescribeDisasterRecoverGroupQuota")
+    assert out["GroupQuota"] == 10 and out["CvmInHostGroupQuota"] == 50
+
+
+def s_describe_disaster_recover_groups(w):
+    (iid,) = call(
+        w.c,
+        "RunInstances",
+        {
+            "Placement": {"Zone": ZONE},
+            "ImageId": IMAGE,
+            "DisasterRecoverGroupIds": [w.group],
+        },
+    )["InstanceIdSet"]
+    out = call(
+        w.c, "DescribeDisasterRecoverGroups", {"DisasterRecoverGroupIds": [w.group]}
+    )
+    assert out["DisasterRecoverGroupSet"][0]["InstanceIds"] == [iid]
+    assert (
+        code_of(
+            lambda: call(
+                w.c,
+                "DeleteDisasterRecoverGroups",
+                {"DisasterRecoverGroupIds": [w.group]},
+            )
+        )
+        == "FailedOperation.PlacementSetNotEmpty"
+    )
+
+
+def s_modify_disaster_recover_group_attribute(w):
+    call(
+        w.c,
+        "ModifyDisasterRecoverGroupAttribute",
+        {"DisasterRecoverGroupId": w.group, "Name": "renamed"},
+    )
+    out = call(w.c, "DescribeDisasterRecoverGroups", {"Name": "renam"})
+    assert [g["DisasterRecoverGroupId"] for g in out["DisasterRecoverGroupSet"]] == [
+        w.group
+    ]
+
+
+def s_describe_instance_vnc_url(w):
+    assert call(w.c, "DescribeInstanceVncUrl", {"InstanceId": w.running})[
+        "InstanceVncUrl"
+    ].startswith("wss://")
+
+
+def s_inquiry_price_modify_instances_charge_type(w):
+    price(
+        call(
+            w.c,
+            "InquiryPriceModifyInstancesChargeType",
+            {
+                "InstanceIds": [w.running],
+                "InstanceChargeType": "PREPAID",
+                "InstanceChargePrepaid": {"Period": 1},
+            },
+        )
+    )
+
+
+def s_modify_instances_charge_type(w):
+    call(
+        w.c,
+        "ModifyInstancesChargeType",
+        {
+            "InstanceIds": [w.spare],
+            "InstanceChargeType": "PREPAID",
+            "InstanceChargePrepaid": {"Period": 1},
+        },
+    )
+    assert (
+        call(w.c, "DescribeInstances", {"InstanceIds": [w.spare]})["InstanceSet"][0][
+            "InstanceChargeType"
+        ]
+        == "PREPAID"
+    )
+
+
+def s_create_image(w):
+    assert (
+        call(w.c, "DescribeImages", {"ImageIds": [w.image]})["ImageSet"][0]["ImageType"]
+        == "PRIVATE_IMAGE"
+    )
+    assert (
+        code_of(
+            lambda: call(
+                w.c,
+                "CreateImage",
+                {"InstanceId": w.stopped, "ImageName": "world-image"},
+            )
+        )
+        == "InvalidImageName.Duplicate"
+    )
+
+
+def s_delete_images(w):
+    img = call(
+        w.c,
+        "CreateImage",
+        {"InstanceId": w.running, "ImageName": "tmp", "ForcePoweroff": "TRUE"},
+    )["ImageId"]
+    time.sleep(0.2)
+    call(w.c, "DeleteImages", {"ImageIds": [img]})
+    assert call(w.c, "DescribeImages", {"ImageIds": [img]})["TotalCount"] == 0
+
+
+def s_modify_image_attribute(w):
+    call(
+        w.c,
+        "ModifyImageAttribute",
+        {"ImageId": w.image, "ImageName": "world-image2", "ImageDescription": "d"},
+    )
+    assert (
+        call(w.c, "DescribeImages", {"ImageIds": [w.image]})["ImageSet"][0]["ImageName"]
+        == "world-image2"
+    )
+
+
+def s_describe_images(w):
+    out = call(
+        w.c, "DescribeImages", {"Filters": [{"Name": "image-id", "Values": [IMAGE]}]}
+    )
+    assert out["TotalCount"] == 1 and out["ImageSet"][0]["ImageType"] == "PUBLIC_IMAGE"
+    assert (
+        code_of(
+            lambda: call(
+                w.c,
+                "DescribeImages",
+                {
+                    "ImageIds": [IMAGE],
+                    "Filters": [{"Name": "image-type", "Values": ["PUBLIC_IMAGE"]}],
+                },
+            )
+        )
+        == "InvalidParameter.InvalidParameterCoexistImageIdsFilters"
+    )
+
+
+def s_import_image(w):
+    call(
+        w.c,
+        "ImportImage",
+        {
+            "Architecture": "x86_64",
+            "OsType": "CentOS",
+            "OsVersion": "7",
+            "ImageUrl": "https://bucket.cos.example/img.qcow2",
+            "ImageName": "imported",
+        },
+    )
+    out = call(
+        w.c,
+        "DescribeImages",
+        {"Filters": [{"Name": "image-name", "Values": ["imported"]}]},
+    )
+    assert out["TotalCount"] == 1
+    assert (
+        code_of(
+            lambda: call(
+                w.c,
+                "ImportImage",
+                {
+                    "Architecture": "x86_64",
+                    "OsType": "Plan9",
+                    "OsVersion": "4",
+                    "ImageUrl": "https://x.example/i",
+                    "ImageName": "p9",
+                },
+            )
+        )
+        == "InvalidImageOsType.Unsupported"
+    )
+
+
+def s_describe_import_image_os(w):
+    out = call(w.c, "DescribeImportImageOs")
+    assert (
+        "CentOS" in out["ImportImageOsListSupported"]["Linux"]
+        and out["ImportImageOsVersionSet"]
+    )
+
+
+def s_describe_image_share_permission(w):
+    assert (
+        call(w.c, "DescribeImageSharePermission", {"ImageId": w.image})[
+            "SharePermissionSet"
+        ]
+        == []
+    )
+
+
+def s_modify_image_share_permission(w):
+    call(
+        w.c,
+        "ModifyImageSharePermission",
+        {"ImageId": w.image, "AccountIds": ["100000000002"], "Permission": "SHARE"},
+    )
+    out = call(w.c, "DescribeImageSharePermission", {"ImageId": w.image})
+    assert [s["Account"] for s in out["SharePermissionSet"]] == ["100000000002"]
+    assert (
+        code_of(lambda: call(w.c, "DeleteImages", {"ImageIds": [w.image]}))
+        == "InvalidImageId.InShared"
+    )
+    call(
+        w.c,
+        "ModifyImageSharePermission",
+        {"ImageId": w.image, "AccountIds": ["100000000002"], "Permission": "CANCEL"},
+    )
+
+
+def s_sync_images(w):
+    call(
+        w.c,
+        "SyncImages",
+        {"ImageIds": [w.image], "DestinationRegions": ["ap-shanghai"]},
+    )
+    sh = vendor(w.emu, region="ap-shanghai")
+    out = call(
+        sh,
+        "DescribeImages",
+        {"Filters": [{"Name": "image-type", "Values": ["PRIVATE_IMAGE"]}]},
+    )
+    assert out["TotalCount"] == 1
+
+
+def s_describe_image_quota(w):
+    assert call(w.c, "DescribeImageQuota")["ImageNumQuota"] == 10
+
+
+def s_create_key_pair(w):
+    from cryptography.hazmat.primitives.serialization import (
+        load_pem_private_key,
+        load_ssh_public_key,
+    )
+
+    kp = call(w.c, "CreateKeyPair", {"KeyName": "k2", "ProjectId": 0})["KeyPair"]
+    assert kp["KeyId"].startswith("skey-") and kp["PublicKey"].startswith("ssh-rsa ")
+    priv = load_pem_private_key(kp["PrivateKey"].encode(), None)
+    pub = load_ssh_public_key(kp["PublicKey"].encode())
+    assert priv.public_key().public_numbers() == pub.public_numbers()
+    assert (
+        code_of(lambda: call(w.c, "CreateKeyPair", {"KeyName": "k2", "ProjectId": 0}))
+        == "InvalidKeyPairName.Duplicate"
+    )
+    listed = call(w.c, "DescribeKeyPairs", {"KeyIds": [kp["KeyId"]]})["KeyPairSet"][0]
+    assert "PrivateKey" not in listed or not listed["PrivateKey"]
+
+
+def s_delete_key_pairs(w):
+    kp = call(w.c, "CreateKeyPair", {"KeyName": "todelete", "ProjectId": 0})["KeyPair"]
+    kid = kp["KeyId"]
+    call(w.c, "DeleteKeyPairs", {"KeyIds": [kid]})
+    assert call(w.c, "DescribeKeyPairs", {"KeyIds": [kid]})["TotalCount"] == 0
+    assert (
+        code_of(lambda: call(w.c, "DeleteKeyPairs", {"KeyIds": ["skey-1"]}))
+        == "InvalidKeyPairId.Malformed"
+    )
+
+
+def s_modify_key_pair_attribute(w):
+    call(
+        w.c,
+        "ModifyKeyPairAttribute",
+        {"KeyId": w.key["KeyId"], "KeyName": "world_key2", "Description": "d"},
+    )
+    out = call(
+        w.c,
+        "DescribeKeyPairs",
+        {"Filters": [{"Name": "key-name", "Values": ["world_key2"]}]},
+    )
+    assert out["KeyPairSet"][0]["Description"] == "d"
+
+
+def s_associate_instances_key_pairs(w):
+    call(
+        w.c,
+        "AssociateInstancesKeyPairs",
+        {"InstanceIds": [w.stopped], "KeyIds": [w.key["KeyId"]]},
+    )
+    kp = call(w.c, "DescribeKeyPairs", {"KeyIds": [w.key["KeyId"]]})["KeyPairSet"][0]
+    assert kp["AssociatedInstanceIds"] == [w.stopped]
+    inst = call(w.c, "DescribeInstances", {"InstanceIds": [w.stopped]})["InstanceSet"][
+        0
+    ]
+    assert inst["LoginSettings"]["KeyIds"] == [w.key["KeyId"]]
+
+
+def s_disassociate_instances_key_pairs(w):
+    call(
+        w.c,
+        "AssociateInstancesKeyPairs",
+        {"InstanceIds": [w.stopped], "KeyIds": [w.key["KeyId"]]},
+    )
+    call(
+        w.c,
+        "DisassociateInstancesKeyPairs",
+        {"InstanceIds": [w.stopped], "KeyIds": [w.key["KeyId"]]},
+    )
+    kp = call(w.c, "DescribeKeyPairs", {"KeyIds": [w.key["KeyId"]]})["KeyPairSet"][0]
+    assert kp["AssociatedInstanceIds"] == []
+
+
+def s_describe_key_pairs(w):
+    out = call(w.c, "DescribeKeyPairs", {"Limit": 1})
+    assert out["TotalCount"] >= 1 and len(out["KeyPairSet"]) == 1
+
+
+def s_import_key_pair(w):
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    line = (
+        ed25519.Ed25519PrivateKey.generate()
+        .public_key()
+        .public_bytes(Encoding.OpenSSH, PublicFormat.OpenSSH)
+        .decode()
+    )
+    kid = call(
+        w.c,
+        "ImportKeyPair",
+        {"KeyName": "imported", "ProjectId": 0, "PublicKey": line + " me@host"},
+    )["KeyId"]
+    assert call(w.c, "DescribeKeyPairs", {"KeyIds": [kid]})["KeyPairSet"][0][
+        "PublicKey"
+    ].startswith("ssh-ed25519 ")
+    assert (
+        code_of(
+            lambda: call(
+                w.c,
+                "ImportKeyPair",
+                {"KeyName": "again", "ProjectId": 0, "PublicKey": w.key["PublicKey"]},
+            )
+        )
+        == "InvalidPublicKey.Duplicate"
+    )
+    assert (
+        code_of(
+            lambda: call(
+                w.c,
+                "ImportKeyPair",
+                {"KeyName": "bad", "ProjectId": 0, "PublicKey": "ssh-rsa garbage"},
+            )
+        )
+        == "InvalidPublicKey.Malformed"
+    )
+
+
+def s_allocate_hosts(w):
+    a = call(
+        w.c,
+        "AllocateHosts",
+        {"Placement": {"Zone": ZONE}, "HostCount": 2, "ClientToken": "h1"},
+    )["HostIdSet"]
+    b = call(
+        w.c,
+        "AllocateHosts",
+        {"Placement": {"Zone": ZONE}, "HostCount": 2, "ClientToken": "h1"},
+    )["HostIdSet"]
+    assert a == b and len(a) == 2
+
+
+def s_describe_hosts(w):
+    (iid,) = call(
+        w.c,
+        "RunInstances",
+        {
+            "Placement": {"Zone": ZONE, "HostIds": [w.host]},
+            "ImageId": IMAGE,
+            "InstanceChargeType": "CDHPAID",
+            "InstanceType": "CDH_2C4G",
+        },
+    )["InstanceIdSet"]
+    out = call(
+        w.c, "DescribeHosts", {"Filters": [{"Name": "host-id", "Values": [w.host]}]}
+    )
+    h = out["HostSet"][0]
+    assert (
+        h["InstanceIds"] == [iid]
+        and h["HostResource"]["CpuAvailable"] == h["HostResource"]["CpuTotal"] - 2
+    )
+
+
+def s_modify_hosts_attribute(w):
+    call(w.c, "ModifyHostsAttribute", {"HostIds": [w.host], "HostName": "cdh-1"})
+    out = call(
+        w.c, "DescribeHosts", {"Filters": [{"Name": "host-name", "Values": ["cdh-1"]}]}
+    )
+    assert out["TotalCount"] == 1
+
+
+def s_renew_hosts(w):
+    before = call(
+        w.c, "DescribeHosts", {"Filters": [{"Name": "host-id", "Values": [w.host]}]}
+    )["HostSet"][0]["ExpiredTime"]
+    call(w.c, "RenewHosts", {"HostIds": [w.host], "HostChargePrepaid": {"Period": 2}})
+    after = call(
+        w.c, "DescribeHosts", {"Filters": [{"Name": "host-id", "Values": [w.host]}]}
+    )["HostSet"][0]["ExpiredTime"]
+    assert after > before
+
+
+def snake(name):
+    out = []
+    for i, ch in enumerate(name):
+        if (
+            ch.isupper()
+            and i
+            and (
+                not name[i - 1].isupper()
+                or (i + 1 < len(name) and name[i + 1].islower())
+            )
+        ):
+            out.append("_")
+        out.append(ch.lower())
+    return "".join(out)
+
+
+SCENARIOS = {
+    name[2:]: fn
+    for name, fn in list(globals().items())
+    if name.startswith("s_") and callable(fn)
+}
+
+
+@pytest.fixture(scope="module")
+def world():
+    with Emulator(transition_seconds=0.05, seed=9) as emu:
+        yield World(emu, vendor(emu))
+
+
+def test_every_model_action_has_a_scenario():
+    actions = model_actions()
+    if actions is None:
+        pytest.skip("the service model is not built into tccvm._core yet")
+    assert len(actions) == 58
+    missing = [a for a in actions if snake(a) not in SCENARIOS]
+    assert not missing, missing
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_action(world, name):
+    before = world.emu.stats()["requests_by_action"]
+    SCENARIOS[name](world)
+    after = world.emu.stats()["requests_by_action"]
+    action = "".join(p.capitalize() for p in name.split("_"))
+    hits = {k for k in after if after[k] != before.get(k)}
+    assert any(k.lower() == action.lower() for k in hits), (action, hits)
