@@ -189,6 +189,13 @@ pub fn verify(creds: &mut Creds, p: &Presented<'_>, now: i64) -> Result<String, 
             let ts = check_time(*timestamp, now)?;
             let auth = sig::parse_tc3(authorization).ok_or_else(sig_failure)?;
             let cred = lookup(creds, &auth.secret_id, *token, now)?;
+            let signs = |h: &str| auth.signed_headers.iter().any(|x| x == h);
+            if !signs("content-type") || !signs("host") {
+                return Err(fail(
+                    "AuthFailure.SignatureFailure",
+                    "SignedHeaders must include content-type and host.",
+                ));
+            }
             if auth.service != "cvm" || auth.date != crate::sign::utc_date(ts) {
                 return Err(sig_failure());
             }
@@ -324,5 +331,79 @@ mod tests {
                 .code,
             "AuthFailure.SignatureExpire"
         );
+    }
+
+    fn tc3_request(host: &str, signed: &[(&str, &str)]) -> (String, Vec<(String, String)>) {
+        let out = crate::sign::tc3_sign(
+            "AKIDtest",
+            b"secret",
+            &crate::sign::Tc3Input {
+                http_method: "POST",
+                path: "/",
+                canonical_query: "",
+                headers: signed,
+                payload: b"{}",
+                service: "cvm",
+                timestamp: 1_700_000_000,
+            },
+        );
+        let headers = vec![
+            ("content-type".to_string(), "application/json".to_string()),
+            ("host".to_string(), host.to_string()),
+            ("x-tc-action".to_string(), "DescribeZones".to_string()),
+        ];
+        (out.authorization, headers)
+    }
+
+    #[test]
+    fn tc3_uses_host_and_signed_headers_as_sent() {
+        let mut creds = Creds::default();
+        creds.insert(
+            "AKIDtest".into(),
+            Cred {
+                secret_key: "secret".into(),
+                token: None,
+                expires: None,
+            },
+        );
+        let check = |creds: &mut Creds, auth: &str, headers: &[(String, String)]| {
+            let p = Presented::Tc3 {
+                authorization: auth,
+                http_method: "POST",
+                path: "/",
+                query: "",
+                headers,
+                body: b"{}",
+                timestamp: Some("1700000000"),
+                token: None,
+            };
+            verify(creds, &p, 1_700_000_000)
+        };
+        let both = [
+            ("content-type", "application/json"),
+            ("host", "127.0.0.1:9000"),
+        ];
+        let (auth, headers) = tc3_request("127.0.0.1:9000", &both);
+        assert_eq!(check(&mut creds, &auth, &headers).unwrap(), "AKIDtest");
+        let (_, other_host) = tc3_request("127.0.0.1:9001", &both);
+        assert_eq!(
+            check(&mut creds, &auth, &other_host).unwrap_err().code,
+            "AuthFailure.SignatureFailure"
+        );
+        let (auth_host_only, headers) =
+            tc3_request("127.0.0.1:9000", &[("host", "127.0.0.1:9000")]);
+        assert_eq!(
+            check(&mut creds, &auth_host_only, &headers)
+                .unwrap_err()
+                .code,
+            "AuthFailure.SignatureFailure"
+        );
+        let three = [
+            ("content-type", "application/json"),
+            ("host", "127.0.0.1:9000"),
+            ("x-tc-action", "DescribeZones"),
+        ];
+        let (auth3, headers) = tc3_request("127.0.0.1:9000", &three);
+        assert!(check(&mut creds, &auth3, &headers).is_ok());
     }
 }

@@ -276,6 +276,7 @@ pub fn run(shared: &Shared, op: &str, args: &Value) -> Result<Value, String> {
             Ok(Value::Array(list))
         }
         "now" => Ok(json!(unix_now(shared.settings().clock_offset))),
+        "actions" => Ok(json!(super::model_view::actions())),
         other => Err(format!("unknown control operation `{other}`")),
     }
 }

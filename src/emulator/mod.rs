@@ -105,6 +105,7 @@ pub struct Emulator {
     secret_key: String,
     stop: Option<watch::Sender<bool>>,
     task: Option<tokio::task::JoinHandle<()>>,
+    pid: u32,
 }
 
 impl Emulator {
@@ -154,6 +155,7 @@ impl Emulator {
             secret_key,
             stop: Some(tx),
             task: Some(task),
+            pid: std::process::id(),
         })
     }
 
@@ -176,8 +178,9 @@ impl Emulator {
         }
         if let Some(task) = self.task.take() {
             let rt = crate::runtime::get();
-            if tokio::runtime::Handle::try_current().is_ok() {
-                // Inside the runtime: cannot block; the task ends on its own.
+            if tokio::runtime::Handle::try_current().is_ok() || self.pid != std::process::id() {
+                // Inside the runtime we cannot block; in a forked child the server task
+                // belongs to the parent's runtime. Either way it ends on its own.
                 return;
             }
             let _ = rt.block_on(async {
