@@ -615,9 +615,9 @@ def s_import_image(w):
     out = call(
         w.c,
         "DescribeImages",
-        {"Filters": [{"Name": "image-name", "Values": ["imported"]}]},
+        {"Filters": [{"Name": "image-type", "Values": ["PRIVATE_IMAGE"]}]},
     )
-    assert out["TotalCount"] == 1
+    assert "imported" in [i["ImageName"] for i in out["ImageSet"]]
     assert (
         code_of(
             lambda: call(

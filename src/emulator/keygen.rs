@@ -29,15 +29,15 @@ fn put_mpint(out: &mut Vec<u8>, be: &[u8]) {
     }
 }
 
-/// A fresh RSA-2048 pair: (OpenSSH public key line, PKCS#1 PEM private key).
-pub fn rsa_pair(comment: &str) -> Result<(String, String), String> {
+/// A fresh RSA-2048 pair: (OpenSSH public key `ssh-rsa <base64>`, PKCS#1 PEM private key).
+pub fn rsa_pair() -> Result<(String, String), String> {
     let mut rng = rsa::rand_core::OsRng;
     let key = RsaPrivateKey::new(&mut rng, 2048).map_err(|e| e.to_string())?;
     let mut blob = vec![];
     put_string(&mut blob, b"ssh-rsa");
     put_mpint(&mut blob, &key.e().to_bytes_be());
     put_mpint(&mut blob, &key.n().to_bytes_be());
-    let public = format!("ssh-rsa {} {comment}", B64.encode(blob));
+    let public = format!("ssh-rsa {}", B64.encode(blob));
     let private = key
         .to_pkcs1_pem(rsa::pkcs1::LineEnding::LF)
         .map_err(|e| e.to_string())?
@@ -75,7 +75,7 @@ pub fn parse_public(line: &str) -> Option<String> {
 mod tests {
     #[test]
     fn generated_key_parses() {
-        let (public, private) = super::rsa_pair("skey-test").unwrap();
+        let (public, private) = super::rsa_pair().unwrap();
         assert!(public.starts_with("ssh-rsa AAAA"));
         assert!(private.starts_with("-----BEGIN RSA PRIVATE KEY-----"));
         assert!(super::parse_public(&public).is_some());

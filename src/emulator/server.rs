@@ -418,6 +418,15 @@ async fn api(
         ));
     };
     let documented = model_view::error_codes(&action);
+    // RSA key generation is slow: do it off the runtime and outside the account lock.
+    let keypair = if action == "CreateKeyPair" {
+        tokio::task::spawn_blocking(super::keygen::rsa_pair)
+            .await
+            .ok()
+            .and_then(Result::ok)
+    } else {
+        None
+    };
     let outcome = {
         let mut world = match shared.world.lock() {
             Ok(w) => w,
@@ -430,6 +439,7 @@ async fn api(
             unix: now_unix,
             action: &action,
             documented: &documented,
+            keypair,
         };
         handler(&mut ctx, &P(&params))
     };

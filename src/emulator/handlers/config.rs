@@ -34,6 +34,12 @@ fn zone_filters(
 
 pub fn describe_instance_type_configs(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
     let fs = zone_filters(ctx, p, &["zone", "instance-family"])?;
+    if let Some((n, _)) = fs.iter().find(|(_, v)| v.len() > 1) {
+        return Err(ApiError::new(
+            "InvalidFilterValue.LimitExceeded",
+            format!("The filter `{n}` takes one value."),
+        ));
+    }
     let mut set = vec![];
     for z in catalog::zones(&ctx.region) {
         for t in catalog::TYPES {

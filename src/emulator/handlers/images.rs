@@ -98,15 +98,7 @@ pub fn describe_images(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
     }
     check_ids(&ids, "img", "InvalidImageId", |_| true)?;
     for (n, _) in &fs {
-        if ![
-            "image-id",
-            "image-type",
-            "image-state",
-            "image-name",
-            "platform",
-        ]
-        .contains(&n.as_str())
-        {
+        if !["image-id", "image-type", "image-state"].contains(&n.as_str()) {
             return Err(unknown_filter(n));
         }
     }
@@ -122,9 +114,7 @@ pub fn describe_images(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
             fs.iter().all(|(n, v)| match n.as_str() {
                 "image-id" => matches_any(v, &i.id),
                 "image-type" => matches_any(v, &i.image_type),
-                "image-state" => matches_any(v, &i.state),
-                "image-name" => matches_any(v, &i.name),
-                _ => matches_any(v, &i.platform),
+                _ => matches_any(v, &i.state),
             })
         })
         .map(render)

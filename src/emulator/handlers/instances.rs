@@ -727,14 +727,9 @@ pub fn describe_instances(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
             "public-ip-address",
             "tag-key",
             "tag-value",
-            "instance-state",
-            "image-id",
         ];
         if !known.contains(&name.as_str()) && !name.starts_with("tag:") {
             return Err(unknown_filter(name));
-        }
-        if name == "zone" {
-            // zones of another region are refused, as documented
         }
     }
     for (name, values) in &fs {
@@ -772,8 +767,6 @@ pub fn describe_instances(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
                     .public_ip
                     .as_ref()
                     .is_some_and(|ip| matches_any(values, ip)),
-                "instance-state" => matches_any(values, &i.state),
-                "image-id" => matches_any(values, &i.image_id),
                 _ => tag_matches(i, name, values),
             })
         })

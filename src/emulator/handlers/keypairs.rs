@@ -81,8 +81,13 @@ pub fn create_key_pair(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
     let project_id = project(ctx, p)?;
     quota(ctx)?;
     let id = ctx.world.ids.id("skey");
-    let (public, private) = keygen::rsa_pair(&id)
-        .map_err(|e| ApiError::new("InternalError", format!("key generation failed: {e}")))?;
+    let pair = match ctx.keypair.take() {
+        Some(p) => Ok(p),
+        None => keygen::rsa_pair(),
+    };
+    let (public, private) =
+        pair.map_err(|e| ApiError::new("InternalError", format!("key generation failed: {e}")))?;
+    let public = format!("{public} {id}");
     let k = KeyPair {
         id,
         name,

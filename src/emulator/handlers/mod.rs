@@ -23,6 +23,8 @@ pub struct Ctx<'a> {
     pub action: &'a str,
     /// The error codes the model documents for this action (empty: unknown).
     pub documented: &'a [String],
+    /// A key pair generated before the account was locked (CreateKeyPair).
+    pub keypair: Option<(String, String)>,
 }
 
 impl Ctx<'_> {
