@@ -453,6 +453,18 @@ def test_rate_limits(open_emu):
         assert "Error" not in raw_json(open_emu, "DescribeZones")
 
 
+def test_rate_limits_from_the_model(open_emu):
+    open_emu.enable_rate_limits()
+    codes = [
+        raw_json(open_emu, "RunInstances", run_params()).get("Error", {}).get("Code")
+        for _ in range(12)
+    ]
+    # RunInstances: "A maximum of 10 requests can be initiated per second".
+    assert codes.count("RequestLimitExceeded") >= 1
+    assert codes[:10] == [None] * 10 or codes.count(None) >= 10
+    assert count_instances(open_emu) == codes.count(None)
+
+
 # -- metadata ----------------------------------------------------------------------------
 
 

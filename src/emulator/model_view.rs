@@ -16,7 +16,7 @@ fn model() -> Option<&'static Value> {
 }
 
 fn source() -> Option<&'static str> {
-    None
+    Some(include_str!("../model/cvm-2017-03-12.json"))
 }
 
 fn action_def(action: &str) -> Option<&'static Value> {

@@ -13,7 +13,7 @@ const DISK: i64 = 4000;
 
 fn render(h: &Host, used: (i64, i64)) -> Value {
     json!({
-        "Placement": {"Zone": h.zone, "ProjectId": h.project_id},
+        "Placement": {"Zone": h.zone, "ProjectId": h.project_id, "HostIds": [h.id]},
         "HostId": h.id, "HostType": h.host_type, "HostName": h.name,
         "HostChargeType": h.charge_type, "RenewFlag": h.renew_flag,
         "CreatedTime": iso8601(h.created), "ExpiredTime": iso8601(h.expired),

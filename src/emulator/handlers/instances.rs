@@ -13,7 +13,12 @@ pub fn render(i: &Instance) -> Value {
     let disk =
         |d: &Disk| json!({"DiskType": d.disk_type, "DiskId": d.disk_id, "DiskSize": d.disk_size});
     json!({
-        "Placement": {"Zone": i.zone, "ProjectId": i.project_id, "HostId": i.host_id},
+        "Placement": {
+            "Zone": i.zone,
+            "ProjectId": i.project_id,
+            "HostIds": if i.host_id.is_empty() { vec![] } else { vec![i.host_id.clone()] },
+            "HostId": i.host_id,
+        },
         "InstanceId": i.id,
         "InstanceType": i.instance_type,
         "CPU": i.cpu,
@@ -34,6 +39,7 @@ pub fn render(i: &Instance) -> Value {
             "VpcId": i.vpc_id,
             "SubnetId": i.subnet_id,
             "AsVpcGateway": i.as_vpc_gateway,
+            "PrivateIpAddresses": if i.vpc_id.is_empty() { vec![] } else { vec![i.private_ip.clone()] },
         },
         "ImageId": i.image_id,
         "RenewFlag": i.renew_flag,
