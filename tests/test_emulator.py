@@ -169,7 +169,7 @@ def test_run_instances_names_placement_charge_tags_and_pages(emu, client):
     assert [i["InstanceId"] for i in f["InstanceSet"]] == tagged
     inst = f["InstanceSet"][0]
     assert inst["InstanceChargeType"] == "PREPAID" and inst["ExpiredTime"]
-    assert inst["Placement"] == {"Zone": "ap-guangzhou-3", "ProjectId": 7, "HostId": ""}
+    assert inst["Placement"] == {"Zone": "ap-guangzhou-3", "ProjectId": 7, "HostIds": [], "HostId": ""}
     assert inst["RenewFlag"] == "NOTIFY_AND_AUTO_RENEW"
     f = call(
         client,
