@@ -169,7 +169,12 @@ def test_run_instances_names_placement_charge_tags_and_pages(emu, client):
     assert [i["InstanceId"] for i in f["InstanceSet"]] == tagged
     inst = f["InstanceSet"][0]
     assert inst["InstanceChargeType"] == "PREPAID" and inst["ExpiredTime"]
-    assert inst["Placement"] == {"Zone": "ap-guangzhou-3", "ProjectId": 7, "HostIds": [], "HostId": ""}
+    assert inst["Placement"] == {
+        "Zone": "ap-guangzhou-3",
+        "ProjectId": 7,
+        "HostIds": [],
+        "HostId": "",
+    }
     assert inst["RenewFlag"] == "NOTIFY_AND_AUTO_RENEW"
     f = call(
         client,
@@ -322,7 +327,32 @@ def test_protocol_errors(open_emu):
     assert "Error" not in raw_json(open_emu, "DescribeRegions", region="")
     assert raw_json(open_emu, "StopInstances")["Error"]["Code"] == "MissingParameter"
     r = raw_json(open_emu, "DescribeInstances", {"Limit": "abc"})
-    assert r["Error"]["Code"] in ("InvalidParameterValue", "InvalidParameter")
+    assert r["Error"]["Code"] == "InvalidParameterValue"
+    assert "Limit" in r["Error"]["Message"]
+    r = raw_json(open_emu, "DescribeInstances", {"Limt": "1"})
+    assert r["Error"]["Code"] == "UnknownParameter" and "Limit" in r["Error"]["Message"]
+    r = raw_json(open_emu, "RunInstances", {"Placement.Zone": ZONE})
+    assert (
+        r["Error"]["Code"] == "MissingParameter" and "ImageId" in r["Error"]["Message"]
+    )
+    r = raw_json(open_emu, "DescribeInstances", {"Filters.0.Values.0": "x"})
+    assert r["Error"]["Code"] == "MissingParameter"
+    r = raw_json(open_emu, "DescribeInstances", {"Filters.0.Nmae": "zone"})
+    assert r["Error"]["Code"] == "UnknownParameter"
+
+
+def test_validation_through_json(client):
+    assert code_of(lambda: call(client, "DescribeInstances", {"Limit": "many"})) == (
+        "InvalidParameterValue"
+    )
+    assert (
+        code_of(lambda: call(client, "DescribeInstances", {"Bogus": 1}))
+        == "UnknownParameter"
+    )
+    assert (
+        code_of(lambda: call(client, "RunInstances", {"ImageId": IMAGE}))
+        == "MissingParameter"
+    )
 
 
 # -- faults ------------------------------------------------------------------------------
