@@ -92,10 +92,24 @@ def test_several_emulators_and_clean_stop():
     assert "secret_key" not in repr(b) and b.secret_key not in repr(b)
 
 
+def open_fds():
+    return len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else 0
+
+
 def test_many_start_stop_cycles_do_not_leak():
-    for _ in range(20):
+    with Emulator() as e:  # warm the runtime up
+        raw(e, "DescribeRegions")
+    before = open_fds()
+    t = time.monotonic()
+    for _ in range(30):
         with Emulator() as e:
             raw(e, "DescribeRegions")
+            conn = http.client.HTTPConnection(e.host, e.port, timeout=5)
+            conn.request("GET", "/?Action=DescribeRegions")
+            conn.getresponse().read()
+            # closing the emulator with this keep-alive connection still open must not hang
+    assert time.monotonic() - t < 20
+    assert open_fds() <= before + 2
 
 
 def test_instance_lifecycle_and_wrong_state(emu, client):
@@ -602,3 +616,25 @@ def test_command_line_serves_until_interrupted():
         if p.poll() is None:
             p.kill()
             p.wait()
+
+
+def test_concurrent_clients(emu):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def work(n):
+        c = vendor(
+            emu,
+            ["TC3-HMAC-SHA256", "HmacSHA256", "HmacSHA1"][n % 3],
+            ["POST", "GET"][n % 2],
+        )
+        ids = []
+        for k in range(10):
+            ids += launch(c, ClientToken=f"w{n}-{k}")
+            call(c, "DescribeInstances", {"Limit": 5})
+        return ids
+
+    with ThreadPoolExecutor(8) as ex:
+        all_ids = [i for ids in ex.map(work, range(8)) for i in ids]
+    assert len(all_ids) == len(set(all_ids)) == 80
+    assert emu.stats()["launches"] == 80
+    assert call(vendor(emu), "DescribeInstances", {"Limit": 1})["TotalCount"] == 80
