@@ -147,6 +147,15 @@ def test_instance_lifecycle_and_wrong_state(emu, client):
     assert call(client, "DescribeInstances", {"InstanceIds": [iid]})["TotalCount"] == 0
 
 
+def test_launch_failures_can_be_injected(emu, client):
+    emu.fail_next_launches(1)
+    bad, good = launch(client, InstanceCount=2)
+    wait_state(client, bad, "LAUNCH_FAILED")
+    wait_state(client, good, "RUNNING")
+    call(client, "TerminateInstances", {"InstanceIds": [bad]})
+    wait_state(client, bad, None)
+
+
 def test_timers_are_configurable(emu, client):
     emu.set_timers(pending=2.0)
     (iid,) = launch(client)

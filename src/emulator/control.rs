@@ -260,6 +260,14 @@ pub fn run(shared: &Shared, op: &str, args: &Value) -> Result<Value, String> {
             )
         }
         "stats" => Ok(stats(shared)),
+        "launch_failures" => {
+            let n = args
+                .get("count")
+                .and_then(Value::as_u64)
+                .ok_or("count must be a non-negative integer")?;
+            lock(&shared.world).launch_failures = n;
+            Ok(json!({"count": n}))
+        }
         "instances" => {
             let region = args
                 .get("region")

@@ -224,6 +224,8 @@ pub struct World {
     pub instance_quota: usize,
     pub key_pair_quota: usize,
     pub next_ip: u32,
+    /// The next this-many launched instances end in LAUNCH_FAILED instead of RUNNING.
+    pub launch_failures: u64,
 }
 
 impl World {
@@ -239,6 +241,7 @@ impl World {
             instance_quota: 1000,
             key_pair_quota: 100,
             next_ip: 1,
+            launch_failures: 0,
         }
     }
 

@@ -260,6 +260,11 @@ class Emulator:
             "issue_credentials", {} if ttl is None else {"ttl": int(ttl)}
         )
 
+    def fail_next_launches(self, count: int = 1) -> None:
+        """Make the next ``count`` launched instances end in LAUNCH_FAILED instead of
+        RUNNING (to exercise waiters' failure states)."""
+        self._control("launch_failures", {"count": int(count)})
+
     def stats(self) -> dict[str, Any]:
         """Counters: requests, requests_by_action, launches (RunInstances that created
         instances), launches_by_token (per ClientToken), faults_injected."""

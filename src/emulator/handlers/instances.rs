@@ -394,6 +394,15 @@ pub fn find_image_os(ctx: &mut Ctx<'_>, image_id: &str) -> Result<String, ApiErr
     }
 }
 
+fn launch_outcome(world: &mut crate::emulator::state::World) -> &'static str {
+    if world.launch_failures > 0 {
+        world.launch_failures -= 1;
+        "LAUNCH_FAILED"
+    } else {
+        "RUNNING"
+    }
+}
+
 pub fn run_instances(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
     let token = p.str("ClientToken");
     if let Some(t) = &token {
@@ -538,7 +547,7 @@ pub fn run_instances(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
             id: id.clone(),
             name: instance_name(&name, n, l.count),
             state: "PENDING".into(),
-            next: Some((due, "RUNNING")),
+            next: Some((due, launch_outcome(ctx.world))),
             zone: l.zone.clone(),
             project_id: l.project_id,
             host_id: l
