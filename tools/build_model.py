@@ -444,6 +444,7 @@ def parse_examples(seed: Seed, action: str, lines: list[str]) -> list[dict]:
             for k, v in pairs
             if k not in fix.get("drop_keys", [])
         ]
+        pairs += [list(kv) for kv in fix.get("add_keys", [])]
         ex = {"title": cur["title"], "input": pairs}
         if region:
             ex["region"] = region
@@ -715,6 +716,12 @@ def self_check(model: dict, examples: dict) -> list[str]:
                 why = example_key_known(model, model["actions"][name], k)
                 if why:
                     problems.append(f"{name} example {ex['title']!r}: {why}")
+            given = {k.split(".")[0] for k, _ in ex["input"]}
+            for m in model["actions"][name]["inputs"]:
+                if m["required"] and m["name"] not in given:
+                    problems.append(
+                        f"{name} example {ex['title']!r}: lacks required {m['name']}"
+                    )
             out = ex["output"]
             if out is not None and not (
                 isinstance(out, dict) and "RequestId" in out.get("Response", {})
