@@ -56,6 +56,7 @@ def plain(text: str) -> str:
     t = re.sub(r"<[^>]+>", "", t)
     t = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", t)  # markdown links
     t = t.replace("`", "").replace("**", "")
+    t = re.sub(r"\\+([\\`*_{}\[\]()#+\-.!$|])", r"\1", t)  # markdown escapes: \$ \_ \\_
     t = html.unescape(html.unescape(t))
     lines = [re.sub(r"[ \t\u00a0]+", " ", ln).strip() for ln in t.split("\n")]
     lines = [ln for ln in lines if ln]
@@ -224,8 +225,20 @@ def parse_action(
         if k not in sub:
             raise SeedError(f"{name}: no section {k}")
     desc_lines, rate, finance = [], None, False
+    in_code, code = False, []
     for ln in sub["1"]:
         s = ln.strip()
+        if s.startswith(
+            "```"
+        ):  # a code block: one line (the extraction breaks long URLs)
+            if in_code:
+                desc_lines.append("".join(code))
+                code = []
+            in_code = not in_code
+            continue
+        if in_code:
+            code.append(s)
+            continue
         if not s or s.startswith("Domain name for API request"):
             continue
         m = RATE_RE.search(s)
