@@ -84,3 +84,11 @@ def test_mypy_strict_catches_misspelt_and_mistyped_parameters():
         'misspelt.py:12: error: Missing named argument "Placement" for "run_instances"'
         in out
     )
+
+
+def test_types_importable_at_run_time():
+    from tccvm import types
+
+    assert types.Placement.__total__ is False
+    assert set(types.Placement.__annotations__) == {"Zone", "ProjectId", "HostIds"}
+    assert "InstanceSet" in types.DescribeInstancesResponse.__annotations__

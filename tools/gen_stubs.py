@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Generate the type stubs of tccvm from the service model.
 
-    python tools/gen_stubs.py           # writes python/tccvm/types.pyi and python/tccvm/_client.pyi
+    python tools/gen_stubs.py           # writes python/tccvm/types.py[i] and python/tccvm/_client.pyi
     python tools/gen_stubs.py --check   # exits 1 if the committed stubs differ from a fresh run
 
 - ``types.pyi``: a TypedDict per data type of the model (``Placement``, ``Filter``, ...), with
   ``Required[...]`` on the required members, and a TypedDict per response
-  (``DescribeInstancesResponse``: the object inside ``Response``).
+  (``DescribeInstancesResponse``: the object inside ``Response``). ``types.py`` holds the same
+  classes at run time, so ``from tccvm.types import Placement`` works outside type checking.
 - ``_client.pyi``: ``Client`` and ``AsyncClient`` with one method per action, keyword-only
   parameters typed, returning the response TypedDict (a coroutine on ``AsyncClient``), plus the
   hand-written surface of API.md (constructor, ``call``, ``paginate``, ``wait``, ...).
@@ -25,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "src" / "model" / "cvm-2017-03-12.json"
 OUT_TYPES = ROOT / "python" / "tccvm" / "types.pyi"
+OUT_TYPES_PY = ROOT / "python" / "tccvm" / "types.py"
 OUT_CLIENT = ROOT / "python" / "tccvm" / "_client.pyi"
 
 PY = {
@@ -55,16 +57,33 @@ def doc(text: str, indent: str) -> str:
     return f'{indent}"""{body}"""\n'
 
 
-def gen_types(model: dict) -> str:
+def gen_types(model: dict, runtime: bool = False) -> str:
+    """types.pyi, or with ``runtime`` the importable types.py (same classes; annotations stay
+    strings, so ``Required`` is needed by type checkers only)."""
+    doc_line = '"""Typed dicts of the CVM 2017-03-12 data types and the responses of its actions.'
+    if runtime:
+        imports = [
+            "from __future__ import annotations",
+            "",
+            "from typing import TYPE_CHECKING, TypedDict",
+            "",
+            "if TYPE_CHECKING:",
+            "    from typing_extensions import Required",
+        ]
+    else:
+        imports = ["from typing_extensions import Required, TypedDict"]
     out = [
         HEADER,
-        '"""Typed dicts of the CVM 2017-03-12 data types and responses (type checking only:',
-        "``if TYPE_CHECKING: from tccvm.types import Placement``).",
+        doc_line,
+        "",
+        "``from tccvm.types import Placement, DescribeInstancesResponse``",
         '"""',
         "",
-        "from typing_extensions import Required, TypedDict",
+        *imports,
         "",
     ]
+    if runtime:
+        out += ["", "# fmt: off", ""]
     for name in sorted(model["shapes"]):
         s = model["shapes"][name]
         out.append(f"class {name}(TypedDict, total=False):")
@@ -206,7 +225,11 @@ def main() -> int:
     )
     args = ap.parse_args()
     model = json.loads(MODEL.read_text(encoding="utf-8"))
-    outputs = {OUT_TYPES: gen_types(model), OUT_CLIENT: gen_client(model)}
+    outputs = {
+        OUT_TYPES: gen_types(model),
+        OUT_TYPES_PY: gen_types(model, runtime=True),
+        OUT_CLIENT: gen_client(model),
+    }
     if args.check:
         stale = [
             str(p.relative_to(ROOT))
