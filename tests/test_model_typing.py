@@ -92,3 +92,11 @@ def test_types_importable_at_run_time():
     assert types.Placement.__total__ is False
     assert set(types.Placement.__annotations__) == {"Zone", "ProjectId", "HostIds"}
     assert "InstanceSet" in types.DescribeInstancesResponse.__annotations__
+
+
+def test_mypy_strict_passes_on_the_examples():
+    scripts = sorted(str(p) for p in (ROOT / "examples").glob("*.py"))
+    if not scripts:
+        pytest.skip("no examples/*.py yet")
+    r = mypy(*scripts)
+    assert r.returncode == 0, r.stdout + r.stderr
