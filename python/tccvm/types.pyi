@@ -9,6 +9,7 @@ from typing_extensions import Required, TypedDict
 
 class ActionTimer(TypedDict, total=False):
     """Timed task"""
+
     Externals: Required[Externals]
     """Extended data"""
     TimerAction: str
@@ -18,6 +19,7 @@ class ActionTimer(TypedDict, total=False):
 
 class ChargePrepaid(TypedDict, total=False):
     """Parameters related to Prepaid billing method, including purchased usage period, auto renewal logic, etc."""
+
     Period: Required[int]
     """Purchasable usage period of an instance (in month). Value range: 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 1..."""
     RenewFlag: str
@@ -25,6 +27,7 @@ class ChargePrepaid(TypedDict, total=False):
 
 class DataDisk(TypedDict, total=False):
     """Information on data disk"""
+
     DiskSize: Required[int]
     """Disk size (in GB). The minimum adjustment increment is 10 GB. Value ranges vary depending on diff..."""
     DiskType: str
@@ -34,6 +37,7 @@ class DataDisk(TypedDict, total=False):
 
 class DisasterRecoverGroup(TypedDict, total=False):
     """Information on disaster recovery group"""
+
     DisasterRecoverGroupId: str
     """ID of a spread placement group."""
     Name: str
@@ -51,6 +55,7 @@ class DisasterRecoverGroup(TypedDict, total=False):
 
 class EnhancedService(TypedDict, total=False):
     """The enabling conditions and settings of an instance's enhanced services, such as Cloud Security, Cloud Monitor and other instance agents."""
+
     SecurityService: RunSecurityServiceEnabled
     """Enables Cloud Security. If this parameter is not specified, the Cloud Security service is enabled..."""
     MonitorService: RunMonitorServiceEnabled
@@ -58,6 +63,7 @@ class EnhancedService(TypedDict, total=False):
 
 class Externals(TypedDict, total=False):
     """Extended data"""
+
     ReleaseAddress: bool
     """Release address"""
     UnsupportNetworks: list[str]
@@ -75,6 +81,7 @@ class Filter(TypedDict, total=False):
     &Filters.1.Name=instance-charge-type
     &Filters.1.Values.0=PREPAID
     &Filters.1.Values.1=POSTPAID_BY_HOUR"""
+
     Name: Required[str]
     """Fields to be filtered."""
     Values: Required[list[str]]
@@ -82,6 +89,7 @@ class Filter(TypedDict, total=False):
 
 class HostItem(TypedDict, total=False):
     """The details of a CDH instance"""
+
     Placement: Placement
     """Location of the CDH instance. This parameter is used to specify the availability zone and project..."""
     HostId: str
@@ -109,6 +117,7 @@ class HostItem(TypedDict, total=False):
 
 class HostResource(TypedDict, total=False):
     """The resource information of a CDH instance"""
+
     CpuTotal: int
     """Total number of CPU cores in a CDH instance"""
     CpuAvailable: int
@@ -124,6 +133,7 @@ class HostResource(TypedDict, total=False):
 
 class Image(TypedDict, total=False):
     """An array of detailed information of an image, including the main statuses and attributes of the image."""
+
     CreatedTime: str
     """Creation time of an image"""
     ImageName: str
@@ -151,6 +161,7 @@ class Image(TypedDict, total=False):
 
 class ImageOsList(TypedDict, total=False):
     """Supported Windows/Linux operating systems."""
+
     Windows: list[str]
     """Supported Windows operating systems"""
     Linux: list[str]
@@ -158,6 +169,7 @@ class ImageOsList(TypedDict, total=False):
 
 class Instance(TypedDict, total=False):
     """The information of an instance"""
+
     OsName: str
     """Operating system name"""
     SecurityGroupIds: list[str]
@@ -205,6 +217,7 @@ class Instance(TypedDict, total=False):
 
 class InstanceChargePrepaid(TypedDict, total=False):
     """The billing method of an instance"""
+
     Period: Required[int]
     """Purchasable usage period of an instance (in month). Value range: 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 1..."""
     RenewFlag: str
@@ -212,6 +225,7 @@ class InstanceChargePrepaid(TypedDict, total=False):
 
 class InstanceFamilyConfig(TypedDict, total=False):
     """The configuration information of an instance model family, such as {'InstanceFamilyName': 'Standard S1', 'InstanceFamily': 'S1'}, {'InstanceFamilyName': 'Network Optimized N1', 'InstanceFamily': 'N1'}, {'InstanceFamilyName': 'High IO I1', 'InstanceFamily': 'I1'}, etc."""
+
     InstanceFamilyName: str
     """Full name of a model family"""
     InstanceFamily: str
@@ -219,6 +233,7 @@ class InstanceFamilyConfig(TypedDict, total=False):
 
 class InstanceMarketOptionsRequest(TypedDict, total=False):
     """Options related to spot requests"""
+
     MarketType: str
     """Market type. Only "spot" is supported."""
     SpotOptions: SpotMarketOptions
@@ -226,6 +241,7 @@ class InstanceMarketOptionsRequest(TypedDict, total=False):
 
 class InstanceStatus(TypedDict, total=False):
     """The status of an instance. For more information on status types, please see List of Instance Statuses"""
+
     InstanceId: str
     """Instance ID."""
     InstanceState: str
@@ -233,6 +249,7 @@ class InstanceStatus(TypedDict, total=False):
 
 class InstanceTypeConfig(TypedDict, total=False):
     """The configuration information of an instance model"""
+
     Zone: str
     """Availability zone."""
     InstanceType: str
@@ -252,6 +269,7 @@ class InstanceTypeConfig(TypedDict, total=False):
 
 class InstanceTypeQuotaItem(TypedDict, total=False):
     """The quota information of an instance model."""
+
     Zone: str
     """Availability zone."""
     InstanceType: str
@@ -279,6 +297,7 @@ class InstanceTypeQuotaItem(TypedDict, total=False):
 
 class InternetAccessible(TypedDict, total=False):
     """The accessibility, billing method and maximum bandwidth for an instance on the public network"""
+
     InternetChargeType: str
     """Network billing type. Value range:"""
     InternetMaxBandwidthOut: int
@@ -288,6 +307,7 @@ class InternetAccessible(TypedDict, total=False):
 
 class InternetBandwidthConfig(TypedDict, total=False):
     """Information of bill-by-bandwidth method"""
+
     StartTime: str
     """Start time, in the format of YYYY-MM-DDThh:mm:ssZ according to the ISO8601 standard. UTC time is..."""
     EndTime: str
@@ -297,6 +317,7 @@ class InternetBandwidthConfig(TypedDict, total=False):
 
 class InternetChargeTypeConfig(TypedDict, total=False):
     """Network billing"""
+
     InternetChargeType: str
     """Network billing method"""
     Description: str
@@ -304,6 +325,7 @@ class InternetChargeTypeConfig(TypedDict, total=False):
 
 class ItemPrice(TypedDict, total=False):
     """The price of an item"""
+
     UnitPrice: float
     """Subsequent unit price (in CNY)"""
     ChargeUnit: str
@@ -315,6 +337,7 @@ class ItemPrice(TypedDict, total=False):
 
 class KeyPair(TypedDict, total=False):
     """The information of a key pair"""
+
     KeyId: str
     """Key pair ID, the unique ID of an key pair."""
     KeyName: str
@@ -334,6 +357,7 @@ class KeyPair(TypedDict, total=False):
 
 class LocalDiskType(TypedDict, total=False):
     """Specifications of a local disk"""
+
     Type: str
     """Type of a local disk."""
     PartitionType: str
@@ -345,6 +369,7 @@ class LocalDiskType(TypedDict, total=False):
 
 class LoginSettings(TypedDict, total=False):
     """The configuration and information related to instance login."""
+
     Password: str
     """Instance login password. Password complexity requirement varies with different operating systems,..."""
     KeyIds: list[str]
@@ -354,6 +379,7 @@ class LoginSettings(TypedDict, total=False):
 
 class OsVersion(TypedDict, total=False):
     """Supported operating system types."""
+
     OsName: str
     """Operating system type"""
     OsVersions: list[str]
@@ -363,6 +389,7 @@ class OsVersion(TypedDict, total=False):
 
 class Placement(TypedDict, total=False):
     """The abstract location of an instance, including its availability zone, project, and host (CDH products only)"""
+
     Zone: Required[str]
     """ID of the availability zone to which the instance belongs. This parameter can also be obtained fr..."""
     ProjectId: int
@@ -372,6 +399,7 @@ class Placement(TypedDict, total=False):
 
 class Price(TypedDict, total=False):
     """Price"""
+
     InstancePrice: ItemPrice
     """Instance price"""
     BandwidthPrice: ItemPrice
@@ -379,6 +407,7 @@ class Price(TypedDict, total=False):
 
 class RegionInfo(TypedDict, total=False):
     """Region information"""
+
     Region: str
     """Region name. For example, ap-guangzhou"""
     RegionName: str
@@ -388,16 +417,19 @@ class RegionInfo(TypedDict, total=False):
 
 class RunMonitorServiceEnabled(TypedDict, total=False):
     """Information on the Cloud Monitor service"""
+
     Enabled: bool
     """Whether to enable Cloud Monitor service. Value range:"""
 
 class RunSecurityServiceEnabled(TypedDict, total=False):
     """Information on the Cloud Security service"""
+
     Enabled: bool
     """Whether to enable Cloud Security service. Value range:"""
 
 class SharePermission(TypedDict, total=False):
     """An array of information on image sharing"""
+
     CreateTime: str
     """The time when the image is shared"""
     Account: str
@@ -405,6 +437,7 @@ class SharePermission(TypedDict, total=False):
 
 class SpotMarketOptions(TypedDict, total=False):
     """Spot-related options"""
+
     MaxPrice: Required[str]
     """Bid rate"""
     SpotInstanceType: str
@@ -412,6 +445,7 @@ class SpotMarketOptions(TypedDict, total=False):
 
 class StorageBlock(TypedDict, total=False):
     """Information of local HDD storage"""
+
     Type: str
     """Type of local HDD storage. Value: LOCAL_PRO."""
     MinSize: int
@@ -421,6 +455,7 @@ class StorageBlock(TypedDict, total=False):
 
 class SystemDisk(TypedDict, total=False):
     """Information on the block device (the system disk) where the operating system is located"""
+
     DiskType: str
     """Type of system disk. For information about the limits on system disk types, please see CVM Instan..."""
     DiskId: str
@@ -430,6 +465,7 @@ class SystemDisk(TypedDict, total=False):
 
 class Tag(TypedDict, total=False):
     """Tag key-value pair"""
+
     Key: Required[str]
     """Tag key"""
     Value: Required[str]
@@ -437,6 +473,7 @@ class Tag(TypedDict, total=False):
 
 class TagSpecification(TypedDict, total=False):
     """The tag pair bound to a CVM instance that is being created"""
+
     ResourceType: Required[str]
     """Type of resource bound to a tag. Only type "instance" is supported"""
     Tags: Required[list[Tag]]
@@ -444,6 +481,7 @@ class TagSpecification(TypedDict, total=False):
 
 class VirtualPrivateCloud(TypedDict, total=False):
     """VPC-related information, including subnet, IP, etc."""
+
     VpcId: Required[str]
     """VPC ID, in the format of vpc-xxx. A valid VPC ID can be queried through the console or obtained f..."""
     SubnetId: Required[str]
@@ -455,6 +493,7 @@ class VirtualPrivateCloud(TypedDict, total=False):
 
 class ZoneInfo(TypedDict, total=False):
     """The information on an availability zone"""
+
     Zone: str
     """Availability zone name. For example, ap-guangzhou-3"""
     ZoneName: str
@@ -466,6 +505,7 @@ class ZoneInfo(TypedDict, total=False):
 
 class AllocateHostsResponse(TypedDict, total=False):
     """What AllocateHosts returns: the object inside ``Response``."""
+
     HostIdSet: list[str]
     """List of IDs of CDH instances on which new cloud servers are created."""
     RequestId: str
@@ -473,11 +513,13 @@ class AllocateHostsResponse(TypedDict, total=False):
 
 class AssociateInstancesKeyPairsResponse(TypedDict, total=False):
     """What AssociateInstancesKeyPairs returns: the object inside ``Response``."""
+
     RequestId: str
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class CreateDisasterRecoverGroupResponse(TypedDict, total=False):
     """What CreateDisasterRecoverGroup returns: the object inside ``Response``."""
+
     DisasterRecoverGroupId: str
     """List of spread placement group IDs."""
     Type: str
@@ -495,11 +537,13 @@ class CreateDisasterRecoverGroupResponse(TypedDict, total=False):
 
 class CreateImageResponse(TypedDict, total=False):
     """What CreateImage returns: the object inside ``Response``."""
+
     RequestId: str
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class CreateKeyPairResponse(TypedDict, total=False):
     """What CreateKeyPair returns: the object inside ``Response``."""
+
     KeyPair: KeyPair
     """The information of key pair."""
     RequestId: str
@@ -507,21 +551,25 @@ class CreateKeyPairResponse(TypedDict, total=False):
 
 class DeleteDisasterRecoverGroupsResponse(TypedDict, total=False):
     """What DeleteDisasterRecoverGroups returns: the object inside ``Response``."""
+
     RequestId: str
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class DeleteImagesResponse(TypedDict, total=False):
     """What DeleteImages returns: the object inside ``Response``."""
+
     RequestId: str
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class DeleteKeyPairsResponse(TypedDict, total=False):
     """What DeleteKeyPairs returns: the object inside ``Response``."""
+
     RequestId: str
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class DescribeDisasterRecoverGroupQuotaResponse(TypedDict, total=False):
     """What DescribeDisasterRecoverGroupQuota returns: the object inside ``Response``."""
+
     GroupQuota: int
     """The maximum number of placement groups that can be created."""
     CurrentNum: int
@@ -537,6 +585,7 @@ class DescribeDisasterRecoverGroupQuotaResponse(TypedDict, total=False):
 
 class DescribeDisasterRecoverGroupsResponse(TypedDict, total=False):
     """What DescribeDisasterRecoverGroups returns: the object inside ``Response``."""
+
     DisasterRecoverGroupSet: list[DisasterRecoverGroup]
     """List of information on a spread placement group"""
     TotalCount: int
@@ -546,6 +595,7 @@ class DescribeDisasterRecoverGroupsResponse(TypedDict, total=False):
 
 class DescribeHostsResponse(TypedDict, total=False):
     """What DescribeHosts returns: the object inside ``Response``."""
+
     TotalCount: int
     """Number of CDH instances that meet the condition"""
     HostSet: list[HostItem]
@@ -555,6 +605,7 @@ class DescribeHostsResponse(TypedDict, total=False):
 
 class DescribeImageQuotaResponse(TypedDict, total=False):
     """What DescribeImageQuota returns: the object inside ``Response``."""
+
     ImageNumQuota: int
     """The image quota under an account"""
     RequestId: str
@@ -562,6 +613,7 @@ class DescribeImageQuotaResponse(TypedDict, total=False):
 
 class DescribeImageSharePermissionResponse(TypedDict, total=False):
     """What DescribeImageSharePermission returns: the object inside ``Response``."""
+
     SharePermissionSet: list[SharePermission]
     """Information on image sharing"""
     RequestId: str
@@ -569,6 +621,7 @@ class DescribeImageSharePermissionResponse(TypedDict, total=False):
 
 class DescribeImagesResponse(TypedDict, total=False):
     """What DescribeImages returns: the object inside ``Response``."""
+
     ImageSet: list[Image]
     """An array of detailed information of an image, including the main statuses and attributes of the i..."""
     TotalCount: int
@@ -578,6 +631,7 @@ class DescribeImagesResponse(TypedDict, total=False):
 
 class DescribeImportImageOsResponse(TypedDict, total=False):
     """What DescribeImportImageOs returns: the object inside ``Response``."""
+
     ImportImageOsListSupported: ImageOsList
     """Supported operating system types of imported images."""
     ImportImageOsVersionSet: list[OsVersion]
@@ -587,6 +641,7 @@ class DescribeImportImageOsResponse(TypedDict, total=False):
 
 class DescribeInstanceFamilyConfigsResponse(TypedDict, total=False):
     """What DescribeInstanceFamilyConfigs returns: the object inside ``Response``."""
+
     InstanceFamilyConfigSet: list[InstanceFamilyConfig]
     """List of instance model family configurations"""
     RequestId: str
@@ -594,6 +649,7 @@ class DescribeInstanceFamilyConfigsResponse(TypedDict, total=False):
 
 class DescribeInstanceInternetBandwidthConfigsResponse(TypedDict, total=False):
     """What DescribeInstanceInternetBandwidthConfigs returns: the object inside ``Response``."""
+
     InternetBandwidthConfigSet: list[InternetBandwidthConfig]
     """List of bandwidth configurations."""
     RequestId: str
@@ -601,6 +657,7 @@ class DescribeInstanceInternetBandwidthConfigsResponse(TypedDict, total=False):
 
 class DescribeInstanceTypeConfigsResponse(TypedDict, total=False):
     """What DescribeInstanceTypeConfigs returns: the object inside ``Response``."""
+
     InstanceTypeConfigSet: list[InstanceTypeConfig]
     """List of instance model configurations."""
     RequestId: str
@@ -608,6 +665,7 @@ class DescribeInstanceTypeConfigsResponse(TypedDict, total=False):
 
 class DescribeInstanceVncUrlResponse(TypedDict, total=False):
     """What DescribeInstanceVncUrl returns: the object inside ``Response``."""
+
     InstanceVncUrl: str
     """URL to the instance management client."""
     RequestId: str
@@ -615,6 +673,7 @@ class DescribeInstanceVncUrlResponse(TypedDict, total=False):
 
 class DescribeInstancesResponse(TypedDict, total=False):
     """What DescribeInstances returns: the object inside ``Response``."""
+
     TotalCount: int
     """Number of instances matching the filter condition."""
     InstanceSet: list[Instance]
@@ -624,6 +683,7 @@ class DescribeInstancesResponse(TypedDict, total=False):
 
 class DescribeInstancesStatusResponse(TypedDict, total=False):
     """What DescribeInstancesStatus returns: the object inside ``Response``."""
+
     TotalCount: int
     """Number of instance statuses matching the filter condition."""
     InstanceStatusSet: list[InstanceStatus]
@@ -633,6 +693,7 @@ class DescribeInstancesStatusResponse(TypedDict, total=False):
 
 class DescribeInternetChargeTypeConfigsResponse(TypedDict, total=False):
     """What DescribeInternetChargeTypeConfigs returns: the object inside ``Response``."""
+
     InternetChargeTypeConfigSet: list[InternetChargeTypeConfig]
     """Network billing type configuration."""
     RequestId: str
@@ -640,6 +701,7 @@ class DescribeInternetChargeTypeConfigsResponse(TypedDict, total=False):
 
 class DescribeKeyPairsResponse(TypedDict, total=False):
     """What DescribeKeyPairs returns: the object inside ``Response``."""
+
     TotalCount: int
     """The number of key pairs matching the filter condition."""
     KeyPairSet: list[KeyPair]
@@ -649,6 +711,7 @@ class DescribeKeyPairsResponse(TypedDict, total=False):
 
 class DescribeRegionsResponse(TypedDict, total=False):
     """What DescribeRegions returns: the object inside ``Response``."""
+
     TotalCount: int
     """Number of regions"""
     RegionSet: list[RegionInfo]
@@ -658,6 +721,7 @@ class DescribeRegionsResponse(TypedDict, total=False):
 
 class DescribeZoneInstanceConfigInfosResponse(TypedDict, total=False):
     """What DescribeZoneInstanceConfigInfos returns: the object inside ``Response``."""
+
     InstanceTypeQuotaSet: list[InstanceTypeQuotaItem]
     """List of model configuration in an availability zone."""
     RequestId: str
@@ -665,6 +729,7 @@ class DescribeZoneInstanceConfigInfosResponse(TypedDict, total=False):
 
 class DescribeZonesResponse(TypedDict, total=False):
     """What DescribeZones returns: the object inside ``Response``."""
+
     TotalCount: int
     """Number of availability zones"""
     ZoneSet: list[ZoneInfo]
@@ -674,16 +739,19 @@ class DescribeZonesResponse(TypedDict, total=False):
 
 class DisassociateInstancesKeyPairsResponse(TypedDict, total=False):
     """What DisassociateInstancesKeyPairs returns: the object inside ``Response``."""
+
     RequestId: str
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class ImportImageResponse(TypedDict, total=False):
     """What ImportImage returns: the object inside ``Response``."""
+
     RequestId: str
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class ImportKeyPairResponse(TypedDict, total=False):
     """What ImportKeyPair returns: the object inside ``Response``."""
+
     KeyId: str
     """Key pair ID."""
     RequestId: str
@@ -691,6 +759,7 @@ class ImportKeyPairResponse(TypedDict, total=False):
 
 class InquiryPriceModifyInstancesChargeTypeResponse(TypedDict, total=False):
     """What InquiryPriceModifyInstancesChargeType returns: the object inside ``Response``."""
+
     Price: Price
     """Indicates the price for the switched billing method of an instance with specified configuration."""
     RequestId: str
@@ -698,6 +767,7 @@ class InquiryPriceModifyInstancesChargeTypeResponse(TypedDict, total=False):
 
 class InquiryPriceRenewInstancesResponse(TypedDict, total=False):
     """What InquiryPriceRenewInstances returns: the object inside ``Response``."""
+
     Price: Price
     """Indicates the price of the instance with specified configuration."""
     RequestId: str
@@ -705,6 +775,7 @@ class InquiryPriceRenewInstancesResponse(TypedDict, total=False):
 
 class InquiryPriceResetInstanceResponse(TypedDict, total=False):
     """What InquiryPriceResetInstance returns: the object inside ``Response``."""
+
     Price: Price
     """Indicates the price of the reinstalled instance."""
     RequestId: str
@@ -712,6 +783,7 @@ class InquiryPriceResetInstanceResponse(TypedDict, total=False):
 
 class InquiryPriceResetInstancesInternetMaxBandwidthResponse(TypedDict, total=False):
     """What InquiryPriceResetInstancesInternetMaxBandwidth returns: the object inside ``Response``."""
+
     Price: Price
     """Indicates the price of the adjusted bandwidth."""
     RequestId: str
@@ -719,6 +791,7 @@ class InquiryPriceResetInstancesInternetMaxBandwidthResponse(TypedDict, total=Fa
 
 class InquiryPriceResetInstancesTypeResponse(TypedDict, total=False):
     """What InquiryPriceResetInstancesType returns: the object inside ``Response``."""
+
     Price: Price
     """The price of the adjusted instance model."""
     RequestId: str
@@ -726,6 +799,7 @@ class InquiryPriceResetInstancesTypeResponse(TypedDict, total=False):
 
 class InquiryPriceResizeInstanceDisksResponse(TypedDict, total=False):
     """What InquiryPriceResizeInstanceDisks returns: the object inside ``Response``."""
+
     Price: Price
     """The price of expanding the capacity of the disk to a proper configuration."""
     RequestId: str
@@ -733,6 +807,7 @@ class InquiryPriceResizeInstanceDisksResponse(TypedDict, total=False):
 
 class InquiryPriceRunInstancesResponse(TypedDict, total=False):
     """What InquiryPriceRunInstances returns: the object inside ``Response``."""
+
     Price: Price
     """Indicates the price of the instance with specified configuration."""
     RequestId: str
@@ -740,91 +815,109 @@ class InquiryPriceRunInstancesResponse(TypedDict, total=False):
 
 class ModifyDisasterRecoverGroupAttributeResponse(TypedDict, total=False):
     """What ModifyDisasterRecoverGroupAttribute returns: the object inside ``Response``."""
+
     RequestId: str
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class ModifyHostsAttributeResponse(TypedDict, total=False):
     """What ModifyHostsAttribute returns: the object inside ``Response``."""
+
     RequestId: str
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class ModifyImageAttributeResponse(TypedDict, total=False):
     """What ModifyImageAttribute returns: the object inside ``Response``."""
+
     RequestId: str
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class ModifyImageSharePermissionResponse(TypedDict, total=False):
     """What ModifyImageSharePermission returns: the object inside ``Response``."""
+
     RequestId: str
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class ModifyInstancesAttributeResponse(TypedDict, total=False):
     """What ModifyInstancesAttribute returns: the object inside ``Response``."""
+
     RequestId: str
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class ModifyInstancesChargeTypeResponse(TypedDict, total=False):
     """What ModifyInstancesChargeType returns: the object inside ``Response``."""
+
     RequestId: str
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class ModifyInstancesProjectResponse(TypedDict, total=False):
     """What ModifyInstancesProject returns: the object inside ``Response``."""
+
     RequestId: str
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class ModifyInstancesRenewFlagResponse(TypedDict, total=False):
     """What ModifyInstancesRenewFlag returns: the object inside ``Response``."""
+
     RequestId: str
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class ModifyKeyPairAttributeResponse(TypedDict, total=False):
     """What ModifyKeyPairAttribute returns: the object inside ``Response``."""
+
     RequestId: str
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class RebootInstancesResponse(TypedDict, total=False):
     """What RebootInstances returns: the object inside ``Response``."""
+
     RequestId: str
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class RenewHostsResponse(TypedDict, total=False):
     """What RenewHosts returns: the object inside ``Response``."""
+
     RequestId: str
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class RenewInstancesResponse(TypedDict, total=False):
     """What RenewInstances returns: the object inside ``Response``."""
+
     RequestId: str
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class ResetInstanceResponse(TypedDict, total=False):
     """What ResetInstance returns: the object inside ``Response``."""
+
     RequestId: str
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class ResetInstancesInternetMaxBandwidthResponse(TypedDict, total=False):
     """What ResetInstancesInternetMaxBandwidth returns: the object inside ``Response``."""
+
     RequestId: str
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class ResetInstancesPasswordResponse(TypedDict, total=False):
     """What ResetInstancesPassword returns: the object inside ``Response``."""
+
     RequestId: str
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class ResetInstancesTypeResponse(TypedDict, total=False):
     """What ResetInstancesType returns: the object inside ``Response``."""
+
     RequestId: str
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class ResizeInstanceDisksResponse(TypedDict, total=False):
     """What ResizeInstanceDisks returns: the object inside ``Response``."""
+
     RequestId: str
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class RunInstancesResponse(TypedDict, total=False):
     """What RunInstances returns: the object inside ``Response``."""
+
     InstanceIdSet: list[str]
     """This parameter is returned when an instance is created via this API, representing one or more ins..."""
     RequestId: str
@@ -832,20 +925,24 @@ class RunInstancesResponse(TypedDict, total=False):
 
 class StartInstancesResponse(TypedDict, total=False):
     """What StartInstances returns: the object inside ``Response``."""
+
     RequestId: str
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class StopInstancesResponse(TypedDict, total=False):
     """What StopInstances returns: the object inside ``Response``."""
+
     RequestId: str
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class SyncImagesResponse(TypedDict, total=False):
     """What SyncImages returns: the object inside ``Response``."""
+
     RequestId: str
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class TerminateInstancesResponse(TypedDict, total=False):
     """What TerminateInstances returns: the object inside ``Response``."""
+
     RequestId: str
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""

@@ -226,20 +226,21 @@ pub fn filters(p: &P<'_>) -> Result<Vec<(String, Vec<String>)>, ApiError> {
     Ok(out)
 }
 
-/// Offset/Limit as documented: Offset default 0, Limit default 20, max 100.
-pub fn paginate<T: Clone>(p: &P<'_>, items: &[T]) -> Result<Vec<T>, ApiError> {
+/// Offset/Limit as the action's paginator documents them: Offset default 0, Limit
+/// default `limits.0`, at most `limits.1`.
+pub fn paginate<T: Clone>(p: &P<'_>, items: &[T], limits: (i64, i64)) -> Result<Vec<T>, ApiError> {
     let offset = p.int("Offset")?.unwrap_or(0);
-    let limit = p.int("Limit")?.unwrap_or(20);
+    let limit = p.int("Limit")?.unwrap_or(limits.0);
     if offset < 0 {
         return Err(ApiError::new(
             "InvalidParameterValue",
             "Offset must not be negative.",
         ));
     }
-    if !(0..=100).contains(&limit) {
+    if !(0..=limits.1).contains(&limit) {
         return Err(ApiError::new(
             "InvalidParameterValue",
-            "Limit must be between 0 and 100.",
+            format!("Limit must be between 0 and {}.", limits.1),
         ));
     }
     Ok(items

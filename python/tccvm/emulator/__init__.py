@@ -101,32 +101,32 @@ class Emulator:
     @property
     def endpoint(self) -> str:
         """``http://HOST:PORT``: pass it as a client's endpoint."""
-        return self._core.endpoint
+        return str(self._core.endpoint)
 
     @property
     def host(self) -> str:
-        return self._core.host
+        return str(self._core.host)
 
     @property
     def port(self) -> int:
-        return self._core.port
+        return int(self._core.port)
 
     @property
     def secret_id(self) -> str:
-        return self._core.secret_id
+        return str(self._core.secret_id)
 
     @property
     def secret_key(self) -> str:
-        return self._core.secret_key
+        return str(self._core.secret_key)
 
     @property
     def metadata_endpoint(self) -> str:
         """Base URL of the metadata service (``TENCENTCLOUD_METADATA_ENDPOINT``)."""
-        return self._core.endpoint + "/latest/meta-data/cam/security-credentials/"
+        return str(self._core.endpoint) + "/latest/meta-data/cam/security-credentials/"
 
     @property
     def running(self) -> bool:
-        return self._core.running
+        return bool(self._core.running)
 
     # -- lifecycle ----------------------------------------------------------------------
     def close(self) -> None:
@@ -153,6 +153,12 @@ class Emulator:
     def _control(self, op: str, args: Mapping[str, Any] | None = None) -> Any:
         return json.loads(self._core.control(op, json.dumps(dict(args or {}))))
 
+    def _control_dict(
+        self, op: str, args: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        out: dict[str, Any] = self._control(op, args)
+        return out
+
     def reset(self) -> None:
         """Forget every resource, counter, fault rule, rate limit and clock offset.
         The id generator restarts from the last seed (if one was given)."""
@@ -174,7 +180,7 @@ class Emulator:
             if k not in _TIMERS:
                 raise ValueError(f"unknown timer {k!r}; timers: {', '.join(_TIMERS)}")
             args[k] = float(v)
-        return self._control("timers", args)
+        return self._control_dict("timers", args)
 
     def enable_rate_limits(self, enabled: bool = True, **limits: int) -> None:
         """Answer RequestLimitExceeded past each action's documented requests per second
@@ -251,12 +257,12 @@ class Emulator:
             args["role"] = role
         if ttl is not None:
             args["ttl"] = int(ttl)
-        return self._control("metadata", args)
+        return self._control_dict("metadata", args)
 
     def issue_credentials(self, ttl: int | None = None) -> dict[str, Any]:
         """Issue temporary credentials (secret_id, secret_key, token, expired_time) that the
         emulator accepts until they expire."""
-        return self._control(
+        return self._control_dict(
             "issue_credentials", {} if ttl is None else {"ttl": int(ttl)}
         )
 
@@ -268,7 +274,7 @@ class Emulator:
     def stats(self) -> dict[str, Any]:
         """Counters: requests, requests_by_action, launches (RunInstances that created
         instances), launches_by_token (per ClientToken), faults_injected."""
-        return self._control("stats")
+        return self._control_dict("stats")
 
     @property
     def launches(self) -> int:
@@ -276,4 +282,5 @@ class Emulator:
 
     def instances(self, region: str) -> list[dict[str, Any]]:
         """The instances of a region as the emulator sees them (id, state, name, token)."""
-        return self._control("instances", {"region": region})
+        out: list[dict[str, Any]] = self._control("instances", {"region": region})
+        return out

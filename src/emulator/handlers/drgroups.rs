@@ -104,6 +104,7 @@ pub fn quota(ctx: &mut Ctx<'_>, _p: &P<'_>) -> HResult {
 }
 
 pub fn describe(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
+    let limits = ctx.page_limits();
     let ids = p.str_list("DisasterRecoverGroupIds");
     let name = p.str("Name");
     let reg = ctx.reg();
@@ -115,7 +116,7 @@ pub fn describe(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
         .map(render)
         .collect();
     let total = found.len();
-    Ok(json!({"DisasterRecoverGroupSet": paginate(p, &found)?, "TotalCount": total}))
+    Ok(json!({"DisasterRecoverGroupSet": paginate(p, &found, limits)?, "TotalCount": total}))
 }
 
 pub fn modify(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {

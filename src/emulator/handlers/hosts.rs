@@ -99,6 +99,7 @@ pub fn allocate_hosts(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
 }
 
 pub fn describe_hosts(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
+    let limits = ctx.page_limits();
     let fs = filters(p)?;
     for (n, v) in &fs {
         if !["zone", "project-id", "host-id", "host-name", "host-state"].contains(&n.as_str()) {
@@ -141,7 +142,7 @@ pub fn describe_hosts(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
         })
         .collect();
     let total = found.len();
-    Ok(json!({"TotalCount": total, "HostSet": paginate(p, &found)?}))
+    Ok(json!({"TotalCount": total, "HostSet": paginate(p, &found, limits)?}))
 }
 
 fn existing(ctx: &mut Ctx<'_>, p: &P<'_>) -> Result<Vec<String>, ApiError> {

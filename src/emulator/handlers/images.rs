@@ -88,6 +88,7 @@ fn private(ctx: &mut Ctx<'_>, ids: &[String]) -> Result<(), ApiError> {
 }
 
 pub fn describe_images(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
+    let limits = ctx.page_limits();
     let ids = p.str_list("ImageIds");
     let fs = filters(p)?;
     if !ids.is_empty() && !fs.is_empty() {
@@ -120,7 +121,7 @@ pub fn describe_images(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
         .map(render)
         .collect();
     let total = found.len();
-    let page = paginate(p, &found).map_err(|e| {
+    let page = paginate(p, &found, limits).map_err(|e| {
         ApiError::new(
             ctx.code(&[
                 "InvalidParameterValue.InvalidParameterValueLimit",

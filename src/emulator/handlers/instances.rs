@@ -721,6 +721,7 @@ fn tag_matches(i: &Instance, name: &str, values: &[String]) -> bool {
 }
 
 pub fn describe_instances(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
+    let limits = ctx.page_limits();
     let ids = p.str_list("InstanceIds");
     let fs = filters(p)?;
     if !ids.is_empty() && !fs.is_empty() {
@@ -787,7 +788,7 @@ pub fn describe_instances(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
         })
         .collect();
     let total = found.len();
-    let page = paginate(p, &found)?;
+    let page = paginate(p, &found, limits)?;
     Ok(json!({
         "TotalCount": total,
         "InstanceSet": page.into_iter().map(render).collect::<Vec<_>>(),
@@ -795,6 +796,7 @@ pub fn describe_instances(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
 }
 
 pub fn describe_instances_status(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
+    let limits = ctx.page_limits();
     let ids = p.str_list("InstanceIds");
     check_ids(&ids, "ins", "InvalidInstanceId", |_| true)?;
     let reg = ctx.reg();
@@ -805,7 +807,7 @@ pub fn describe_instances_status(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
         .map(|i| json!({"InstanceId": i.id, "InstanceState": i.state}))
         .collect();
     let total = found.len();
-    Ok(json!({"TotalCount": total, "InstanceStatusSet": paginate(p, &found)?}))
+    Ok(json!({"TotalCount": total, "InstanceStatusSet": paginate(p, &found, limits)?}))
 }
 
 fn not_terminating(ctx: &mut Ctx<'_>, ids: &[String]) -> Result<(), ApiError> {

@@ -287,14 +287,15 @@ pub fn describe_key_pairs(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
         }
     }
     let offset = p.int("Offset")?.unwrap_or(0);
-    let limit = p.int("Limit")?.unwrap_or(20);
+    let (default_limit, max_limit) = ctx.page_limits();
+    let limit = p.int("Limit")?.unwrap_or(default_limit);
     if offset < 0 {
         return Err(ApiError::new(
             "InvalidParameterValueOffset",
             "Offset must not be negative.",
         ));
     }
-    if !(0..=100).contains(&limit) {
+    if !(0..=max_limit).contains(&limit) {
         return Err(ApiError::new(
             "InvalidParameterValueLimit",
             "Limit must be between 0 and 100.",

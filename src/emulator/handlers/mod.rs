@@ -33,6 +33,15 @@ impl Ctx<'_> {
         self.world.region(&self.region, now)
     }
 
+    /// (default, maximum) Limit of this action's paginator in the model (20, 100 otherwise).
+    pub fn page_limits(&self) -> (i64, i64) {
+        let pg = crate::model::action(self.action).and_then(|a| a.paginator.as_ref());
+        (
+            pg.and_then(|p| p.default_limit).map_or(20, i64::from),
+            pg.and_then(|p| p.max_limit).map_or(100, i64::from),
+        )
+    }
+
     /// The first of `candidates` that the model documents for this action, else the first.
     pub fn code(&self, candidates: &[&'static str]) -> &'static str {
         for c in candidates {
