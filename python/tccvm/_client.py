@@ -1,0 +1,232 @@
+"""``tccvm.Client`` and ``tccvm.AsyncClient``: thin Python shells around the Rust core.
+
+Everything that touches the network (signing, sending, retrying, decoding) happens in
+``tccvm._core.Core``; these classes resolve the configuration (credentials chain, region from
+the environment), hold no secret themselves, and give the Pythonic surface (context managers,
+``call``, pickling). The per-action methods are attached from the service model by
+``tccvm._methods`` and call :meth:`Client._invoke`.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from . import _core
+from .errors import CredentialError
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+__all__ = ["AsyncClient", "Client"]
+
+_ENV_REGION = "TENCENTCLOUD_REGION"
+
+
+def _resolve_provider(
+    secret_id: str | None,
+    secret_key: str | None,
+    token: str | None,
+    profile: str | None,
+) -> Any:
+    """The credentials provider: ``tccvm._credentials.resolve`` (the full chain)."""
+    try:
+        from . import _credentials
+    except ImportError:  # pragma: no cover - the chain module is part of the package
+        _credentials = None
+    if _credentials is not None:
+        return _credentials.resolve(secret_id, secret_key, token, profile)
+    sid = secret_id or os.environ.get("TENCENTCLOUD_SECRET_ID")
+    skey = secret_key or os.environ.get("TENCENTCLOUD_SECRET_KEY")
+    if not sid or not skey:
+        raise CredentialError(
+            "no credentials: tried the secret_id/secret_key arguments and "
+            "TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY"
+        )
+
+    class _Static:
+        refreshable = False
+        expiry = None
+
+        def get(self) -> Any:
+            return (sid, skey, token or os.environ.get("TENCENTCLOUD_TOKEN"))
+
+    return _Static()
+
+
+def _refresher(provider: Any):
+    """A callable for the core: returns (secret_id, secret_key, token, expires_at)."""
+
+    def refresh() -> tuple:
+        c = provider.get()
+        return (c[0], c[1], c[2], getattr(provider, "expiry", None))
+
+    return refresh
+
+
+class _BaseClient:
+    #: Extra keyword arguments for ``_core.Core`` (retry tuning: ``backoff_base``,
+    #: ``throttle_base``, ``backoff_cap``, ``retry_budget``, ``client_token_actions``). Tests
+    #: set it on a subclass or an instance before the first call; not part of the public API.
+    _core_options: Mapping[str, Any] = {}
+
+    def __init__(
+        self,
+        secret_id: str | None = None,
+        secret_key: str | None = None,
+        token: str | None = None,
+        region: str | None = None,
+        endpoint: str | None = None,
+        sign_method: str = "TC3-HMAC-SHA256",
+        http_method: str = "POST",
+        language: str | None = None,
+        timeout: float = 60.0,
+        connect_timeout: float = 10.0,
+        max_attempts: int = 3,
+        proxy: str | None = None,
+        verify: bool | str | os.PathLike = True,
+        profile: str | None = None,
+    ) -> None:
+        if region is None:
+            region = os.environ.get(_ENV_REGION) or None
+        if isinstance(verify, os.PathLike):
+            verify = os.fspath(verify)
+        # Everything but the secrets: what repr shows and what pickling keeps.
+        self._config = {
+            "region": region,
+            "endpoint": endpoint,
+            "sign_method": sign_method,
+            "http_method": http_method,
+            "language": language,
+            "timeout": timeout,
+            "connect_timeout": connect_timeout,
+            "max_attempts": max_attempts,
+            "proxy": proxy,
+            "verify": verify,
+            "profile": profile,
+        }
+        provider = _resolve_provider(secret_id, secret_key, token, profile)
+        self._explicit_credentials = secret_id is not None or secret_key is not None
+        self._lock = threading.Lock()
+        self._closed = False
+        self._core = self._make_core(provider)
+
+    def _make_core(self, provider: Any) -> Any:
+        creds = provider.get()
+        refreshable = bool(getattr(provider, "refreshable", False))
+        cfg = {k: v for k, v in self._config.items() if k != "profile"}
+        return _core.Core(
+            creds[0],
+            creds[1],
+            creds[2],
+            expires_at=getattr(provider, "expiry", None) if refreshable else None,
+            refresh=_refresher(provider) if refreshable else None,
+            **cfg,
+            **dict(self._core_options),
+        )
+
+    # -- public surface ------------------------------------------------------------------------
+
+    @property
+    def region(self) -> str | None:
+        return self._config["region"]
+
+    @property
+    def endpoint(self) -> str:
+        """The URL requests go to."""
+        return self._core.endpoint
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(region={self.region!r}, endpoint={self.endpoint!r}, "
+            f"sign_method={self._config['sign_method']!r}, "
+            f"http_method={self._config['http_method']!r})"
+        )
+
+    # -- pickling: the configuration, never the secret -----------------------------------------
+
+    def __getstate__(self) -> dict:
+        return {"config": dict(self._config), "core_options": dict(self._core_options)}
+
+    def __setstate__(self, state: dict) -> None:
+        # The credentials are resolved again (environment, file, role) in the new process:
+        # the secret key is never written into the pickle.
+        self._config = dict(state["config"])
+        if state.get("core_options"):
+            self._core_options = state["core_options"]
+        self._explicit_credentials = False
+        self._lock = threading.Lock()
+        self._closed = False
+        provider = _resolve_provider(None, None, None, self._config.get("profile"))
+        self._core = self._make_core(provider)
+
+
+class Client(_BaseClient):
+    """Synchronous client for Tencent Cloud CVM (API 2017-03-12).
+
+    Every method blocks the calling thread only (the GIL is released during network waits),
+    and works while an asyncio event loop runs in the same thread (Jupyter).
+    """
+
+    def _invoke(self, action: str, params: Mapping[str, Any] | None = None) -> dict:
+        """Call ``action`` with ``params`` validated against the service model."""
+        return self._core.invoke(action, params, True)
+
+    def call(self, action: str, params: Mapping[str, Any] | None = None) -> dict:
+        """Call any action with a dict of parameters, without model validation.
+
+        Returns the object inside ``"Response"`` (``RequestId`` included).
+        """
+        return self._core.invoke(action, params, False)
+
+    def close(self) -> None:
+        """Close the connection pool (a later call opens a new one)."""
+        self._closed = True
+        self._core.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncClient(_BaseClient):
+    """Asynchronous client: the same methods as :class:`Client`, as coroutines.
+
+    The I/O runs on tccvm's own runtime; the event loop is never blocked by network waits.
+    """
+
+    async def _invoke(
+        self, action: str, params: Mapping[str, Any] | None = None
+    ) -> dict:
+        """Call ``action`` with ``params`` validated against the service model."""
+        return await self._core.invoke_async(action, params, True)
+
+    async def call(self, action: str, params: Mapping[str, Any] | None = None) -> dict:
+        """Call any action with a dict of parameters, without model validation."""
+        return await self._core.invoke_async(action, params, False)
+
+    async def aclose(self) -> None:
+        """Close the connection pool (a later call opens a new one)."""
+        self._closed = True
+        self._core.close()
+
+    def close(self) -> None:
+        """Synchronous variant of :meth:`aclose`."""
+        self._closed = True
+        self._core.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,117 @@
+"""The exceptions of tccvm. All derive from :class:`TccvmError`.
+
+No exception text, repr or attribute ever holds a secret key, a token or a signature.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CredentialError",
+    "ParamValidationError",
+    "TccvmError",
+    "TencentCloudError",
+    "TransportError",
+    "WaiterError",
+]
+
+
+class TccvmError(Exception):
+    """Base class of every tccvm exception (also raised for internal errors: a bug)."""
+
+
+class TencentCloudError(TccvmError):
+    """The service answered ``Response.Error``.
+
+    Attributes: ``code`` (e.g. ``"InvalidInstanceId.NotFound"``), ``message`` (the service's
+    text), ``request_id`` (for support tickets) and ``action``.
+    """
+
+    def __init__(
+        self,
+        code: str,
+        message: str = "",
+        request_id: str | None = None,
+        action: str | None = None,
+    ) -> None:
+        self.code = code
+        self.message = message
+        self.request_id = request_id
+        self.action = action
+        super().__init__(code, message, request_id, action)
+
+    def __str__(self) -> str:
+        where = f" (action {self.action})" if self.action else ""
+        return (
+            f"[{self.code}] {self.message}{where} request id: {self.request_id or '-'}"
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"TencentCloudError(code={self.code!r}, message={self.message!r}, "
+            f"request_id={self.request_id!r}, action={self.action!r})"
+        )
+
+    def __reduce__(self):  # type: ignore[override]
+        return (type(self), (self.code, self.message, self.request_id, self.action))
+
+
+class ParamValidationError(TccvmError, ValueError):
+    """A parameter is unknown, of the wrong type, or missing; raised before any network I/O.
+
+    ``path`` names the parameter, e.g. ``Filters[0].Values[1]`` (empty for the whole call).
+    """
+
+    def __init__(self, message: str, path: str = "") -> None:
+        self.path = path
+        super().__init__(message, path)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+    def __reduce__(self):  # type: ignore[override]
+        return (type(self), (self.args[0], self.path))
+
+
+class TransportError(TccvmError):
+    """A connection failure, a timeout, a TLS error, or an answer that is not the API's JSON
+    (an HTML error page, an empty or truncated body), once the retries are exhausted.
+
+    ``status`` is the HTTP status when there was an answer (else None); ``kind`` is one of
+    ``"connect"``, ``"timeout"``, ``"io"``, ``"not_api"``, ``"request"``; ``attempts`` is how
+    many attempts were made.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        status: int | None = None,
+        kind: str | None = None,
+        action: str | None = None,
+        attempts: int | None = None,
+    ) -> None:
+        self.status = status
+        self.kind = kind
+        self.action = action
+        self.attempts = attempts
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+    def __reduce__(self):  # type: ignore[override]
+        return (
+            type(self),
+            (str(self), self.status, self.kind, self.action, self.attempts),
+        )
+
+
+class CredentialError(TccvmError):
+    """No usable credentials were found (the message names every place that was tried)."""
+
+
+class WaiterError(TccvmError):
+    """A waiter timed out or reached a failure state. ``last_response`` is the last answer."""
+
+    def __init__(self, message: str, last_response: object = None) -> None:
+        self.last_response = last_response
+        super().__init__(message)

@@ -1,0 +1,552 @@
+//! The pyo3 classes: `_core.Core`, used by `tccvm.Client` and `tccvm.AsyncClient`.
+//!
+//! One call: params converted (pythonize) and validated with the GIL held; then, without the
+//! GIL, signed/sent/retried on the process runtime; then the `Response` object built from the
+//! bytes with the GIL. The sync method blocks on the runtime (`py.detach`); the async method
+//! returns an awaitable whose future runs on the same runtime. Panics are caught at this
+//! boundary and become `tccvm.TccvmError`.
+
+use crate::credentials::Credentials;
+use crate::error::{panic_message, Error};
+use crate::transport::{self, Answer, Backoff, Client, Config, HttpMethod, Verify};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use serde_json::Value;
+use std::collections::HashSet;
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+// ---------------------------------------------------------------------------------------------
+// pyo3-async-runtimes on OUR runtime (rebuilt after fork), not its own global one
+// ---------------------------------------------------------------------------------------------
+
+pub struct TccvmRuntime;
+
+tokio::task_local! {
+    static TASK_LOCALS: pyo3_async_runtimes::TaskLocals;
+}
+
+impl pyo3_async_runtimes::generic::Runtime for TccvmRuntime {
+    type JoinError = tokio::task::JoinError;
+    type JoinHandle = tokio::task::JoinHandle<()>;
+
+    fn spawn<F>(fut: F) -> Self::JoinHandle
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        crate::runtime::get().spawn(fut)
+    }
+
+    fn spawn_blocking<F>(f: F) -> Self::JoinHandle
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        crate::runtime::get().spawn_blocking(f)
+    }
+}
+
+impl pyo3_async_runtimes::generic::ContextExt for TccvmRuntime {
+    fn scope<F, R>(
+        locals: pyo3_async_runtimes::TaskLocals,
+        fut: F,
+    ) -> Pin<Box<dyn Future<Output = R> + Send>>
+    where
+        F: Future<Output = R> + Send + 'static,
+    {
+        Box::pin(TASK_LOCALS.scope(locals, fut))
+    }
+
+    fn get_task_locals() -> Option<pyo3_async_runtimes::TaskLocals> {
+        TASK_LOCALS.try_with(|l| l.clone()).ok()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results
+// ---------------------------------------------------------------------------------------------
+
+/// A successful answer, turned into Python objects when it reaches Python (GIL held).
+pub struct Decoded {
+    answer: Answer,
+    action: String,
+}
+
+fn build_response(py: Python<'_>, answer: &Answer, action: &str) -> PyResult<Py<PyAny>> {
+    match catch_unwind(AssertUnwindSafe(|| {
+        crate::wire::response_to_python(py, &answer.body)
+    })) {
+        Ok(Ok(obj)) => Ok(obj.unbind()),
+        Ok(Err(not_api)) => Err(Error::Transport {
+            kind: crate::error::TransportKind::NotApi,
+            message: format!("the answer is not the API's JSON: {not_api}"),
+            status: None,
+            action: action.to_string(),
+            attempts: 1,
+        }
+        .to_pyerr(py)),
+        Err(p) => Err(Error::Internal(panic_message(p.as_ref())).to_pyerr(py)),
+    }
+}
+
+impl<'py> IntoPyObject<'py> for Decoded {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> Result<Self::Output, Self::Error> {
+        build_response(py, &self.answer, &self.action).map(|o| o.into_bound(py))
+    }
+}
+
+/// Run the call on the runtime as its own task, so that a panic inside is caught (JoinError).
+async fn run(client: Arc<Client>, action: String, params: Value) -> Result<Answer, Error> {
+    let handle = crate::runtime::get().spawn(client.call(action, params));
+    match handle.await {
+        Ok(r) => r,
+        Err(e) if e.is_panic() => Err(Error::Internal(panic_message(e.into_panic().as_ref()))),
+        Err(_) => Err(Error::Internal("the call was cancelled".into())),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Core
+// ---------------------------------------------------------------------------------------------
+
+/// The resolved configuration of one client and its connection pool. Not part of the public
+/// API: `tccvm.Client` / `tccvm.AsyncClient` wrap it.
+#[pyclass(module = "tccvm._core", name = "Core", frozen)]
+pub struct Core {
+    inner: Arc<Client>,
+    /// Called (GIL held) when the credentials are about to expire; returns
+    /// `(secret_id, secret_key, token, expires_at)`.
+    refresh: Option<Py<PyAny>>,
+}
+
+fn extract_verify(v: Option<&Bound<'_, PyAny>>) -> PyResult<Verify> {
+    let Some(v) = v else {
+        return Ok(Verify::Default);
+    };
+    if v.is_none() {
+        return Ok(Verify::Default);
+    }
+    if let Ok(b) = v.extract::<bool>() {
+        return Ok(if b { Verify::Default } else { Verify::Off });
+    }
+    let os = v.py().import("os")?;
+    let path: String = os.call_method1("fspath", (v,))?.extract()?;
+    Ok(Verify::CaFile(path))
+}
+
+fn convert_params(params: Option<&Bound<'_, PyAny>>) -> Result<Value, Error> {
+    let Some(p) = params else {
+        return Ok(Value::Object(Default::default()));
+    };
+    if p.is_none() {
+        return Ok(Value::Object(Default::default()));
+    }
+    if !p.is_instance_of::<PyDict>() {
+        return Err(Error::Validation {
+            path: String::new(),
+            message: format!(
+                "params must be a dict, not {}",
+                p.get_type()
+                    .name()
+                    .map(|n| n.to_string())
+                    .unwrap_or_else(|_| "?".into())
+            ),
+        });
+    }
+    pythonize::depythonize::<Value>(p).map_err(|e| Error::Validation {
+        path: String::new(),
+        message: format!("cannot serialize the parameters: {e}"),
+    })
+}
+
+fn secs(name: &str, v: f64) -> Result<Duration, Error> {
+    if v.is_finite() && v > 0.0 && v < 1e9 {
+        Ok(Duration::from_secs_f64(v))
+    } else {
+        Err(Error::Config(format!(
+            "{name} must be a positive number of seconds"
+        )))
+    }
+}
+
+impl Core {
+    /// Refresh expiring credentials through the Python callable (GIL held).
+    fn maybe_refresh(&self, py: Python<'_>) -> PyResult<()> {
+        let Some(refresh) = &self.refresh else {
+            return Ok(());
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        if !self.inner.credentials.get().needs_refresh(now) {
+            return Ok(());
+        }
+        // Two threads may both refresh (the callable may release the GIL): harmless.
+        let r = refresh.bind(py).call0()?;
+        let (id, key, token, exp): (String, String, Option<String>, Option<f64>) = r.extract()?;
+        let c =
+            Credentials::new(id, key, token, exp.map(|e| e as i64)).map_err(|e| e.to_pyerr(py))?;
+        self.inner.credentials.set(c);
+        Ok(())
+    }
+
+    fn prepare_call(
+        &self,
+        py: Python<'_>,
+        action: &str,
+        params: Option<&Bound<'_, PyAny>>,
+        validate: bool,
+    ) -> PyResult<Value> {
+        if action.is_empty()
+            || !action.bytes().all(|b| b.is_ascii_alphanumeric())
+            || !action.as_bytes()[0].is_ascii_uppercase()
+        {
+            return Err(Error::Validation {
+                path: String::new(),
+                message: format!("invalid action name {action:?}"),
+            }
+            .to_pyerr(py));
+        }
+        let converted = catch_unwind(AssertUnwindSafe(|| -> Result<Value, Error> {
+            let v = convert_params(params)?;
+            if validate {
+                crate::model::validate(action, &v)?;
+            }
+            Ok(v)
+        }));
+        let v = match converted {
+            Ok(r) => r.map_err(|e| e.to_pyerr(py))?,
+            Err(p) => return Err(Error::Internal(panic_message(p.as_ref())).to_pyerr(py)),
+        };
+        self.maybe_refresh(py)?;
+        Ok(v)
+    }
+}
+
+#[pymethods]
+impl Core {
+    #[new]
+    #[pyo3(signature = (
+        secret_id, secret_key, token=None, region=None, endpoint=None,
+        sign_method="TC3-HMAC-SHA256", http_method="POST", language=None, timeout=60.0,
+        connect_timeout=10.0, max_attempts=3, proxy=None, verify=None,
+        client_token_actions=None, backoff_base=0.05, throttle_base=1.0, backoff_cap=20.0,
+        retry_budget=500, expires_at=None, refresh=None
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        secret_id: String,
+        secret_key: String,
+        token: Option<String>,
+        region: Option<String>,
+        endpoint: Option<String>,
+        sign_method: &str,
+        http_method: &str,
+        language: Option<String>,
+        timeout: f64,
+        connect_timeout: f64,
+        max_attempts: i64,
+        proxy: Option<String>,
+        verify: Option<&Bound<'_, PyAny>>,
+        client_token_actions: Option<Vec<String>>,
+        backoff_base: f64,
+        throttle_base: f64,
+        backoff_cap: f64,
+        retry_budget: i64,
+        expires_at: Option<f64>,
+        refresh: Option<Py<PyAny>>,
+    ) -> PyResult<Core> {
+        let e = |e: Error| e.to_pyerr(py);
+        let sign_method = crate::sign::SignMethod::parse(sign_method).ok_or_else(|| {
+            e(Error::Config(format!(
+                "sign_method must be one of 'TC3-HMAC-SHA256', 'HmacSHA256', 'HmacSHA1', not {sign_method:?}"
+            )))
+        })?;
+        let http_method = HttpMethod::parse(http_method).ok_or_else(|| {
+            e(Error::Config(format!(
+                "http_method must be 'POST' or 'GET', not {http_method:?}"
+            )))
+        })?;
+        if !(1..=100).contains(&max_attempts) {
+            return Err(e(Error::Config(
+                "max_attempts must be between 1 and 100".into(),
+            )));
+        }
+        for (n, v) in [
+            ("backoff_base", backoff_base),
+            ("throttle_base", throttle_base),
+            ("backoff_cap", backoff_cap),
+        ] {
+            if !v.is_finite() || v < 0.0 {
+                return Err(e(Error::Config(format!("{n} must be >= 0"))));
+            }
+        }
+        let config = Config {
+            region: region.filter(|r| !r.is_empty()),
+            endpoint,
+            sign_method,
+            http_method,
+            language: language.filter(|l| !l.is_empty()),
+            timeout: secs("timeout", timeout).map_err(e)?,
+            connect_timeout: secs("connect_timeout", connect_timeout).map_err(e)?,
+            max_attempts: max_attempts as u32,
+            proxy: proxy.filter(|p| !p.is_empty()),
+            verify: extract_verify(verify)?,
+            backoff: Backoff {
+                base: backoff_base,
+                throttle_base,
+                cap: backoff_cap,
+            },
+            client_token_actions: client_token_actions
+                .unwrap_or_default()
+                .into_iter()
+                .collect::<HashSet<_>>(),
+            retry_budget: retry_budget.max(0),
+        };
+        let creds = Credentials::new(secret_id, secret_key, token, expires_at.map(|t| t as i64))
+            .map_err(e)?;
+        let client = Client::new(config, creds).map_err(e)?;
+        Ok(Core {
+            inner: Arc::new(client),
+            refresh,
+        })
+    }
+
+    /// Call `action` and return the `Response` dict (blocking; the GIL is released meanwhile).
+    #[pyo3(signature = (action, params=None, validate=true))]
+    fn invoke(
+        &self,
+        py: Python<'_>,
+        action: &str,
+        params: Option<&Bound<'_, PyAny>>,
+        validate: bool,
+    ) -> PyResult<Py<PyAny>> {
+        let v = self.prepare_call(py, action, params, validate)?;
+        let client = self.inner.clone();
+        let action_s = action.to_string();
+        let result = py.detach(move || {
+            catch_unwind(AssertUnwindSafe(|| {
+                crate::runtime::get().block_on(run(client, action_s, v))
+            }))
+        });
+        match result {
+            Ok(Ok(answer)) => build_response(py, &answer, action),
+            Ok(Err(err)) => Err(err.to_pyerr(py)),
+            Err(p) => Err(Error::Internal(panic_message(p.as_ref())).to_pyerr(py)),
+        }
+    }
+
+    /// Like `invoke`, but return an awaitable (for asyncio); the I/O runs on the tccvm runtime.
+    #[pyo3(signature = (action, params=None, validate=true))]
+    fn invoke_async<'py>(
+        &self,
+        py: Python<'py>,
+        action: &str,
+        params: Option<&Bound<'py, PyAny>>,
+        validate: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let v = self.prepare_call(py, action, params, validate)?;
+        let client = self.inner.clone();
+        let action_s = action.to_string();
+        pyo3_async_runtimes::generic::future_into_py::<TccvmRuntime, _, _>(py, async move {
+            match run(client, action_s.clone(), v).await {
+                Ok(answer) => Ok(Decoded {
+                    answer,
+                    action: action_s,
+                }),
+                Err(e) => Err(PyErr::from(e)),
+            }
+        })
+    }
+
+    /// Replace the credentials (e.g. after the Python provider refreshed them).
+    #[pyo3(signature = (secret_id, secret_key, token=None, expires_at=None))]
+    fn set_credentials(
+        &self,
+        py: Python<'_>,
+        secret_id: String,
+        secret_key: String,
+        token: Option<String>,
+        expires_at: Option<f64>,
+    ) -> PyResult<()> {
+        let c = Credentials::new(secret_id, secret_key, token, expires_at.map(|t| t as i64))
+            .map_err(|e| e.to_pyerr(py))?;
+        self.inner.credentials.set(c);
+        Ok(())
+    }
+
+    /// Drop the connection pool; a later call opens a new one.
+    fn close(&self) {
+        self.inner.close()
+    }
+
+    #[getter]
+    fn endpoint(&self) -> String {
+        self.inner.endpoint.url.clone()
+    }
+
+    #[getter]
+    fn host(&self) -> String {
+        self.inner.endpoint.host.clone()
+    }
+
+    #[getter]
+    fn region(&self) -> Option<String> {
+        self.inner.config.region.clone()
+    }
+
+    #[getter]
+    fn sign_method(&self) -> &'static str {
+        self.inner.config.sign_method.as_str()
+    }
+
+    #[getter]
+    fn http_method(&self) -> &'static str {
+        self.inner.config.http_method.as_str()
+    }
+
+    #[getter]
+    fn max_attempts(&self) -> u32 {
+        self.inner.config.max_attempts
+    }
+
+    /// The SecretId in use (not a secret: it is sent in clear in every request).
+    #[getter]
+    fn secret_id(&self) -> String {
+        self.inner.credentials.get().secret_id.clone()
+    }
+
+    /// Seconds added to the local clock (learnt from the server's Date header).
+    #[getter]
+    fn clock_offset(&self) -> i64 {
+        self.inner.clock_offset()
+    }
+
+    #[setter]
+    fn set_clock_offset(&self, v: i64) {
+        self.inner.set_clock_offset(v)
+    }
+
+    /// Counters: calls, attempts, retries, clock_corrections, retry_budget.
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let s = &self.inner.stats;
+        let d = PyDict::new(py);
+        d.set_item("calls", s.calls.load(Ordering::Relaxed))?;
+        d.set_item("attempts", s.attempts.load(Ordering::Relaxed))?;
+        d.set_item("retries", s.retries.load(Ordering::Relaxed))?;
+        d.set_item(
+            "clock_corrections",
+            s.clock_corrections.load(Ordering::Relaxed),
+        )?;
+        d.set_item("retry_budget", self.inner.budget_available())?;
+        Ok(d)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "<tccvm._core.Core endpoint={:?} region={:?} sign_method={:?} http_method={:?}>",
+            self.inner.endpoint.url,
+            self.inner.config.region.as_deref().unwrap_or(""),
+            self.inner.config.sign_method.as_str(),
+            self.inner.config.http_method.as_str()
+        )
+    }
+
+    fn __reduce__(&self) -> PyResult<()> {
+        Err(pyo3::exceptions::PyTypeError::new_err(
+            "tccvm._core.Core cannot be pickled (pickle the tccvm.Client instead)",
+        ))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Module-level helpers (signing and wire functions, for tests, the emulator and benchmarks)
+// ---------------------------------------------------------------------------------------------
+
+/// v1 signature of `params` (a list of (name, value) pairs or a dict of strings).
+#[pyfunction]
+#[pyo3(signature = (sign_method, secret_key, http_method, host, path, params))]
+pub fn sign_v1(
+    sign_method: &str,
+    secret_key: &str,
+    http_method: &str,
+    host: &str,
+    path: &str,
+    params: Vec<(String, String)>,
+) -> PyResult<String> {
+    let m = crate::sign::SignMethod::parse(sign_method)
+        .filter(|m| m.is_v1())
+        .ok_or_else(|| {
+            pyo3::exceptions::PyValueError::new_err("sign_method must be HmacSHA1 or HmacSHA256")
+        })?;
+    crate::sign::v1_sign(m, secret_key.as_bytes(), http_method, host, path, &params)
+        .ok_or_else(|| pyo3::exceptions::PyValueError::new_err("not a v1 method"))
+}
+
+/// TC3 signature: returns the Authorization header value.
+#[pyfunction]
+#[pyo3(signature = (secret_id, secret_key, http_method, path, canonical_query, headers, payload, timestamp, service="cvm"))]
+#[allow(clippy::too_many_arguments)]
+pub fn sign_tc3(
+    secret_id: &str,
+    secret_key: &str,
+    http_method: &str,
+    path: &str,
+    canonical_query: &str,
+    headers: Vec<(String, String)>,
+    payload: &[u8],
+    timestamp: i64,
+    service: &str,
+) -> String {
+    let h: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    crate::sign::tc3_sign(
+        secret_id,
+        secret_key.as_bytes(),
+        &crate::sign::Tc3Input {
+            http_method,
+            path,
+            canonical_query,
+            headers: &h,
+            payload,
+            service,
+            timestamp,
+        },
+    )
+    .authorization
+}
+
+/// Flatten params as the v1 / GET wire format does: a list of (name, value) pairs.
+#[pyfunction]
+pub fn flatten_params(params: &Bound<'_, PyAny>) -> PyResult<Vec<(String, String)>> {
+    let v = convert_params(Some(params)).map_err(|e| e.to_pyerr(params.py()))?;
+    Ok(crate::wire::flatten(&v))
+}
+
+/// Parse a JSON document into Python objects with the core's decoder (tests, benchmarks).
+#[pyfunction]
+pub fn loads<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyAny>> {
+    crate::wire::json_to_python(py, data).map_err(pyo3::exceptions::PyValueError::new_err)
+}
+
+/// Register the classes and functions of this module.
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Core>()?;
+    m.add_function(wrap_pyfunction!(sign_v1, m)?)?;
+    m.add_function(wrap_pyfunction!(sign_tc3, m)?)?;
+    m.add_function(wrap_pyfunction!(flatten_params, m)?)?;
+    m.add_function(wrap_pyfunction!(loads, m)?)?;
+    m.add("DEFAULT_HOST", transport::DEFAULT_HOST)?;
+    Ok(())
+}

@@ -1,0 +1,1009 @@
+//! Endpoint resolution, the pooled HTTP client, one signed request per attempt, the retry
+//! policy (backoff with full jitter, retry budget, idempotency guard, ClientToken) and clock
+//! skew correction.
+//!
+//! Each call is one async function, [`Client::call`]; the sync and async Python methods both run
+//! it on the process runtime (`crate::runtime`).
+
+use crate::credentials::{CredentialStore, Credentials};
+use crate::error::{Error, TransportKind};
+use crate::sign::{self, SignMethod};
+use crate::wire;
+use bytes::Bytes;
+use rand::Rng;
+use serde_json::Value;
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+pub const SERVICE: &str = "cvm";
+pub const VERSION: &str = "2017-03-12";
+pub const DEFAULT_HOST: &str = "cvm.tencentcloudapi.com";
+/// Regions served by their own host, `cvm.<region>.tencentcloudapi.com`.
+pub const FINANCE_REGIONS: &[&str] = &["ap-shanghai-fsi", "ap-shenzhen-fsi"];
+
+// ---------------------------------------------------------------------------------------------
+// Configuration
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verify {
+    /// The platform's trust store.
+    Default,
+    /// No certificate verification (the user asked for it).
+    Off,
+    /// Trust the certificates of this PEM bundle (in addition to the platform's).
+    CaFile(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpMethod {
+    Get,
+    Post,
+}
+
+impl HttpMethod {
+    pub fn parse(s: &str) -> Option<HttpMethod> {
+        match s.to_ascii_uppercase().as_str() {
+            "GET" => Some(HttpMethod::Get),
+            "POST" => Some(HttpMethod::Post),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpMethod::Get => "GET",
+            HttpMethod::Post => "POST",
+        }
+    }
+}
+
+/// Backoff parameters (seconds). Defaults follow botocore's standard mode.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Backoff {
+    pub base: f64,
+    pub throttle_base: f64,
+    pub cap: f64,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff {
+            base: 0.05,
+            throttle_base: 1.0,
+            cap: 20.0,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub region: Option<String>,
+    pub endpoint: Option<String>,
+    pub sign_method: SignMethod,
+    pub http_method: HttpMethod,
+    pub language: Option<String>,
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    pub max_attempts: u32,
+    pub proxy: Option<String>,
+    pub verify: Verify,
+    pub backoff: Backoff,
+    /// Actions whose input has a `ClientToken` member (from the model): one is generated when
+    /// the caller gave none, so that these calls can be retried safely.
+    pub client_token_actions: HashSet<String>,
+    /// Retry budget capacity (tokens); a retry costs 5 (10 after a timeout), a success gives 1.
+    pub retry_budget: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            region: None,
+            endpoint: None,
+            sign_method: SignMethod::Tc3HmacSha256,
+            http_method: HttpMethod::Post,
+            language: None,
+            timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(10),
+            max_attempts: 3,
+            proxy: None,
+            verify: Verify::Default,
+            backoff: Backoff::default(),
+            client_token_actions: HashSet::new(),
+            retry_budget: 500,
+        }
+    }
+}
+
+/// Where requests go: the base URL, the host as signed, and the path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub url: String,
+    pub host: String,
+    pub path: String,
+    pub https: bool,
+}
+
+/// Resolve the endpoint: a host, or an http(s) URL; default per region.
+pub fn resolve_endpoint(endpoint: Option<&str>, region: Option<&str>) -> Result<Endpoint, Error> {
+    let raw = match endpoint.map(str::trim).filter(|e| !e.is_empty()) {
+        Some(e) => e.to_string(),
+        None => match region {
+            Some(r) if FINANCE_REGIONS.contains(&r) => format!("cvm.{r}.tencentcloudapi.com"),
+            _ => DEFAULT_HOST.to_string(),
+        },
+    };
+    let with_scheme = if raw.contains("://") {
+        raw.clone()
+    } else {
+        format!("https://{raw}")
+    };
+    let url = reqwest::Url::parse(&with_scheme)
+        .map_err(|e| Error::Config(format!("invalid endpoint {raw:?}: {e}")))?;
+    let https = match url.scheme() {
+        "https" => true,
+        "http" => false,
+        s => {
+            return Err(Error::Config(format!(
+                "invalid endpoint {raw:?}: scheme {s:?} (use http or https)"
+            )))
+        }
+    };
+    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        return Err(Error::Config(format!(
+            "invalid endpoint {raw:?}: no query, fragment or user info allowed"
+        )));
+    }
+    let host_name = url
+        .host_str()
+        .ok_or_else(|| Error::Config(format!("invalid endpoint {raw:?}: no host")))?;
+    let host = match url.port() {
+        Some(p) => format!("{host_name}:{p}"),
+        None => host_name.to_string(),
+    };
+    let path = if url.path().is_empty() {
+        "/".to_string()
+    } else {
+        url.path().to_string()
+    };
+    let scheme = if https { "https" } else { "http" };
+    Ok(Endpoint {
+        url: format!("{scheme}://{host}{path}"),
+        host,
+        path,
+        https,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Retry policy
+// ---------------------------------------------------------------------------------------------
+
+/// The outcome of one attempt, as the retry policy sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome<'a> {
+    /// The service answered `Response.Error` with this code.
+    ApiError(&'a str),
+    /// Could not connect: the request never reached the server.
+    ConnectFailed,
+    /// Timed out or the connection broke: the request may have reached the server.
+    MaybeSent { timeout: bool },
+    /// An answer that is not the API's JSON, with this HTTP status.
+    NotApi(u16),
+}
+
+/// What to do after a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Fail,
+    /// Retry after a backoff computed from this base (throttling uses a longer base).
+    Retry {
+        throttled: bool,
+    },
+}
+
+fn code_is(code: &str, family: &str) -> bool {
+    code == family
+        || (code.len() > family.len()
+            && code.starts_with(family)
+            && code.as_bytes()[family.len()] == b'.')
+}
+
+/// Whether the service rejected the request without acting on it (safe to retry anything).
+pub fn is_throttle(code: &str) -> bool {
+    code_is(code, "RequestLimitExceeded")
+}
+
+/// Codes that are retried (InternalError only when the request is idempotent).
+pub fn is_retryable_code(code: &str) -> bool {
+    is_throttle(code) || code_is(code, "InternalError")
+}
+
+/// The policy, without the budget or the attempt count: may this failure be retried?
+/// `idempotent`: the action is Describe*/Inquiry* or the request carries a ClientToken.
+pub fn decide(outcome: Outcome<'_>, idempotent: bool) -> Decision {
+    match outcome {
+        Outcome::ApiError(code) if is_throttle(code) => Decision::Retry { throttled: true },
+        Outcome::ApiError(code) if is_retryable_code(code) && idempotent => {
+            Decision::Retry { throttled: false }
+        }
+        Outcome::ApiError(_) => Decision::Fail,
+        Outcome::ConnectFailed => Decision::Retry { throttled: false },
+        Outcome::MaybeSent { .. } if idempotent => Decision::Retry { throttled: false },
+        Outcome::MaybeSent { .. } => Decision::Fail,
+        Outcome::NotApi(status)
+            if idempotent && (status >= 500 || status == 429 || status < 200) =>
+        {
+            Decision::Retry {
+                throttled: status == 429,
+            }
+        }
+        // A 2xx/3xx/4xx that is not the API's JSON: retried when safe; a broken answer.
+        Outcome::NotApi(_) if idempotent => Decision::Retry { throttled: false },
+        Outcome::NotApi(_) => Decision::Fail,
+    }
+}
+
+/// The actions whose input has a `ClientToken`, read from the service model (the one source of
+/// truth) once per process.
+pub fn model_client_token_actions() -> &'static HashSet<String> {
+    static SET: std::sync::OnceLock<HashSet<String>> = std::sync::OnceLock::new();
+    SET.get_or_init(|| {
+        let model: Value =
+            serde_json::from_str(include_str!("model/cvm-2017-03-12.json")).unwrap_or_default();
+        let mut set = HashSet::new();
+        if let Some(actions) = model.get("actions").and_then(Value::as_object) {
+            for (name, a) in actions {
+                let by_flag = a.get("client_token").and_then(Value::as_bool) == Some(true);
+                let by_input = a
+                    .get("inputs")
+                    .and_then(Value::as_array)
+                    .is_some_and(|ins| {
+                        ins.iter()
+                            .any(|i| i.get("name") == Some(&Value::from("ClientToken")))
+                    });
+                if by_flag || by_input {
+                    set.insert(name.clone());
+                }
+            }
+        }
+        set
+    })
+}
+
+/// Whether an action is idempotent by its name.
+pub fn idempotent_action(action: &str) -> bool {
+    action.starts_with("Describe") || action.starts_with("Inquiry")
+}
+
+/// Full-jitter exponential backoff: uniform in `[0, min(cap, base * 2^(retry-1))]`.
+pub fn backoff_delay(b: &Backoff, throttled: bool, retry: u32) -> Duration {
+    let base = if throttled { b.throttle_base } else { b.base };
+    let exp = base * 2f64.powi(retry.saturating_sub(1).min(30) as i32);
+    let ceiling = exp.min(b.cap).max(0.0);
+    if ceiling <= 0.0 || !ceiling.is_finite() {
+        return Duration::ZERO;
+    }
+    let s = rand::rng().random_range(0.0..=ceiling);
+    Duration::from_secs_f64(s)
+}
+
+/// A retry quota shared by all calls of a client, so a dead endpoint is not hammered.
+#[derive(Debug)]
+pub struct RetryBudget {
+    tokens: Mutex<i64>,
+    capacity: i64,
+}
+
+pub const RETRY_COST: i64 = 5;
+pub const TIMEOUT_RETRY_COST: i64 = 10;
+
+impl RetryBudget {
+    pub fn new(capacity: i64) -> RetryBudget {
+        RetryBudget {
+            tokens: Mutex::new(capacity),
+            capacity,
+        }
+    }
+    /// Take the cost of a retry; false when the budget is exhausted.
+    pub fn acquire(&self, cost: i64) -> bool {
+        let mut t = match self.tokens.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        if *t >= cost {
+            *t -= cost;
+            true
+        } else {
+            false
+        }
+    }
+    /// A success gives back one token (and the cost of its own retry, if it retried).
+    pub fn release(&self, amount: i64) {
+        let mut t = match self.tokens.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        *t = (*t + amount).min(self.capacity);
+    }
+    pub fn available(&self) -> i64 {
+        match self.tokens.lock() {
+            Ok(g) => *g,
+            Err(p) => *p.into_inner(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The client
+// ---------------------------------------------------------------------------------------------
+
+/// Counters for tests and benchmarks.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub calls: AtomicU64,
+    pub attempts: AtomicU64,
+    pub retries: AtomicU64,
+    pub clock_corrections: AtomicU64,
+}
+
+/// A successful answer: the whole body (its `Response` is built into Python objects later).
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub body: Bytes,
+    pub request_id: Option<String>,
+}
+
+pub struct Client {
+    pub config: Config,
+    pub endpoint: Endpoint,
+    pub credentials: CredentialStore,
+    http: Mutex<Option<(u32, reqwest::Client)>>,
+    budget: RetryBudget,
+    /// Seconds to add to the local clock (corrected from the server's Date header).
+    clock_offset: AtomicI64,
+    pub stats: Stats,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("endpoint", &self.endpoint.url)
+            .field("region", &self.config.region)
+            .field("sign_method", &self.config.sign_method)
+            .finish_non_exhaustive()
+    }
+}
+
+fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// A random ClientToken (UUID v4 text).
+pub fn new_client_token() -> String {
+    let v: u128 = rand::random();
+    let v =
+        (v & !(0xF000u128 << 64) | (0x4000u128 << 64)) & !(0xC000u128 << 48) | (0x8000u128 << 48);
+    let h = format!("{v:032x}");
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+/// One request, ready to send.
+struct Prepared {
+    method: reqwest::Method,
+    url: String,
+    headers: Vec<(&'static str, String)>,
+    body: Option<Vec<u8>>,
+}
+
+impl Client {
+    pub fn new(config: Config, credentials: Credentials) -> Result<Client, Error> {
+        if config.max_attempts == 0 {
+            return Err(Error::Config("max_attempts must be at least 1".into()));
+        }
+        if config.timeout.is_zero() || config.connect_timeout.is_zero() {
+            return Err(Error::Config("timeouts must be positive".into()));
+        }
+        if let Some(r) = &config.region {
+            if r.is_empty() || !r.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+                return Err(Error::Config(format!("invalid region {r:?}")));
+            }
+        }
+        let endpoint = resolve_endpoint(config.endpoint.as_deref(), config.region.as_deref())?;
+        let client = Client {
+            budget: RetryBudget::new(config.retry_budget),
+            config,
+            endpoint,
+            credentials: CredentialStore::new(credentials),
+            http: Mutex::new(None),
+            clock_offset: AtomicI64::new(0),
+            stats: Stats::default(),
+        };
+        // Build once now so that configuration errors (proxy, CA file) surface at construction.
+        client.http()?;
+        Ok(client)
+    }
+
+    fn build_http(&self) -> Result<reqwest::Client, Error> {
+        let c = &self.config;
+        let mut b = reqwest::Client::builder()
+            .user_agent(concat!("tccvm/", env!("CARGO_PKG_VERSION")))
+            .timeout(c.timeout)
+            .connect_timeout(c.connect_timeout)
+            .pool_idle_timeout(Duration::from_secs(50))
+            .tcp_nodelay(true)
+            .redirect(reqwest::redirect::Policy::none());
+        if let Some(p) = &c.proxy {
+            let proxy = reqwest::Proxy::all(p.as_str())
+                .map_err(|e| Error::Config(format!("invalid proxy URL: {e}")))?
+                .no_proxy(reqwest::NoProxy::from_env());
+            b = b.proxy(proxy);
+        }
+        match &c.verify {
+            Verify::Default => {}
+            Verify::Off => b = b.tls_danger_accept_invalid_certs(true),
+            Verify::CaFile(path) => {
+                let pem = std::fs::read(path)
+                    .map_err(|e| Error::Config(format!("cannot read CA bundle {path:?}: {e}")))?;
+                let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                    .map_err(|e| Error::Config(format!("invalid CA bundle {path:?}: {e}")))?;
+                if certs.is_empty() {
+                    return Err(Error::Config(format!(
+                        "CA bundle {path:?} holds no certificate"
+                    )));
+                }
+                for cert in certs {
+                    b = b.add_root_certificate(cert);
+                }
+            }
+        }
+        b.build()
+            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))
+    }
+
+    /// The pooled HTTP client of this process (rebuilt after a fork or `close()`).
+    fn http(&self) -> Result<reqwest::Client, Error> {
+        let pid = std::process::id();
+        let mut g = match self.http.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        if let Some((owner, c)) = g.as_ref() {
+            if *owner == pid {
+                return Ok(c.clone());
+            }
+        }
+        // After a fork the parent's pool (and its connections) belong to a runtime that does
+        // not exist here: forget it without dropping it.
+        if let Some(old) = g.take() {
+            std::mem::forget(old);
+        }
+        let c = self.build_http()?;
+        *g = Some((pid, c.clone()));
+        Ok(c)
+    }
+
+    /// Drop the connection pool (the next call builds a new one).
+    pub fn close(&self) {
+        let mut g = match self.http.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        if let Some((owner, c)) = g.take() {
+            if owner != std::process::id() {
+                std::mem::forget(c);
+            }
+        }
+    }
+
+    pub fn clock_offset(&self) -> i64 {
+        self.clock_offset.load(Ordering::Relaxed)
+    }
+
+    pub fn set_clock_offset(&self, offset: i64) {
+        self.clock_offset.store(offset, Ordering::Relaxed)
+    }
+
+    pub fn budget_available(&self) -> i64 {
+        self.budget.available()
+    }
+
+    /// Prepare params for a call: strip nulls, fill in a ClientToken where the action takes one.
+    /// Returns whether the request is idempotent (safe to resend after it may have arrived).
+    pub fn prepare_params(&self, action: &str, params: &mut Value) -> bool {
+        if params.is_null() {
+            *params = Value::Object(Default::default());
+        }
+        wire::strip_nulls(params);
+        let mut has_token =
+            matches!(params.get("ClientToken"), Some(Value::String(s)) if !s.is_empty());
+        if !has_token
+            && (self.config.client_token_actions.contains(action)
+                || model_client_token_actions().contains(action))
+        {
+            if let Value::Object(map) = params {
+                map.insert("ClientToken".into(), Value::String(new_client_token()));
+                has_token = true;
+            }
+        }
+        has_token || idempotent_action(action)
+    }
+
+    fn prepare(
+        &self,
+        action: &str,
+        params: &Value,
+        creds: &Credentials,
+        timestamp: i64,
+    ) -> Prepared {
+        let nonce: u32 = rand::rng().random_range(1..=i32::MAX as u32);
+        let c = &self.config;
+        let ep = &self.endpoint;
+        let key = creds.secret_key.expose().as_bytes();
+        match c.sign_method {
+            SignMethod::HmacSha1 | SignMethod::HmacSha256 => {
+                let mut pairs: Vec<(String, String)> = vec![
+                    ("Action".into(), action.into()),
+                    ("Nonce".into(), nonce.to_string()),
+                    ("Timestamp".into(), timestamp.to_string()),
+                    ("Version".into(), VERSION.into()),
+                    ("SecretId".into(), creds.secret_id.clone()),
+                    ("SignatureMethod".into(), c.sign_method.as_str().into()),
+                ];
+                if let Some(r) = &c.region {
+                    pairs.push(("Region".into(), r.clone()));
+                }
+                if let Some(t) = &creds.token {
+                    pairs.push(("Token".into(), t.expose().to_string()));
+                }
+                if let Some(l) = &c.language {
+                    pairs.push(("Language".into(), l.clone()));
+                }
+                let common = pairs.len();
+                for (k, v) in wire::flatten(params) {
+                    // Common parameters are ours; a user value of the same name is dropped.
+                    if pairs[..common].iter().any(|(ck, _)| *ck == k) || k == "Signature" {
+                        continue;
+                    }
+                    pairs.push((k, v));
+                }
+                let http_method = c.http_method.as_str();
+                let signature =
+                    sign::v1_sign(c.sign_method, key, http_method, &ep.host, &ep.path, &pairs)
+                        .unwrap_or_default();
+                pairs.push(("Signature".into(), signature));
+                let encoded = wire::encode_pairs(&pairs);
+                match c.http_method {
+                    HttpMethod::Get => Prepared {
+                        method: reqwest::Method::GET,
+                        url: format!("{}?{}", ep.url, encoded),
+                        headers: vec![],
+                        body: None,
+                    },
+                    HttpMethod::Post => Prepared {
+                        method: reqwest::Method::POST,
+                        url: ep.url.clone(),
+                        headers: vec![(
+                            "content-type",
+                            "application/x-www-form-urlencoded".to_string(),
+                        )],
+                        body: Some(encoded.into_bytes()),
+                    },
+                }
+            }
+            SignMethod::Tc3HmacSha256 => {
+                let (content_type, query, payload) = match c.http_method {
+                    HttpMethod::Get => (
+                        "application/x-www-form-urlencoded",
+                        wire::encode_pairs(&wire::flatten(params)),
+                        Vec::new(),
+                    ),
+                    HttpMethod::Post => {
+                        ("application/json", String::new(), wire::json_body(params))
+                    }
+                };
+                let headers = [("content-type", content_type), ("host", ep.host.as_str())];
+                let out = sign::tc3_sign(
+                    &creds.secret_id,
+                    key,
+                    &sign::Tc3Input {
+                        http_method: c.http_method.as_str(),
+                        path: &ep.path,
+                        canonical_query: &query,
+                        headers: &headers,
+                        payload: &payload,
+                        service: SERVICE,
+                        timestamp,
+                    },
+                );
+                let mut h: Vec<(&'static str, String)> = vec![
+                    ("authorization", out.authorization),
+                    ("content-type", content_type.to_string()),
+                    ("x-tc-action", action.to_string()),
+                    ("x-tc-timestamp", timestamp.to_string()),
+                    ("x-tc-version", VERSION.to_string()),
+                ];
+                if let Some(r) = &c.region {
+                    h.push(("x-tc-region", r.clone()));
+                }
+                if let Some(t) = &creds.token {
+                    h.push(("x-tc-token", t.expose().to_string()));
+                }
+                if let Some(l) = &c.language {
+                    h.push(("x-tc-language", l.clone()));
+                }
+                let url = if query.is_empty() {
+                    ep.url.clone()
+                } else {
+                    format!("{}?{}", ep.url, query)
+                };
+                Prepared {
+                    method: if c.http_method == HttpMethod::Get {
+                        reqwest::Method::GET
+                    } else {
+                        reqwest::Method::POST
+                    },
+                    url,
+                    headers: h,
+                    body: if c.http_method == HttpMethod::Post {
+                        Some(payload)
+                    } else {
+                        None
+                    },
+                }
+            }
+        }
+    }
+
+    /// Send one attempt. Returns the HTTP status, the Date header (Unix seconds) and the body.
+    async fn send(
+        &self,
+        p: Prepared,
+    ) -> Result<(u16, Option<i64>, Bytes), (TransportKind, String)> {
+        let http = self
+            .http()
+            .map_err(|e| (TransportKind::Request, e.to_string()))?;
+        let mut rb = http.request(p.method, p.url.as_str());
+        for (k, v) in p.headers {
+            rb = rb.header(k, v);
+        }
+        if let Some(b) = p.body {
+            rb = rb.body(b);
+        }
+        let resp = rb.send().await.map_err(classify)?;
+        let status = resp.status().as_u16();
+        let date = resp
+            .headers()
+            .get(reqwest::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|s| httpdate::parse_http_date(s).ok())
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map(|d| d.as_secs() as i64);
+        let body = resp.bytes().await.map_err(classify)?;
+        Ok((status, date, body))
+    }
+
+    /// Call `action` with `params` (a JSON object, already validated if wanted), retrying per
+    /// the policy. The answer's body is returned for the caller to build (GIL held).
+    pub async fn call(self: Arc<Self>, action: String, mut params: Value) -> Result<Answer, Error> {
+        self.stats.calls.fetch_add(1, Ordering::Relaxed);
+        let idempotent = self.prepare_params(&action, &mut params);
+        let max = self.config.max_attempts;
+        let mut attempt: u32 = 0;
+        let mut retried_cost: i64 = 0;
+        let mut clock_corrected = false;
+        loop {
+            attempt += 1;
+            self.stats.attempts.fetch_add(1, Ordering::Relaxed);
+            // Fresh credentials, timestamp and nonce for every attempt.
+            let creds = self.credentials.get();
+            let timestamp = now_secs() + self.clock_offset();
+            let prepared = self.prepare(&action, &params, &creds, timestamp);
+            drop(creds);
+            let (err, outcome_kind): (Error, OutcomeKind) = match self.send(prepared).await {
+                Ok((status, date, body)) => match wire::inspect(&body) {
+                    Ok(head) => match head.error {
+                        None => {
+                            self.budget.release(1 + retried_cost);
+                            return Ok(Answer {
+                                body,
+                                request_id: head.request_id,
+                            });
+                        }
+                        Some((code, message)) => {
+                            if code == "AuthFailure.SignatureExpire" && !clock_corrected {
+                                if let Some(server) = date {
+                                    clock_corrected = true;
+                                    self.set_clock_offset(server - now_secs());
+                                    self.stats.clock_corrections.fetch_add(1, Ordering::Relaxed);
+                                    // The correction does not use up an attempt.
+                                    attempt -= 1;
+                                    continue;
+                                }
+                            }
+                            let kind = OutcomeKind::Api(code.clone());
+                            (
+                                Error::Api {
+                                    code,
+                                    message,
+                                    request_id: head.request_id,
+                                    action: action.clone(),
+                                },
+                                kind,
+                            )
+                        }
+                    },
+                    Err(not_api) => (
+                        Error::Transport {
+                            kind: TransportKind::NotApi,
+                            message: format!("the answer is not the API's JSON: {not_api}"),
+                            status: Some(status),
+                            action: action.clone(),
+                            attempts: attempt,
+                        },
+                        OutcomeKind::NotApi(status),
+                    ),
+                },
+                Err((kind, message)) => (
+                    Error::Transport {
+                        kind,
+                        message,
+                        status: None,
+                        action: action.clone(),
+                        attempts: attempt,
+                    },
+                    match kind {
+                        TransportKind::Connect => OutcomeKind::Connect,
+                        TransportKind::Timeout => OutcomeKind::MaybeSent(true),
+                        TransportKind::Request => OutcomeKind::Fatal,
+                        _ => OutcomeKind::MaybeSent(false),
+                    },
+                ),
+            };
+            let decision = match &outcome_kind {
+                OutcomeKind::Api(code) => decide(Outcome::ApiError(code), idempotent),
+                OutcomeKind::NotApi(s) => decide(Outcome::NotApi(*s), idempotent),
+                OutcomeKind::Connect => decide(Outcome::ConnectFailed, idempotent),
+                OutcomeKind::MaybeSent(t) => decide(Outcome::MaybeSent { timeout: *t }, idempotent),
+                OutcomeKind::Fatal => Decision::Fail,
+            };
+            let throttled = match decision {
+                Decision::Fail => return Err(err),
+                Decision::Retry { throttled } => throttled,
+            };
+            // No sleep (and no retry) after the last attempt.
+            if attempt >= max {
+                return Err(err);
+            }
+            let cost = if matches!(outcome_kind, OutcomeKind::MaybeSent(true)) {
+                TIMEOUT_RETRY_COST
+            } else {
+                RETRY_COST
+            };
+            if !self.budget.acquire(cost) {
+                return Err(err);
+            }
+            retried_cost += cost;
+            self.stats.retries.fetch_add(1, Ordering::Relaxed);
+            let delay = backoff_delay(&self.config.backoff, throttled, attempt);
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+        }
+    }
+}
+
+enum OutcomeKind {
+    Api(String),
+    NotApi(u16),
+    Connect,
+    MaybeSent(bool),
+    Fatal,
+}
+
+fn classify(e: reqwest::Error) -> (TransportKind, String) {
+    // The error's text can include the URL (with a GET query: the Signature). Never use it.
+    let kind = if e.is_connect() {
+        TransportKind::Connect
+    } else if e.is_timeout() {
+        TransportKind::Timeout
+    } else if e.is_builder() {
+        TransportKind::Request
+    } else {
+        TransportKind::Io
+    };
+    let what = match kind {
+        TransportKind::Connect => {
+            if e.is_timeout() {
+                "connect timed out".to_string()
+            } else {
+                format!("could not connect{}", source_hint(&e))
+            }
+        }
+        TransportKind::Timeout => "the request timed out".to_string(),
+        TransportKind::Request => "invalid request".to_string(),
+        _ => format!("the connection failed{}", source_hint(&e)),
+    };
+    (kind, what)
+}
+
+/// The innermost cause (e.g. "Connection refused (os error 111)"), which never holds the URL.
+fn source_hint(e: &reqwest::Error) -> String {
+    let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    let mut last = None;
+    while let Some(s) = src {
+        last = Some(s);
+        src = s.source();
+    }
+    match last {
+        Some(s) => {
+            let t = s.to_string();
+            if t.contains("Signature") || t.contains("://") {
+                String::new()
+            } else {
+                format!(": {t}")
+            }
+        }
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints() {
+        let e = resolve_endpoint(None, Some("ap-guangzhou")).unwrap();
+        assert_eq!(e.url, "https://cvm.tencentcloudapi.com/");
+        assert_eq!(e.host, "cvm.tencentcloudapi.com");
+        let e = resolve_endpoint(None, Some("ap-shanghai-fsi")).unwrap();
+        assert_eq!(e.host, "cvm.ap-shanghai-fsi.tencentcloudapi.com");
+        let e = resolve_endpoint(None, Some("ap-shenzhen-fsi")).unwrap();
+        assert_eq!(e.url, "https://cvm.ap-shenzhen-fsi.tencentcloudapi.com/");
+        let e = resolve_endpoint(Some("cvm.internal.example"), None).unwrap();
+        assert_eq!(e.url, "https://cvm.internal.example/");
+        let e = resolve_endpoint(Some("http://127.0.0.1:9000"), None).unwrap();
+        assert_eq!(
+            (e.url.as_str(), e.host.as_str(), e.path.as_str(), e.https),
+            ("http://127.0.0.1:9000/", "127.0.0.1:9000", "/", false)
+        );
+        let e = resolve_endpoint(Some("https://h:443/"), None).unwrap();
+        assert_eq!(e.host, "h");
+        assert!(resolve_endpoint(Some("ftp://h"), None).is_err());
+        assert!(resolve_endpoint(Some("http://h/?a=1"), None).is_err());
+        assert!(resolve_endpoint(Some("http://"), None).is_err());
+    }
+
+    #[test]
+    fn retry_decisions() {
+        use Decision::*;
+        assert_eq!(
+            decide(Outcome::ApiError("RequestLimitExceeded"), false),
+            Retry { throttled: true }
+        );
+        assert_eq!(
+            decide(
+                Outcome::ApiError("RequestLimitExceeded.UinLimitExceeded"),
+                false
+            ),
+            Retry { throttled: true }
+        );
+        assert_eq!(
+            decide(Outcome::ApiError("RequestLimitExceededX"), true),
+            Fail
+        );
+        assert_eq!(
+            decide(Outcome::ApiError("InternalError"), true),
+            Retry { throttled: false }
+        );
+        assert_eq!(decide(Outcome::ApiError("InternalError"), false), Fail);
+        for code in [
+            "AuthFailure",
+            "AuthFailure.SignatureFailure",
+            "InvalidParameter",
+            "InvalidParameterValue.Range",
+            "MissingParameter",
+            "UnknownParameter",
+            "InvalidInstanceId.NotFound",
+            "ResourceNotFound",
+        ] {
+            assert_eq!(decide(Outcome::ApiError(code), true), Fail, "{code}");
+        }
+        assert_eq!(
+            decide(Outcome::ConnectFailed, false),
+            Retry { throttled: false }
+        );
+        assert_eq!(decide(Outcome::MaybeSent { timeout: true }, false), Fail);
+        assert_eq!(
+            decide(Outcome::MaybeSent { timeout: true }, true),
+            Retry { throttled: false }
+        );
+        assert_eq!(
+            decide(Outcome::NotApi(502), true),
+            Retry { throttled: false }
+        );
+        assert_eq!(decide(Outcome::NotApi(502), false), Fail);
+        assert_eq!(
+            decide(Outcome::NotApi(200), true),
+            Retry { throttled: false }
+        );
+        assert!(idempotent_action("DescribeInstances"));
+        assert!(idempotent_action("InquiryPriceRunInstances"));
+        assert!(!idempotent_action("RunInstances"));
+        assert!(model_client_token_actions().contains("RunInstances"));
+        assert!(!model_client_token_actions().contains("StartInstances"));
+    }
+
+    #[test]
+    fn backoff_is_capped_full_jitter() {
+        let b = Backoff {
+            base: 0.05,
+            throttle_base: 1.0,
+            cap: 2.0,
+        };
+        for retry in 1..40 {
+            let d = backoff_delay(&b, true, retry);
+            assert!(d <= Duration::from_secs_f64(2.0));
+            let d = backoff_delay(&b, false, retry);
+            assert!(
+                d <= Duration::from_secs_f64(0.05 * 2f64.powi(retry as i32 - 1).min(2.0 / 0.05))
+            );
+        }
+        let zero = Backoff {
+            base: 0.0,
+            throttle_base: 0.0,
+            cap: 1.0,
+        };
+        assert_eq!(backoff_delay(&zero, true, 3), Duration::ZERO);
+    }
+
+    #[test]
+    fn budget() {
+        let b = RetryBudget::new(10);
+        assert!(b.acquire(5));
+        assert!(b.acquire(5));
+        assert!(!b.acquire(5));
+        b.release(100);
+        assert_eq!(b.available(), 10);
+    }
+
+    #[test]
+    fn client_tokens() {
+        let t = new_client_token();
+        assert_eq!(t.len(), 36);
+        assert_eq!(&t[14..15], "4");
+        assert_ne!(t, new_client_token());
+        let mut config = Config::default();
+        config.client_token_actions.insert("RunInstances".into());
+        let c = Client::new(
+            config,
+            Credentials::new("id".into(), "key".into(), None, None).unwrap(),
+        )
+        .unwrap();
+        let mut p = serde_json::json!({"A": null});
+        assert!(c.prepare_params("RunInstances", &mut p));
+        assert_eq!(p["ClientToken"].as_str().map(str::len), Some(36));
+        assert!(p.get("A").is_none());
+        let mut p = serde_json::json!({"ClientToken": "mine"});
+        assert!(c.prepare_params("RunInstances", &mut p));
+        assert_eq!(p["ClientToken"], "mine");
+        let mut p = Value::Null;
+        assert!(!c.prepare_params("StartInstances", &mut p));
+        assert!(p.get("ClientToken").is_none());
+        let mut p = serde_json::json!({"ClientToken": "t"});
+        assert!(c.prepare_params("StartInstances", &mut p));
+    }
+}
