@@ -160,7 +160,9 @@ def wire_pairs(server) -> tuple[dict[str, str], dict[str, str]]:
     return common, params
 
 
-def expected_params(action: str, ex: dict[str, Any], params: dict[str, str]) -> dict[str, str]:
+def expected_params(
+    action: str, ex: dict[str, Any], params: dict[str, str]
+) -> dict[str, str]:
     """The example's pairs; for an action that takes a ClientToken the client fills one in
     when the example has none (so that a retry is safe): accept it, non-empty."""
     want = {k: norm(v) for k, v in ex["input"]}

@@ -92,7 +92,7 @@ def test_launch_describe_stop_terminate(emu, sign, http):
     zone = next(z["Zone"] for z in zones["ZoneSet"] if z["ZoneState"] == "AVAILABLE")
     regions = call(c, "DescribeRegions")
     assert "ap-guangzhou" in [r["Region"] for r in regions["RegionSet"]]
-    name = f"vendor-{sign}-{http}"
+    name = f"vendor {sign}/{http} ü&x=1+2%20"
     out = typed(
         c,
         "RunInstances",

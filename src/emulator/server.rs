@@ -65,6 +65,7 @@ pub async fn serve(
                         async move { handle(s, req).await }
                     });
                     let conn = http1::Builder::new()
+                        .timer(hyper_util::rt::TokioTimer::new())
                         .keep_alive(true)
                         .serve_connection(TokioIo::new(stream), svc);
                     tokio::pin!(conn);
