@@ -529,9 +529,7 @@ impl Client {
         wire::strip_nulls(params);
         let mut has_token =
             matches!(params.get("ClientToken"), Some(Value::String(s)) if !s.is_empty());
-        // Describe*/Inquiry* are retried anyway: a token is only generated where it matters.
         if !has_token
-            && !idempotent_action(action)
             && (self.config.client_token_actions.contains(action)
                 || model_client_token_actions().contains(action))
         {
