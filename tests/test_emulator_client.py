@@ -151,8 +151,74 @@ def test_cvm_role_credentials_from_the_metadata_endpoint(emu, monkeypatch, tmp_p
         "TENCENTCLOUD_TOKEN",
     ):
         monkeypatch.delenv(k, raising=False)
-    monkeypatch.setenv("TENCENTCLOUD_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.delenv("TENCENTCLOUD_CREDENTIALS_FILE", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("TENCENTCLOUD_METADATA_ENDPOINT", emu.metadata_endpoint)
+    emu.set_metadata(ttl=3)
+    emu.set_metadata(ttl=3)
     with tccvm.Client(region="ap-guangzhou", endpoint=emu.endpoint) as c:
         assert c.call("DescribeZones")["TotalCount"] == 3
+        # the role's credentials expire after 3 s: the client must refresh them and go on
+        time.sleep(3.5)
+        assert c.call("DescribeZones")["TotalCount"] == 3
+        first = emu.stats()
+        # the role's credentials expire after 3 s: the client must refresh them and go on
+        time.sleep(3.5)
+        assert c.call("DescribeZones")["TotalCount"] == 3
+    assert first["requests"] >= 1
+
+
+def test_generated_methods_and_async_client(emu):
+    import asyncio
+
+    with client(emu) as c:
+        ids = c.run_instances(
+            Placement={"Zone": ZONE},
+            ImageId=IMAGE,
+            InstanceCount=3,
+            ClientToken="gen-1",
+        )["InstanceIdSet"]
+        again = c.run_instances(
+            Placement={"Zone": ZONE},
+            ImageId=IMAGE,
+            InstanceCount=3,
+            ClientToken="gen-1",
+        )["InstanceIdSet"]
+        assert ids == again
+        page = c.describe_instances(Offset=1, Limit=1)
+        assert page["TotalCount"] == 3 and len(page["InstanceSet"]) == 1
+        with pytest.raises(tccvm.ParamValidationError):
+            c.describe_instances(Limt=1)
+        assert emu.stats()["requests_by_action"].get("DescribeInstances") == 1
+
+    async def run():
+        async with tccvm.AsyncClient(
+            secret_id=emu.secret_id,
+            secret_key=emu.secret_key,
+            region="ap-guangzhou",
+            endpoint=emu.endpoint,
+        ) as ac:
+            outs = await asyncio.gather(
+                *(ac.describe_instances(InstanceIds=[i]) for i in ids)
+            )
+            return [o["InstanceSet"][0]["InstanceId"] for o in outs]
+
+    assert asyncio.run(run()) == ids
+    if hasattr(tccvm.Client, "paginate"):
+        with client(emu) as c:
+            got = [i["InstanceId"] for i in c.paginate("DescribeInstances", Limit=2)]
+        assert sorted(got) == sorted(ids)
+    if hasattr(tccvm.Client, "wait"):
+        with client(emu) as c:
+            c.wait("instance_running", timeout=10, interval=0.05, InstanceIds=ids)
+            states = {
+                i["InstanceState"]
+                for i in c.describe_instances(InstanceIds=ids)["InstanceSet"]
+            }
+            assert states == {"RUNNING"}
+            emu.fail_next_launches(1)
+            (bad,) = c.run_instances(Placement={"Zone": ZONE}, ImageId=IMAGE)[
+                "InstanceIdSet"
+            ]
+            with pytest.raises(tccvm.WaiterError):
+                c.wait("instance_running", timeout=10, interval=0.05, InstanceIds=[bad])
