@@ -87,11 +87,6 @@ def fresh(server):
     return server
 
 
-def need_clients() -> None:
-    if not hasattr(tccvm, "Client"):
-        pytest.skip("tccvm.Client is not there yet")
-
-
 def client(server, cls: Any = None, region: str = "ap-guangzhou") -> Any:
     return (cls or tccvm.Client)(
         secret_id="AKIDexample",
@@ -186,7 +181,6 @@ def test_cases_cover_every_action_and_example():
     ("action", "index"), CASES, ids=[f"{a}-{i + 1}" for a, i in CASES]
 )
 def test_replay_example_sync(fresh, action: str, index: int):
-    need_clients()
     ex = EXAMPLES[action][index]
     fresh.answer, want = expected_response(ex)
     kwargs = unflatten(action, ex["input"])
@@ -206,7 +200,6 @@ def test_replay_example_sync(fresh, action: str, index: int):
     ("action", "index"), CASES, ids=[f"{a}-{i + 1}" for a, i in CASES]
 )
 def test_replay_example_async(fresh, action: str, index: int):
-    need_clients()
     ex = EXAMPLES[action][index]
     fresh.answer, want = expected_response(ex)
     kwargs = unflatten(action, ex["input"])
@@ -255,7 +248,6 @@ def test_unflatten_builds_nested_values():
 def test_validation_errors_before_any_network_io(
     fresh, call, path: str, words: list[str]
 ):
-    need_clients()
     with client(fresh) as c, pytest.raises(tccvm.ParamValidationError) as info:
         call(c)
     text = str(info.value)
@@ -266,7 +258,6 @@ def test_validation_errors_before_any_network_io(
 
 
 def test_async_validation_errors_before_any_network_io(fresh):
-    need_clients()
 
     async def go() -> None:
         async with client(fresh, tccvm.AsyncClient) as c:

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -216,6 +218,26 @@ def gen_client(model: dict) -> str:
     return "\n".join(out).rstrip("\n") + "\n"
 
 
+def ruff_format(text: str, name: str) -> str:
+    """Format like the rest of the tree (`ruff format`), so that formatting the tree leaves the
+    generated files alone. Without ruff the text is returned as generated."""
+    exe = shutil.which("ruff")
+    cmd = [exe] if exe else [sys.executable, "-m", "ruff"]
+    try:
+        r = subprocess.run(
+            [*cmd, "format", "--stdin-filename", name, "-"],
+            input=text,
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=ROOT,
+            timeout=60,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return text
+    return r.stdout if r.returncode == 0 else text
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -230,6 +252,7 @@ def main() -> int:
         OUT_TYPES_PY: gen_types(model, runtime=True),
         OUT_CLIENT: gen_client(model),
     }
+    outputs = {p: ruff_format(text, str(p.relative_to(ROOT))) for p, text in outputs.items()}
     if args.check:
         stale = [
             str(p.relative_to(ROOT))
