@@ -18,6 +18,7 @@ Standard library only; reads src/model/cvm-2017-03-12.json.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import shutil
 import subprocess
@@ -177,7 +178,20 @@ class AsyncClient(_BaseClient):
 '''
 
 
-def method_stub(a: dict, asynchronous: bool) -> str:
+def _load_docs():
+    """python/tccvm/_docs.py, the docstrings the methods carry at run time (pure, stdlib)."""
+    spec = importlib.util.spec_from_file_location(
+        "_tccvm_docs", ROOT / "python" / "tccvm" / "_docs.py"
+    )
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+DOCS = _load_docs()
+
+
+def method_stub(a: dict, asynchronous: bool, shapes: dict) -> str:
     params = ["self", "*"] if a["inputs"] else ["self"]
     for m in a["inputs"]:
         t = py_type(m, prefix="types.")
@@ -189,8 +203,7 @@ def method_stub(a: dict, asynchronous: bool) -> str:
     kw = "async def" if asynchronous else "def"
     sig = f"    {kw} {a['snake_name']}(\n" + "".join(f"        {p},\n" for p in params)
     sig += f"    ) -> types.{a['name']}Response:\n"
-    text = f"{a['name']}: {a['summary']}. Rate limit: {a['rate_limit']}/s."
-    return sig + doc(text, "        ")
+    return sig + doc(DOCS.docstring(a, shapes), "        ")
 
 
 def gen_client(model: dict) -> str:
@@ -214,7 +227,9 @@ def gen_client(model: dict) -> str:
         out.append(base.rstrip("\n"))
         out.append("")
         for name in model["actions"]:
-            out.append(method_stub(model["actions"][name], asynchronous))
+            out.append(
+                method_stub(model["actions"][name], asynchronous, model["shapes"])
+            )
     return "\n".join(out).rstrip("\n") + "\n"
 
 
@@ -252,7 +267,9 @@ def main() -> int:
         OUT_TYPES_PY: gen_types(model, runtime=True),
         OUT_CLIENT: gen_client(model),
     }
-    outputs = {p: ruff_format(text, str(p.relative_to(ROOT))) for p, text in outputs.items()}
+    outputs = {
+        p: ruff_format(text, str(p.relative_to(ROOT))) for p, text in outputs.items()
+    }
     if args.check:
         stale = [
             str(p.relative_to(ROOT))

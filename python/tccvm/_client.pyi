@@ -52,12 +52,73 @@ class Client(_BaseClient):
     def describe_regions(
         self,
     ) -> types.DescribeRegionsResponse:
-        """DescribeRegions: Queries a region list. Rate limit: 20/s."""
+        """DescribeRegions: Queries a region list.
+
+        This API (DescribeRegions) is used to query regions.
+
+        Parameters
+        ----------
+        This action takes no parameters.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            TotalCount : int
+                Number of regions
+            RegionSet : list[RegionInfo]
+                Region details
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 20 requests per second.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def describe_zones(
         self,
     ) -> types.DescribeZonesResponse:
-        """DescribeZones: Queries the list of availability zones. Rate limit: 20/s."""
+        """DescribeZones: Queries the list of availability zones.
+
+        This API (DescribeZones) is used to query availability zones.
+
+        Parameters
+        ----------
+        This action takes no parameters.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            TotalCount : int
+                Number of availability zones
+            ZoneSet : list[ZoneInfo]
+                Availability zone details
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 20 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def run_instances(
         self,
@@ -84,7 +145,144 @@ class Client(_BaseClient):
         InstanceMarketOptions: types.InstanceMarketOptionsRequest | None = None,
         UserData: str | None = None,
     ) -> types.RunInstancesResponse:
-        """RunInstances: Creates an instance. Rate limit: 10/s."""
+        """RunInstances: Creates an instance.
+
+        This API (RunInstances) is used to create one or more instances with specified configuration.
+        - After the instance is created successfully, it will start on boot and the instance status will become "running".
+        - For prepaid instances, the required amount will be pre-deducted; for postpaid instances billed on an hourly basis, the amount equal to an hourly rate of the instance will be pre-frozen. Make sure your account balance is sufficient before calling this API.
+        - The instances allowed to be purchased by this API are subject to the number limit described in the Restrictions on CVM Instance Purchase, and share the quota with the instances created by the official website entry.
+        - With the asynchronous API, an instance ID list will be returned when the creation request is issued successfully, but the instance is not created immediately. During this period, the status of the instance is "Pending". You can call API DescribeInstancesStatus to query the status of the instance to check whether it is created. If the status changes from "Pending" to "Running", the instance is created successfully.
+
+        Parameters
+        ----------
+        Placement : Placement
+            Location of the instance. This parameter is used to specify the availability zone, the project to which the instance belongs, and the CDH (the creation of sub-machine for the exclusive parent host billing mode), etc.
+            Keys of Placement (a dict):
+            - Zone (str, required): ID of the availability zone to which the instance belongs.
+            - ProjectId (int): ID of the project to which the instance belongs.
+            - HostIds (list[str]): The list of IDs of CDHs to which your instances belongs.
+        ImageId : str
+            Specify a valid Image ID, in the format of img-xxx. There are four types of images:
+            - Public image
+            - Custom image
+            - Shared image
+            - Marketplace image
+            You can obtain the available image IDs by either of the following ways:
+            - Query the image ID of a public image, custom image or shared image by logging in to the Console; query the image ID of a marketplace image via Cloud Marketplace.
+            - Call the API DescribeImages to obtain the ImageId field value in the returned result.
+        InstanceChargeType : str, optional
+            Instance billing type.
+            - PREPAID: prepaid (by year/month)
+            - POSTPAID_BY_HOUR: postpaid by hour
+            - CDHPAID: exclusive parent host billing (based on the creation of CDH, and CDH resources are free of charge)
+            - SPOTPAID: pay by bidding
+            Default: POSTPAID_BY_HOUR.
+        InstanceChargePrepaid : InstanceChargePrepaid, optional
+            Indicates the relevant parameter setting for the prepaid mode. This parameter can specify the usage period, whether to set automatic renewal and other attributes of the instance purchased on a prepaid basis. This parameter is required if the billing method for the specified instance is prepaid.
+            Keys of InstanceChargePrepaid (a dict):
+            - Period (int, required): Purchasable usage period of an instance (in month).
+            - RenewFlag (str): Auto renewal flag.
+        InstanceType : str, optional
+            Instance model. Different resource specifications are specified for different instance models.
+            - For the creation of sub-machine billed on the PREPAID or POSTPAID_BYHOUR basis, specific values can be found in the latest specifications by calling the API DescribeInstanceTypeConfigs or in Instance Type description. If this parameter is not specified, S1.SMALL1 is used by default.
+            - For the creation of sub-machine billed on the CDHPAID basis, the prefix of the parameter value is "CDH". The parameter value is generated in the format of CDH_XCXG and based on the CPU and memory configuration. For example, if a sub-machine of CDH is created with a single-core CPU and 1 GB memory, its value should be CDH_1C1G.
+        SystemDisk : SystemDisk, optional
+            Configuration information of the system disk in the instance. If this parameter is not specified, the default value is assigned to it.
+            Keys of SystemDisk (a dict):
+            - DiskType (str): Type of system disk.
+            - DiskId (str): System disk ID.
+            - DiskSize (int): System disk size (in GB).
+        DataDisks : list[DataDisk], optional
+            Configuration information of the instance data disk. If this parameter is not specified, no data disk will be purchased by default. You can specify only one data disk when purchasing it.
+            Keys of DataDisk (a dict):
+            - DiskSize (int, required): Disk size (in GB).
+            - DiskType (str): Type of data disk.
+            - DiskId (str): ID of data disk.
+        VirtualPrivateCloud : VirtualPrivateCloud, optional
+            Configuration information of VPC. This parameter is used to specify the ID of VPC and subnet, etc. If this parameter is not specified, the basic network is used by default. If a VPC IP is specified in this parameter, it indicates the primary ENI IP of each instance and the value of InstanceCount must be same as the number of VPC IPs.
+            Keys of VirtualPrivateCloud (a dict):
+            - VpcId (str, required): VPC ID, in the format of vpc-xxx.
+            - SubnetId (str, required): VPC subnet ID, in the format of subnet-xxx.
+            - AsVpcGateway (bool): Whether used as a public gateway.
+            - PrivateIpAddresses (list[str]): Array of VPC subnet IPs.
+        InternetAccessible : InternetAccessible, optional
+            Configuration information of public network bandwidth. If this parameter is not specified, the public network bandwidth is set to 0 Mbps by default.
+            Keys of InternetAccessible (a dict):
+            - InternetChargeType (str): Network billing type.
+            - InternetMaxBandwidthOut (int): Bandwidth cap of the public network (in Mbps).
+            - PublicIpAssigned (bool): Whether to assign public IP.
+        InstanceCount : int, optional
+            Number of instances to be purchased. Value range: [1, 100]. Default: 1. The number of instances to be purchased cannot exceed the remaining quota allowed for the user. For more information on quota restrictions, please see Restrictions on CVM Instance Purchase.
+        InstanceName : str, optional
+            The display name of the instance.
+            - If it is not specified, "Not named" is displayed by default.
+            - If you purchase multiple instances and the pattern string {R:x} is specified, display names will be generated based on [x, x+n-1], where n is the number of instances purchased. For example, when server_{R:3} is specified, the display name will be server_3 if one instance is purchased, or server_3 and server_4 if two instances are purchased. You can specify multiple pattern strings {R:x}.
+            - If you purchase multiple instances and the name pattern string is not specified, the suffix 1, 2...n is appended to the display names, where n is the number of instances purchased. For example, when server_ is specified, the display name will be server_1 and server_2 if two instances are purchased.
+        LoginSettings : LoginSettings, optional
+            Login settings of an instance. This parameter is used to set the instance login method, password and key, or to keep the original login settings of image. By default, a password is generated randomly and notified to the user via internal message.
+            Keys of LoginSettings (a dict):
+            - Password (str): Instance login password.
+            - KeyIds (list[str]): List of key IDs.
+            - KeepImageLogin (str): Keep the original settings for an image.
+        SecurityGroupIds : list[str], optional
+            The security group to which an instance belongs. This parameter can be obtained from the sgId field in the returned values of DescribeSecurityGroups. If this parameter is not specified, the security group is not bound by default.
+        EnhancedService : EnhancedService, optional
+            Enables enhanced services. This parameter is used to specify whether to enable Cloud Security, Cloud Monitor and other services. If this parameter is not specified, Cloud Monitor and Cloud Security services are enabled by default.
+            Keys of EnhancedService (a dict):
+            - SecurityService (RunSecurityServiceEnabled): Enables Cloud Security.
+            - MonitorService (RunMonitorServiceEnabled): Enables Cloud Monitor.
+        ClientToken : str, optional
+            A string to ensure the idempotency of the request, which is generated by the client. Each request shall have a unique string with a maximum of 64 ASCII characters. If this parameter is not specified, the idempotency of the request cannot be ensured. For more information, please see How to Ensure Idempotency.
+        HostName : str, optional
+            Server name of CVM.
+            - Period (.) and hyphen (-) cannot be used as the first and the last character of HostName, and multiple consecutive hyphens (-) or periods (.) are not allowed.
+            - Windows instance: The name should be a combination of 2 to 15 characters comprised of letters (case insensitive), numbers, and hyphens (-). Period (.) is not supported, and the name cannot be a string of pure numbers.
+            - Other types (such as Linux) of instances: The name should be a combination of 2 to 60 characters, supporting multiple periods (.). The piece between two periods is composed of letters (case insensitive), numbers, and hyphens (-).
+        ActionTimer : ActionTimer, optional
+            Timed task. This parameter is used to specify timed tasks for instances. Only timed termination is supported.
+            Keys of ActionTimer (a dict):
+            - Externals (Externals, required): Extended data
+            - TimerAction (str): Timer name.
+            - ActionTime (str): Execution time, which should be 5 minutes later than the current time.
+        DisasterRecoverGroupIds : list[str], optional
+            Disaster recovery group id. You can specify only one id.
+        TagSpecification : list[TagSpecification], optional
+            Tag description list. This parameter is used to bind a tag to a resource instance. A tag can only be bound to CVM instances.
+            Keys of TagSpecification (a dict):
+            - ResourceType (str, required): Type of resource bound to a tag.
+            - Tags (list[Tag], required): List of tag pairs
+        InstanceMarketOptions : InstanceMarketOptionsRequest, optional
+            Market-related options for instances, such as parameters related to spot instances
+            Keys of InstanceMarketOptionsRequest (a dict):
+            - MarketType (str): Market type.
+            - SpotOptions (SpotMarketOptions): Spot-related options
+        UserData : str, optional
+            The user data provided to the instance, which is to be encoded in base64 mode, with the maximum size of 16KB. For more information on how to get this parameter, please see "Run texted commands upon initial startup on Windows or Linux ".
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            InstanceIdSet : list[str]
+                This parameter is returned when an instance is created via this API, representing one or more instance IDs. The return of the instance ID list does not mean that the instance is created successfully. You can find out whether the instance is created by querying the status of the instance ID in the returned InstanceSet via API DescribeInstancesStatus. If the status of the instance changes from "creating" to "running", the instance is created successfully.
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Takes a ClientToken: the request is safe to retry with the same token.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: AccountQualificationRestrictions, InstancesQuotaLimitExceeded, InvalidClientToken.TooLong, InvalidHostId.NotFound, InvalidInstanceName.TooLong, InvalidInstanceType.Malformed, InvalidParameter.InvalidIpFormat, InvalidParameterCombination, InvalidParameterValue, InvalidParameterValue.Range, InvalidPassword, InvalidPeriod, InvalidPermission, InvalidZone.MismatchRegion, MissingParameter, VpcAddrNotInSubNet, VpcIpsUsed.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def inquiry_price_run_instances(
         self,
@@ -108,14 +306,165 @@ class Client(_BaseClient):
         TagSpecification: list[types.TagSpecification] | None = None,
         InstanceMarketOptions: types.InstanceMarketOptionsRequest | None = None,
     ) -> types.InquiryPriceRunInstancesResponse:
-        """InquiryPriceRunInstances: Inquires the price of creating an instance. Rate limit: 10/s."""
+        """InquiryPriceRunInstances: Inquires the price of creating an instance.
+
+        This API (InquiryPriceRunInstances) is used to inquire the prices of created instances. With this API, you can only inquire the prices of the instance configuration within the purchase limits. For more information, please see Create Instances.
+
+        Parameters
+        ----------
+        Placement : Placement
+            Location of the instance. This parameter is used to specify the availability zone and project to which the instance belongs.
+            Keys of Placement (a dict):
+            - Zone (str, required): ID of the availability zone to which the instance belongs.
+            - ProjectId (int): ID of the project to which the instance belongs.
+            - HostIds (list[str]): The list of IDs of CDHs to which your instances belongs.
+        ImageId : str
+            Specify a valid Image ID, in the format of img-xxx. There are four types of images:
+            - Public image
+            - Custom image
+            - Shared image
+            - Marketplace image
+            You can obtain the available image IDs by either of the following ways:
+            - Query the image ID of a public image, custom image or shared image by logging in to the Console; query the image ID of a marketplace image via Cloud Marketplace.
+            - Call the API DescribeImages to obtain the ImageId field value in the returned result.
+        InstanceChargeType : str, optional
+            Instance billing type.
+            - PREPAID: prepaid (by year/month)
+            - POSTPAID_BY_HOUR: postpaid by hour
+            Default: POSTPAID_BY_HOUR.
+        InstanceChargePrepaid : InstanceChargePrepaid, optional
+            Indicates the relevant parameter setting for the prepaid mode. This parameter can specify the usage period, whether to set automatic renewal and other attributes of the instance purchased on a prepaid basis. This parameter is required if the billing method for the specified instance is prepaid.
+            Keys of InstanceChargePrepaid (a dict):
+            - Period (int, required): Purchasable usage period of an instance (in month).
+            - RenewFlag (str): Auto renewal flag.
+        InstanceType : str, optional
+            Instance model. Different instance models specify different resource specifications. Specific values can be found in the latest specifications by calling the API DescribeInstanceTypeConfigs or in CVM Instance Configuration. If this parameter is not specified, the default model is S1.SMALL1.
+        SystemDisk : SystemDisk, optional
+            Configuration information of the system disk in the instance. If this parameter is not specified, the default value is assigned to it.
+            Keys of SystemDisk (a dict):
+            - DiskType (str): Type of system disk.
+            - DiskId (str): System disk ID.
+            - DiskSize (int): System disk size (in GB).
+        DataDisks : list[DataDisk], optional
+            Configuration information of the instance data disk. If this parameter is not specified, no data disk will be purchased by default. You can specify only one data disk when purchasing it.
+            Keys of DataDisk (a dict):
+            - DiskSize (int, required): Disk size (in GB).
+            - DiskType (str): Type of data disk.
+            - DiskId (str): ID of data disk.
+        VirtualPrivateCloud : VirtualPrivateCloud, optional
+            Configuration information of VPC. This parameter is used to specify the ID of VPC and subnet, etc. If this parameter is not specified, the basic network is used by default. If a VPC IP is specified in this parameter, the parameter InstanceCount can only be 1.
+            Keys of VirtualPrivateCloud (a dict):
+            - VpcId (str, required): VPC ID, in the format of vpc-xxx.
+            - SubnetId (str, required): VPC subnet ID, in the format of subnet-xxx.
+            - AsVpcGateway (bool): Whether used as a public gateway.
+            - PrivateIpAddresses (list[str]): Array of VPC subnet IPs.
+        InternetAccessible : InternetAccessible, optional
+            Configuration information of public network bandwidth. If this parameter is not specified, the public network bandwidth is set to 0 Mbps by default.
+            Keys of InternetAccessible (a dict):
+            - InternetChargeType (str): Network billing type.
+            - InternetMaxBandwidthOut (int): Bandwidth cap of the public network (in Mbps).
+            - PublicIpAssigned (bool): Whether to assign public IP.
+        InstanceCount : int, optional
+            Number of instances to be purchased. Value range: [1, 100]. Default: 1. The number of instances to be purchased cannot exceed the remaining quota allowed for the user. For more information on quota restrictions, please see Restrictions on CVM Instance Purchase.
+        InstanceName : str, optional
+            The display name of the instance.
+            - If it is not specified, "Not named" is displayed by default.
+            - If you purchase multiple instances and the pattern string {R:x} is specified, display names will be generated based on [x, x+n-1], where n is the number of instances purchased. For example, when server_{R:3} is specified, the display name will be server_3 if one instance is purchased, or server_3 and server_4 if two instances are purchased. You can specify multiple pattern strings {R:x}.
+            - If you purchase multiple instances and the name pattern string is not specified, the suffix 1, 2...n is appended to the display names, where n is the number of instances purchased. For example, when server_ is specified, the display name will be server_1 and server_2 if two instances are purchased.
+        LoginSettings : LoginSettings, optional
+            Login settings of an instance. This parameter is used to set the instance login method, password and key, or to keep the original login settings of image. By default, a password is generated randomly and notified to the user via internal message.
+            Keys of LoginSettings (a dict):
+            - Password (str): Instance login password.
+            - KeyIds (list[str]): List of key IDs.
+            - KeepImageLogin (str): Keep the original settings for an image.
+        SecurityGroupIds : list[str], optional
+            The security group to which an instance belongs. This parameter can be obtained from the sglid field in the returned values of DescribeSecurityGroups. If this parameter is not specified, the security group is not bound by default.
+        EnhancedService : EnhancedService, optional
+            Enables enhanced services. This parameter is used to specify whether to enable Cloud Security, Cloud Monitor and other services. If this parameter is not specified, Cloud Monitor and Cloud Security services are enabled by default.
+            Keys of EnhancedService (a dict):
+            - SecurityService (RunSecurityServiceEnabled): Enables Cloud Security.
+            - MonitorService (RunMonitorServiceEnabled): Enables Cloud Monitor.
+        ClientToken : str, optional
+            A string to ensure the idempotency of the request, which is generated by the client. Each request shall have a unique string with a maximum of 64 ASCII characters. If this parameter is not specified, the idempotency of the request cannot be ensured. For more information, please see How to Ensure Idempotency.
+        HostName : str, optional
+            Server name of CVM.
+            - Period (.) and hyphen (-) cannot be used as the first and the last character of HostName, and multiple consecutive hyphens (-) or periods (.) are not allowed.
+            - Windows instance: The name should be a combination of 2 to 15 characters comprised of letters (case insensitive), numbers, and hyphens (-). Period (.) is not supported, and the name cannot be a string of pure numbers.
+            - Other types (such as Linux) of instances: The name should be a combination of 2 to 30 characters, supporting multiple periods (.). The piece between two periods is composed of letters (case insensitive), numbers, and hyphens (-).
+        TagSpecification : list[TagSpecification], optional
+            Tag description list. This parameter is used to bind a tag to a resource instance. A tag can only be bound to CVM instances.
+            Keys of TagSpecification (a dict):
+            - ResourceType (str, required): Type of resource bound to a tag.
+            - Tags (list[Tag], required): List of tag pairs
+        InstanceMarketOptions : InstanceMarketOptionsRequest, optional
+            Market-related options for instances, such as parameters related to spot instances
+            Keys of InstanceMarketOptionsRequest (a dict):
+            - MarketType (str): Market type.
+            - SpotOptions (SpotMarketOptions): Spot-related options
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            Price : Price
+                Indicates the price of the instance with specified configuration.
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Takes a ClientToken: the request is safe to retry with the same token.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: AccountQualificationRestrictions, InstancesQuotaLimitExceeded, InvalidClientToken.TooLong, InvalidHostId.NotFound, InvalidInstanceName.TooLong, InvalidInstanceType.Malformed, InvalidParameterCombination, InvalidParameterValue, InvalidParameterValue.Range, InvalidPassword, InvalidPeriod, InvalidPermission, InvalidZone.MismatchRegion, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def start_instances(
         self,
         *,
         InstanceIds: list[str],
     ) -> types.StartInstancesResponse:
-        """StartInstances: Launches an instance. Rate limit: 10/s."""
+        """StartInstances: Launches an instance.
+
+        This API (StartInstances) is used to start one or more instances.
+        - This operation is only allowed for the instances with a status of STOPPED.
+        - When the API is called successfully, the instance goes into the STARTING status. When started, it goes into the RUNNING status.
+        - Batch operations are supported. A maximum of 100 instances are allowed in a batch for each request.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            ID(s) of one or more instances you are working with. You can obtain the parameter value from the Instanceid field value in the returned result of API DescribeInstances. A maximum of 100 instances are allowed in a batch for each request.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceId.NotFound, InvalidParameterValue, InvalidParameterValue.LimitExceeded, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def stop_instances(
         self,
@@ -125,7 +474,56 @@ class Client(_BaseClient):
         StopType: str | None = None,
         StoppedMode: str | None = None,
     ) -> types.StopInstancesResponse:
-        """StopInstances: Shuts down an instance. Rate limit: 10/s."""
+        """StopInstances: Shuts down an instance.
+
+        This API (StopInstances) is used to shut down one or more instances.
+        - This operation is only allowed for the instances with a status of RUNNING.
+        - When the API is called successfully, the instance goes into the STOPPING status. When the instance is shut down, it goes into the STOPPED status.
+        - Forced shutdown is supported. Just like powering off a physical PC, a forced shutdown may cause data loss or the corruption of file system. Be sure to perform forced shutdown only when the server cannot be shut down normally.
+        - Batch operations are supported. A maximum of 100 instances are allowed in a batch for each request.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            ID(s) of one or more instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances. A maximum of 100 instances are allowed in a batch for each request.
+        ForceStop : bool, optional
+            Whether to perform a forced shutdown on the instance in case of a failure of normal shutdown. Supported values:
+            - TRUE: Perform a forced shutdown
+            - FALSE: Do not perform a forced shutdown
+            Default: FALSE.
+        StopType : str, optional
+            Instance shutdown mode. Supported values:
+            - SOFT_FIRST: Perform a forced shutdown in case of a failure of normal shutdown
+            - HARD: Perform a forced shutdown directly
+            - SOFT: Soft shutdown
+            Default: SOFT.
+        StoppedMode : str, optional
+            Shutdown billing mode
+            - KEEP_CHARGING: Keep charging after shutdown
+            - STOP_CHARGING: Stop charging after shutdown
+            Default: KEEP_CHARGING.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceId.NotFound, InvalidParameterValue, InvalidParameterValue.LimitExceeded, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def reboot_instances(
         self,
@@ -133,7 +531,45 @@ class Client(_BaseClient):
         InstanceIds: list[str],
         ForceReboot: bool | None = None,
     ) -> types.RebootInstancesResponse:
-        """RebootInstances: Restarts an instance. Rate limit: 10/s."""
+        """RebootInstances: Restarts an instance.
+
+        This API (RebootInstances) is used to restart an instance.
+        - This operation is only allowed for the instances with a status of RUNNING.
+        - When the API is called successfully, the instance goes into the REBOOTING status. When restarted, it goes into the RUNNING status.
+        - Forced restart is supported. Just like restarting a physical PC after a power-off, a forced restart may cause data loss or the corruption of file system. Be sure to perform forced restart only when the server cannot be restarted normally.
+        - Batch operations are supported. The maximum number of instances in a batch for each request is 100.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            ID(s) of one or more instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances. A maximum of 100 instances are allowed in a batch for each request.
+        ForceReboot : bool, optional
+            Whether to perform a forced restart on the instance in case of a failure of normal restart. Supported values:
+            - TRUE: Perform a forced restart
+            - FALSE: Do not perform a forced restart
+            Default: FALSE.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceId.NotFound, InvalidParameterValue, InvalidParameterValue.LimitExceeded, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def reset_instance(
         self,
@@ -144,7 +580,68 @@ class Client(_BaseClient):
         LoginSettings: types.LoginSettings | None = None,
         EnhancedService: types.EnhancedService | None = None,
     ) -> types.ResetInstanceResponse:
-        """ResetInstance: Reinstalls an instance. Rate limit: 10/s."""
+        """ResetInstance: Reinstalls an instance.
+
+        This API (ResetInstance) is used to reinstall the operating system for the specified instance.
+        - If you have specified ImageId parameter, the re-installation is performed with the specified image. Otherwise, the image used by the current instance is used.
+        - The system disk will be formatted and reset. Please ensure that there is no important file in the system disk.
+        - As the operating system is switched between Linux and Windows, the system disk ID of the instance will change, and the snapshot associated with the system disk cannot be rolled back to recover data.
+        - If no password is specified, a password is issued randomly via internal message.
+        - You can use this API to switch operating system between Linux and Windows only for the instances with a system disk type of CLOUD_BASIC, CLOUD_PREMIUM and CLOUD_SSD.
+        - For the instances in overseas regions, this operation is not supported.
+
+        Parameters
+        ----------
+        InstanceId : str
+            Instance ID You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances.
+        ImageId : str, optional
+            Specifies a valid image ID, such as img-xxx. There are four types of images:
+            - Public image
+            - Custom image
+            - Shared image
+            - Marketplace image
+            You can obtain the available image IDs by either of the following ways:
+            - Query the image ID of a public image, custom image or shared image by logging in to the Console; query the image ID of a marketplace image via Cloud Marketplace.
+            - Call the API DescribeImages to obtain the ImageId field value in the returned result.
+        SystemDisk : SystemDisk, optional
+            Configuration information of the system disk in the instance. For the instances with a cloud disk as the system disk, you can specify the system disk capacity after re-installation using this parameter to allow the capacity expansion of the system disk. If the parameter is not specified, the system disk capacity remains unchanged by default. You can only expand the system disk capacity (capacity reduction is not supported for a system disk). Re-installing the system can only modify the system disk capacity, and cannot modify the system disk type.
+            Keys of SystemDisk (a dict):
+            - DiskType (str): Type of system disk.
+            - DiskId (str): System disk ID.
+            - DiskSize (int): System disk size (in GB).
+        LoginSettings : LoginSettings, optional
+            Login settings of an instance. This parameter is used to set the instance login method, password and key, or to keep the original login settings of image. By default, a password is generated randomly and notified to the user via internal message.
+            Keys of LoginSettings (a dict):
+            - Password (str): Instance login password.
+            - KeyIds (list[str]): List of key IDs.
+            - KeepImageLogin (str): Keep the original settings for an image.
+        EnhancedService : EnhancedService, optional
+            Enables enhanced services. This parameter is used to specify whether to enable Cloud Security, Cloud Monitor and other services. If this parameter is not specified, Cloud Monitor and Cloud Security services are enabled by default.
+            Keys of EnhancedService (a dict):
+            - SecurityService (RunSecurityServiceEnabled): Enables Cloud Security.
+            - MonitorService (RunMonitorServiceEnabled): Enables Cloud Monitor.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceId.NotFound, InvalidParameterValue, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def inquiry_price_reset_instance(
         self,
@@ -155,7 +652,64 @@ class Client(_BaseClient):
         LoginSettings: types.LoginSettings | None = None,
         EnhancedService: types.EnhancedService | None = None,
     ) -> types.InquiryPriceResetInstanceResponse:
-        """InquiryPriceResetInstance: Inquires the price of installing an instance. Rate limit: 10/s."""
+        """InquiryPriceResetInstance: Inquires the price of installing an instance.
+
+        This API (InquiryPriceResetInstance) is used to inquire the prices of reinstalled instances. *If you have specified ImageId parameter, the price inquiry is performed with the specified image. Otherwise, the image used by the current instance is used.* You can use this API to inquire prices after the operating system switch between Linux and Windows only for the instances with a system disk type of CLOUD_BASIC, CLOUD_PREMIUM and CLOUD_SSD. * For the instances in overseas regions, this operation is not supported.
+
+        Parameters
+        ----------
+        InstanceId : str
+            Instance ID You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances.
+        ImageId : str, optional
+            Specifies a valid image ID, such as img-xxx. There are four types of images:
+            - Public image
+            - Custom image
+            - Shared image
+            - Marketplace image
+            You can obtain the available image IDs by either of the following ways:
+            - Query the image ID of a public image, custom image or shared image by logging in to the Console; query the image ID of a marketplace image via Cloud Marketplace.
+            - Call the API DescribeImages to obtain the ImageId field value in the returned result.
+        SystemDisk : SystemDisk, optional
+            Configuration information of the system disk in the instance. For the instances with a cloud disk as the system disk, you can specify the system disk capacity after re-installation using this parameter to allow the capacity expansion of the system disk. If the parameter is not specified, the system disk capacity remains unchanged by default. You can only expand the system disk capacity (capacity reduction is not supported for a system disk). Re-installing the system can only modify the system disk capacity, and cannot modify the system disk type.
+            Keys of SystemDisk (a dict):
+            - DiskType (str): Type of system disk.
+            - DiskId (str): System disk ID.
+            - DiskSize (int): System disk size (in GB).
+        LoginSettings : LoginSettings, optional
+            Login settings of an instance. This parameter is used to set the instance login method, password and key, or to keep the original login settings of image. By default, a password is generated randomly and notified to the user via internal message.
+            Keys of LoginSettings (a dict):
+            - Password (str): Instance login password.
+            - KeyIds (list[str]): List of key IDs.
+            - KeepImageLogin (str): Keep the original settings for an image.
+        EnhancedService : EnhancedService, optional
+            Enables enhanced services. This parameter is used to specify whether to enable Cloud Security, Cloud Monitor and other services. If this parameter is not specified, Cloud Monitor and Cloud Security services are enabled by default.
+            Keys of EnhancedService (a dict):
+            - SecurityService (RunSecurityServiceEnabled): Enables Cloud Security.
+            - MonitorService (RunMonitorServiceEnabled): Enables Cloud Monitor.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            Price : Price
+                Indicates the price of the reinstalled instance.
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceId.NotFound, InvalidParameterValue, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def reset_instances_password(
         self,
@@ -165,14 +719,91 @@ class Client(_BaseClient):
         UserName: str | None = None,
         ForceStop: bool | None = None,
     ) -> types.ResetInstancesPasswordResponse:
-        """ResetInstancesPassword: Resets the instance password. Rate limit: 10/s."""
+        """ResetInstancesPassword: Resets the instance password.
+
+        This API (ResetInstancesPassword) is used to reset the password of the instance operating system to a user-defined one.
+        - This API only modifies the password of administrator account. The administrator account ID varies with the operating system of instance (Administrator for Windows, ubuntu for Ubuntu, and root for other systems).
+        - To reset the password for a running instance, you need to explicitly specify the parameter ForceStop for a forced shutdown. If not, you can only reset password for the instances that have been shut down.
+        - Batch operations are supported. Reset the passwords of multiple instance operating systems to the same value. A maximum of 100 instances are allowed in a batch for each request.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            ID(s) of one or more instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances. A maximum of 100 instances are allowed for each request.
+        Password : str
+            Instance login password. Password complexity requirement varies with different operating systems, as shown below:
+            - Password for a Linux instance should be a combination of 8 to 16 characters comprised of at least two of the following types: [a-z, A-Z], [0-9], and [() ~ ~ ! @ # $ % ^ & * - + = _ | { } [ ];; ' < >,. ? /]. The password cannot start with /.
+            - The password for a Windows instance should be a combination of 12-16 characters comprised of at least three of the following types: [a-z], [A-Z], [0-9], and [() ~ ~ ! @ # $ % ^ & * - + = _ | { } [ ];; ' < >,. ? /]. The password cannot start with /.
+            - If both Linux and Windows instances are included, the password complexity is subject to the requirement for a Windows instance.
+        UserName : str, optional
+            Username of the instance operating system for which the password needs to be reset. It cannot exceed 64 characters.
+        ForceStop : bool, optional
+            Indicates whether to perform a forced shutdown on a running instance. It is recommended to manually shut down the running instance before resetting the user password. Supported values:
+            - TRUE: Perform a forced shutdown
+            - FALSE: Do not perform a forced shutdown
+            Default: FALSE.
+            Just like powering off a physical PC, a forced shutdown may cause data loss or the corruption of file system. Be sure to perform forced shutdown only when the server cannot be shut down normally.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceId.NotFound, InvalidParameterValue, InvalidParameterValue.LimitExceeded, InvalidParameterValue.TooLong, InvalidPassword, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def terminate_instances(
         self,
         *,
         InstanceIds: list[str],
     ) -> types.TerminateInstancesResponse:
-        """TerminateInstances: Returns an instance. Rate limit: 10/s."""
+        """TerminateInstances: Returns an instance.
+
+        This API (TerminateInstances) is used to return instances.
+        - The instances that are no longer used can be returned via this API.
+        - Postpaid instances can be directly returned via this API; the prepaid instances that meet the rules for returning instances can also be returned via this API.
+        - Batch operations are supported. The maximum number of instances in a batch for each request is 100.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            ID(s) of one or more instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances. A maximum of 100 instances are allowed in a batch for each request.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceNotSupportedPrepaidInstance, InvalidParameterValue, InvalidParameterValue.LimitExceeded, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def describe_instances(
         self,
@@ -182,7 +813,64 @@ class Client(_BaseClient):
         Offset: int | None = None,
         Limit: int | None = None,
     ) -> types.DescribeInstancesResponse:
-        """DescribeInstances: Views the list of instances. Rate limit: 40/s."""
+        """DescribeInstances: Views the list of instances.
+
+        This API (DescribeInstances) is used to query the details of one or more instances.
+        - You can query the details of an instance according to its ID, name, or billing method. See Filter for filtering information.
+        - If the parameter is empty, a certain number (specified by Limit, the default is 20) of instances are returned to the current user.
+
+        Parameters
+        ----------
+        InstanceIds : list[str], optional
+            Query by one or more instance IDs, such as ins-11112222. (For the format of this parameter, please see the id.N section in the API Introduction). A maximum of 100 instances are allowed for each request. The parameter does not support specifying both InstanceIds and Filters.
+        Filters : list[Filter], optional
+            Filter conditions.
+            - zone - String - Required: No - (Filter condition) Filter by availability zone.
+            - project-id - Integer - Required: No - (Filter condition) Filter by project ID. You can view the list of created projects by calling DescribeProject or by logging in to the console. You can also create a new project by calling AddProject.
+            - host-id - String - Required: No - (Filter condition) Filter by CDH ID. Example of a CDH ID: host-11112222.
+            - instance-id - String - Required: No - (Filter condition) Filter by instance ID. Example of an instance ID: ins-11112222.
+            - instance-name - String - Required: No - (Filter condition) Filter by instance name.
+            - instance-charge-type - String - Required: No - (Filter condition) Filter by instance billing method. (PREPAID: prepaid (by year/month) POSTPAID_BY_HOUR: postpaid (by traffic) CDHPAID: CDH paid, i.e., only pay for CDH, excluding instances on the CDH.)
+            - private-ip-address - String - Required: No - (Filter condition) Filter by the private IP of the instance primary ENI.
+            - public-ip-address - String - Required: No - (Filter condition) Filter by the public IP of the instance primary ENI, including the IP automatically assigned when an instance is being created and the EIP manually bound after the instance has been created.
+            - tag-key - String - Required: No - (Filter condition) Filter by tag key.
+            - tag-value - String - Required: No - (Filter condition) Filter by tag value.
+            - tag:tag-key - String - Required: No - (Filter condition) Filter by tag key-value pair. The tag-key is replaced with the specific tag key. See Example 2 for usage.
+            The maximum number of Filters for each request is 10, and that of Filters.Values is 5. The parameter does not support specifying both InstanceIds and Filters.
+            Keys of Filter (a dict):
+            - Name (str, required): Fields to be filtered.
+            - Values (list[str], required): Filter values of the field.
+        Offset : int, optional
+            Offset. Default is 0. For more information about Offset, please see the relevant section in API Introduction.
+        Limit : int, optional
+            Number of values to be returned. Default is 20. Maximum is 100. For more information about Limit, please see the relevant section in API Introduction.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            TotalCount : int
+                Number of instances matching the filter condition.
+            InstanceSet : list[Instance]
+                List of details of an instance.
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 40 requests per second.
+        Paginated by Offset/Limit (default 20, at most 100 per page) over InstanceSet: client.paginate('DescribeInstances', ...) iterates over every item.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidFilter, InvalidFilterValue.LimitExceeded, InvalidHostId.Malformed, InvalidInstanceId.Malformed, InvalidParameter, InvalidParameterValue, InvalidParameterValue.LimitExceeded, InvalidZone.MismatchRegion.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def describe_instances_status(
         self,
@@ -191,7 +879,47 @@ class Client(_BaseClient):
         Offset: int | None = None,
         Limit: int | None = None,
     ) -> types.DescribeInstancesStatusResponse:
-        """DescribeInstancesStatus: Views the list of instance statuses. Rate limit: 40/s."""
+        """DescribeInstancesStatus: Views the list of instance statuses.
+
+        This API (DescribeInstancesStatus) is used to query the status of one or more instances.
+        - You can query the status of an instance according to its ID.
+        - If the parameter is empty, the status of a certain number (specified by Limit, the default is 20) of instances is returned to the current user.
+
+        Parameters
+        ----------
+        InstanceIds : list[str], optional
+            Query by one or more instance IDs, such as ins-11112222. For the format of this parameter, please see the id.N section in the API Introduction. A maximum of 100 instances are allowed for each request.
+        Offset : int, optional
+            Offset. Default is 0. For more information about Offset, please see the relevant section in API Introduction.
+        Limit : int, optional
+            Number of values to be returned. Default is 20. Maximum is 100. For more information about Limit, please see the relevant section in API Introduction.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            TotalCount : int
+                Number of instance statuses matching the filter condition.
+            InstanceStatusSet : list[InstanceStatus]
+                Instance status list.
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 40 requests per second.
+        Paginated by Offset/Limit (default 20, at most 100 per page) over InstanceStatusSet: client.paginate('DescribeInstancesStatus', ...) iterates over every item.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidInstanceId.Malformed, InvalidParameterValue, InvalidParameterValue.LimitExceeded.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def modify_instances_attribute(
         self,
@@ -200,7 +928,42 @@ class Client(_BaseClient):
         InstanceName: str | None = None,
         SecurityGroups: list[str] | None = None,
     ) -> types.ModifyInstancesAttributeResponse:
-        """ModifyInstancesAttribute: Modifies the attributes of an instance. Rate limit: 10/s."""
+        """ModifyInstancesAttribute: Modifies the attributes of an instance.
+
+        This API (ModifyInstancesAttribute) is used to modify the attributes of an instance (only the modification to instance name is supported).
+        - "Instance name" is only used by users for their management. Tencent Cloud does not use the name as the basis for ticket submission or instance management.
+        - Batch operations are supported. A maximum of 100 instances are allowed in a batch for each request.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            ID(s) of one or more instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances. A maximum of 100 instances are allowed for each request.
+        InstanceName : str, optional
+            Instance name. It is limited to 60 characters.
+        SecurityGroups : list[str], optional
+            Specifies the list of security group IDs for the instance.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceId.NotFound, InvalidInstanceName.TooLong, InvalidParameterValue, InvalidParameterValue.LimitExceeded, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def modify_instances_project(
         self,
@@ -208,7 +971,42 @@ class Client(_BaseClient):
         InstanceIds: list[str],
         ProjectId: int,
     ) -> types.ModifyInstancesProjectResponse:
-        """ModifyInstancesProject: Modifies the project to which an instance belongs. Rate limit: 10/s."""
+        """ModifyInstancesProject: Modifies the project to which an instance belongs.
+
+        This API (ModifyInstancesProject) is used to modify the project to which an instance belongs.
+        - Project is a virtual concept. Users can create multiple projects under one account to manage different resources in each project, and assign different instances to different projects. The API DescribeInstances can be used to query instances and the project ID can be used to filter the results.
+        - The project of the instances bound with load balancers cannot be modified until the load balancers are unbound using the API DeregisterInstancesFromLoadBalancer.
+        - The security groups associated with the instances are automatically disassociated when the project of the instances is modified. You can use the API ModifySecurityGroupsOfInstance to associate security groups after modification.
+        - Batch operations are supported. A maximum of 100 instances are allowed in a batch for each request.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            ID(s) of one or more instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances. A maximum of 100 instances are allowed for each request.
+        ProjectId : int
+            Project ID. A project can be created using the API AddProject. During the query of instances using the API DescribeInstances, the project ID can be used to filter the results.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceId.NotFound, InvalidParameterValue, InvalidParameterValue.LimitExceeded, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def reset_instances_type(
         self,
@@ -217,7 +1015,46 @@ class Client(_BaseClient):
         InstanceType: str,
         ForceStop: bool | None = None,
     ) -> types.ResetInstancesTypeResponse:
-        """ResetInstancesType: Adjusts instance configurations. Rate limit: 10/s."""
+        """ResetInstancesType: Adjusts instance configurations.
+
+        This API (ResetInstancesType) is used to adjust the model of an instance.
+        - Using this API for adjusting models is only supported for the instances with a system disk type of CLOUD_BASIC, CLOUD_PREMIUM and CLOUD_SSD.
+        - This API cannot be used to adjust the models of CDH instances. *Model adjustment is not supported for different models and systems, which means that the InstanceType specified when you use this API and the original instance model must be in the same series.* For prepaid instances, you will be charged a fee for using this API, so make sure to keep sufficient balance in your account. You can query the account balance via API DescribeAccountBalance.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            ID(s) of one or more instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances. A maximum of 1 instances are allowed in a batch for each request.
+        InstanceType : str
+            Instance model. Different resource specifications are specified for different instance models. For specific values, please see the table of instance resource specifications. You can also obtain the latest specification list using the API for querying the list of instance resource specifications.
+        ForceStop : bool, optional
+            Indicates whether to perform a forced shutdown on a running instance. It is recommended to manually shut down the running instance before resetting the user password. Supported values:
+            - TRUE: Perform a forced shutdown
+            - FALSE: Do not perform a forced shutdown
+            Default: FALSE.
+            Just like powering off a physical PC, a forced shutdown may cause data loss or the corruption of file system. Be sure to perform forced shutdown only when the server cannot be shut down normally.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidAccount.InsufficientBalance, InvalidAccount.UnpaidOrder, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceId.NotFound, InvalidParameter, InvalidParameterValue, InvalidPermission, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def inquiry_price_reset_instances_type(
         self,
@@ -226,7 +1063,50 @@ class Client(_BaseClient):
         InstanceType: str,
         ForceStop: bool | None = None,
     ) -> types.InquiryPriceResetInstancesTypeResponse:
-        """InquiryPriceResetInstancesType: Inquires the price of adjusting instance configuration. Rate limit: 10/s."""
+        """InquiryPriceResetInstancesType: Inquires the price of adjusting instance configuration.
+
+        This API (InquiryPriceResetInstancesType) is used to inquire the price of adjusting the model of an instance.
+        - Using this API for inquiring the prices of adjusted models is only supported for the instances with a system disk type of CLOUD_BASIC, CLOUD_PREMIUM and CLOUD_SSD.
+        - This API cannot be used to inquire the prices of adjusting the models of CDH instances.
+        - Model adjustment is not supported for different models and systems, which means that the InstanceType specified when you use this API and the original instance model must be in the same series.
+        - For prepaid instances, you will be charged a fee for using this API, so make sure to keep sufficient balance in your account. You can query the account balance via API DescribeAccountBalance.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            ID(s) of one or more instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances. A maximum of 1 instances are allowed in a batch for each request.
+        InstanceType : str
+            Instance model. Different resource specifications are specified for different instance models. For specific values, please see the table of instance resource specifications. You can also obtain the latest specification list using the API for querying the list of instance resource specifications.
+        ForceStop : bool, optional
+            Indicates whether to perform a forced shutdown on a running instance. It is recommended to manually shut down the running instance before resetting the user password. Supported values:
+            - TRUE: Perform a forced shutdown
+            - FALSE: Do not perform a forced shutdown
+            Default: FALSE.
+            Just like powering off a physical PC, a forced shutdown may cause data loss or the corruption of file system. Be sure to perform forced shutdown only when the server cannot be shut down normally.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            Price : Price
+                The price of the adjusted instance model.
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidAccount.InsufficientBalance, InvalidAccount.UnpaidOrder, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceId.NotFound, InvalidParameter, InvalidParameterValue, InvalidPermission, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def resize_instance_disks(
         self,
@@ -235,7 +1115,51 @@ class Client(_BaseClient):
         DataDisks: list[types.DataDisk],
         ForceStop: bool | None = None,
     ) -> types.ResizeInstanceDisksResponse:
-        """ResizeInstanceDisks: Expand the disk capacity of an instance. Rate limit: 10/s."""
+        """ResizeInstanceDisks: Expand the disk capacity of an instance.
+
+        This API (ResizeInstanceDisks) is used to expand the capacity of the data disk of an instance.
+        - Capacity expansion is only available to the data disk purchased with the instance, and the data disk type can be CLOUD_BASIC, CLOUD_PREMIUM, or CLOUD_SSD. * This API cannot be used to expand the capacity of data disks for CDH instances.
+        - For prepaid instances, you will be charged a fee for using this API, so make sure to keep sufficient balance in your account. You can query the account balance via API DescribeAccountBalance.
+        - Only one data disk is allowed for capacity expansion.
+
+        Parameters
+        ----------
+        InstanceId : str
+            IDs of instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances.
+        DataDisks : list[DataDisk]
+            Configuration information of the data disk whose capacity is to be expanded. Capacity expansion is only available to the data disk purchased with the instance, and the data disk type can be CLOUD_BASIC, CLOUD_PREMIUM, or CLOUD_SSD. Data disk capacity is calculated in GB. Minimum increment of capacity expansion is 10 GB. For information on how to choose a data disk type, please see Disk Product Overview. The available types of data disks are subject to the instance type (InstanceType). In addition, the maximum capacity allowed for expansion varies with different types of data disks.
+            Keys of DataDisk (a dict):
+            - DiskSize (int, required): Disk size (in GB).
+            - DiskType (str): Type of data disk.
+            - DiskId (str): ID of data disk.
+        ForceStop : bool, optional
+            Indicates whether to perform a forced shutdown on a running instance. It is recommended to manually shut down the running instance before resetting the user password. Supported values:
+            - TRUE: Perform a forced shutdown
+            - FALSE: Do not perform a forced shutdown
+            Default: FALSE.
+            Just like powering off a physical PC, a forced shutdown may cause data loss or the corruption of file system. Be sure to perform forced shutdown only when the server cannot be shut down normally.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidAccount.InsufficientBalance, InvalidAccount.UnpaidOrder, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceId.NotFound, InvalidParameterValue, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def inquiry_price_resize_instance_disks(
         self,
@@ -244,19 +1168,132 @@ class Client(_BaseClient):
         DataDisks: list[types.DataDisk],
         ForceStop: bool | None = None,
     ) -> types.InquiryPriceResizeInstanceDisksResponse:
-        """InquiryPriceResizeInstanceDisks: Inquires the price of expanding the instance disk capacity. Rate limit: 10/s."""
+        """InquiryPriceResizeInstanceDisks: Inquires the price of expanding the instance disk capacity.
+
+        This API (InquiryPriceResizeInstanceDisks) is used to inquiry the price of data disk capacity expansion of the instance.
+        - Only the data disk purchased with the instance is supported for the price inquiry of capacity expansion, and the data disk type can be CLOUD_BASIC, CLOUD_PREMIUM, or CLOUD_SSD.
+        - This API cannot be used to inquiry the price of expanding the capacity of data disks for CDH instances. *Only data disks purchased along with prepaid instances are supported.* Inquiring the price of expanding the capacity of only one data disk is supported.
+
+        Parameters
+        ----------
+        InstanceIds : str
+            IDs of instances you are working with. You can obtain the parameter value from the InstanceIds field value in the returned result of API DescribeInstances.
+        DataDisks : list[DataDisk]
+            Configuration information of the data disk whose capacity is to be expanded. Capacity expansion is only available to the data disk purchased with the instance, and the data disk type can be CLOUD_BASIC, CLOUD_PREMIUM, or CLOUD_SSD. Data disk capacity is calculated in GB. Minimum increment of capacity expansion is 10 GB. For information on how to choose a data disk type, please see Disk Product Overview. The available types of data disks are subject to the instance type (InstanceType). In addition, the maximum capacity allowed for expansion varies with different types of data disks.
+            Keys of DataDisk (a dict):
+            - DiskSize (int, required): Disk size (in GB).
+            - DiskType (str): Type of data disk.
+            - DiskId (str): ID of data disk.
+        ForceStop : bool, optional
+            Indicates whether to perform a forced shutdown on a running instance. It is recommended to manually shut down the running instance before resetting the user password. Supported values:
+            - TRUE: Perform a forced shutdown
+            - FALSE: Do not perform a forced shutdown
+            Default: FALSE. Just like powering off a physical PC, a forced shutdown may cause data loss or the corruption of file system. Be sure to perform forced shutdown only when the server cannot be shut down normally.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            Price : Price
+                The price of expanding the capacity of the disk to a proper configuration.
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidAccount.InsufficientBalance, InvalidAccount.UnpaidOrder, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceId.NotFound, InvalidParameterValue, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def describe_instance_family_configs(
         self,
     ) -> types.DescribeInstanceFamilyConfigsResponse:
-        """DescribeInstanceFamilyConfigs: Queries the information on a supported instance model family. Rate limit: 10/s."""
+        """DescribeInstanceFamilyConfigs: Queries the information on a supported instance model family.
+
+        This API (DescribeInstanceFamilyConfigs) is used to query the list of model families supported by the current user and region.
+
+        Parameters
+        ----------
+        This action takes no parameters.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            InstanceFamilyConfigSet : list[InstanceFamilyConfig]
+                List of instance model family configurations
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidParameterValue, InvalidRegion.NotFound.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def describe_instance_type_configs(
         self,
         *,
         Filters: list[types.Filter] | None = None,
     ) -> types.DescribeInstanceTypeConfigsResponse:
-        """DescribeInstanceTypeConfigs: Queries the list of instance models. Rate limit: 40/s."""
+        """DescribeInstanceTypeConfigs: Queries the list of instance models.
+
+        This API (DescribeInstanceTypeConfigs) is used to query the instance model configuration.
+        - You can query the instance model configuration via zone and instance-family. Filter criteria can be found in Filter.
+        - If the parameter is empty, model configuration of all instances under the specified region are returned.
+
+        Parameters
+        ----------
+        Filters : list[Filter], optional
+            Filter conditions.
+            - zone - String - Required: No - (Filter condition) Filter by availability zone.
+            - instance-family - String - Required: No - (Filter condition) Filter by instance model series, such as S1, I1, and M1.
+            The maximum number of Filters of each request is 10, and the maximum number of Filter.Values is 1.
+            Keys of Filter (a dict):
+            - Name (str, required): Fields to be filtered.
+            - Values (list[str], required): Filter values of the field.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            InstanceTypeConfigSet : list[InstanceTypeConfig]
+                List of instance model configurations.
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 40 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidFilter, InvalidFilterValue.LimitExceeded, InvalidParameterValue, InvalidZone.MismatchRegion.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def renew_instances(
         self,
@@ -265,7 +1302,48 @@ class Client(_BaseClient):
         InstanceChargePrepaid: types.InstanceChargePrepaid,
         RenewPortableDataDisk: bool | None = None,
     ) -> types.RenewInstancesResponse:
-        """RenewInstances: Renews an instance. Rate limit: 10/s."""
+        """RenewInstances: Renews an instance.
+
+        This API (RenewInstances) is used to renew prepaid instances.
+        - Only the prepaid instances are supported.
+        - Make sure your account balance is sufficient for renewals. You can query the account balance via API DescribeAccountBalance.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            ID(s) of one or more instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances. A maximum of 100 instances are allowed in a batch for each request.
+        InstanceChargePrepaid : InstanceChargePrepaid
+            Indicates the relevant parameter setting for the prepaid mode. This parameter can specify the renewal length, whether to set automatic renewal and other attributes for the instance purchased on a prepaid basis.
+            Keys of InstanceChargePrepaid (a dict):
+            - Period (int, required): Purchasable usage period of an instance (in month).
+            - RenewFlag (str): Auto renewal flag.
+        RenewPortableDataDisk : bool, optional
+            Whether to renew elastic data disks. Supported values:
+            - TRUE: Indicates renewing the elastic data disks mounted to the instance when renewing a prepaid instance
+            - FALSE: Indicates not renewing the elastic data disks mounted to the instance when renewing a prepaid instance
+            Default: TRUE.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidAccount.InsufficientBalance, InvalidAccount.UnpaidOrder, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceId.NotFound, InvalidParameterValue, InvalidPeriod, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def inquiry_price_renew_instances(
         self,
@@ -275,7 +1353,51 @@ class Client(_BaseClient):
         DryRun: bool | None = None,
         RenewPortableDataDisk: bool | None = None,
     ) -> types.InquiryPriceRenewInstancesResponse:
-        """InquiryPriceRenewInstances: Inquires the price of renewing an instance. Rate limit: 10/s."""
+        """InquiryPriceRenewInstances: Inquires the price of renewing an instance.
+
+        This API (InquiryPriceRenewInstances) is used to inquiry the price of prepaid instance renewal.
+        - Only supports querying the renewal price of the prepaid instances.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            ID(s) of one or more instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances. A maximum of 100 instances are allowed in a batch for each request.
+        InstanceChargePrepaid : InstanceChargePrepaid
+            Indicates the relevant parameter setting for the prepaid mode. This parameter can specify the renewal length, whether to set automatic renewal and other attributes for the instance purchased on a prepaid basis.
+            Keys of InstanceChargePrepaid (a dict):
+            - Period (int, required): Purchasable usage period of an instance (in month).
+            - RenewFlag (str): Auto renewal flag.
+        DryRun : bool, optional
+            Dry run.
+        RenewPortableDataDisk : bool, optional
+            Whether to renew elastic data disks. Supported values:
+            - TRUE: Indicates renewing the elastic data disks mounted to the instance when renewing a prepaid instance
+            - FALSE: Indicates not renewing the elastic data disks mounted to the instance when renewing a prepaid instance
+            Default: TRUE.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            Price : Price
+                Indicates the price of the instance with specified configuration.
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidAccount.InsufficientBalance, InvalidAccount.UnpaidOrder, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceId.NotFound, InvalidParameterValue, InvalidPeriod, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def modify_instances_renew_flag(
         self,
@@ -283,19 +1405,118 @@ class Client(_BaseClient):
         InstanceIds: list[str],
         RenewFlag: str,
     ) -> types.ModifyInstancesRenewFlagResponse:
-        """ModifyInstancesRenewFlag: Modifies the renewal flag of an instance. Rate limit: 10/s."""
+        """ModifyInstancesRenewFlag: Modifies the renewal flag of an instance.
+
+        This API (ModifyInstancesRenewFlag) is used to modify the renewal flags of prepaid instances.
+        - Any instance marked "Auto Renewal" is automatically renewed for one month whenever it expires.
+        - Batch operations are supported. A maximum of 100 instances are allowed in a batch for each request.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            ID(s) of one or more instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances. A maximum of 100 instances are allowed for each request.
+        RenewFlag : str
+            Auto renewal flag. Value range:
+            - NOTIFY_AND_AUTO_RENEW: notify expiry and renew automatically
+            - NOTIFY_AND_MANUAL_RENEW: notify expiry but not renew automatically
+            - DISABLE_NOTIFY_AND_MANUAL_RENEW: neither notify expiry nor renew automatically
+            If this parameter is specified as NOTIFY_AND_AUTO_RENEW, the instance will be automatically renewed on a monthly basis when the account balance is sufficient.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceId.NotFound, InvalidParameterValue, InvalidParameterValue.LimitExceeded.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def describe_instance_internet_bandwidth_configs(
         self,
         *,
         InstanceId: str,
     ) -> types.DescribeInstanceInternetBandwidthConfigsResponse:
-        """DescribeInstanceInternetBandwidthConfigs: Query the bandwidth configuration of an instance. Rate limit: 10/s."""
+        """DescribeInstanceInternetBandwidthConfigs: Query the bandwidth configuration of an instance.
+
+        This API (DescribeInstanceInternetBandwidthConfigs) is used to query the instance bandwidth configuration.
+        - Only query for the bandwidth configuration of instances with BANDWIDTH_PREPAID billing method is supported.
+        - All bandwidth configuration information (including historical bandwidth configuration information) of an instance is returned via the API.
+
+        Parameters
+        ----------
+        InstanceId : str
+            IDs of instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            InternetBandwidthConfigSet : list[InternetBandwidthConfig]
+                List of bandwidth configurations.
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceId.NotFound, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def describe_internet_charge_type_configs(
         self,
     ) -> types.DescribeInternetChargeTypeConfigsResponse:
-        """DescribeInternetChargeTypeConfigs: Queries the network billing type. Rate limit: 10/s."""
+        """DescribeInternetChargeTypeConfigs: Queries the network billing type.
+
+        This API (DescribeInternetChargeTypeConfigs) is used to query the network billing type.
+
+        Parameters
+        ----------
+        This action takes no parameters.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            InternetChargeTypeConfigSet : list[InternetChargeTypeConfig]
+                Network billing type configuration.
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def reset_instances_internet_max_bandwidth(
         self,
@@ -305,7 +1526,52 @@ class Client(_BaseClient):
         StartTime: str | None = None,
         EndTime: str | None = None,
     ) -> types.ResetInstancesInternetMaxBandwidthResponse:
-        """ResetInstancesInternetMaxBandwidth: Adjusts the bandwidth cap of an instance. Rate limit: 10/s."""
+        """ResetInstancesInternetMaxBandwidth: Adjusts the bandwidth cap of an instance.
+
+        This API (ResetInstancesInternetMaxBandwidth) is used to adjust the public network bandwidth cap of an instance.
+        - The bandwidth cap varies with different models. For more information, please see Purchase Network Bandwidth.
+        - For a bandwidth with the BANDWIDTH_PREPAID billing method, the parameters StartTime and EndTime are required to specify the validity period of the adjusted bandwidth. Bandwidth downgrade is not supported in this scenario. Since fee deduction is involved, make sure to keep sufficient balance in your account. You can query the account balance via API DescribeAccountBalance.
+        - For a bandwidth with the TRAFFIC_POSTPAID_BY_HOUR, the BANDWIDTH_POSTPAID_BY_HOUR, or the BANDWIDTH_PACKAGE billing method, the adjustment of the bandwidth cap using this API takes effect in real time. Bandwidth upgrade and downgrade in the permitted range are supported, and the input of parameters StartTime and EndTime is not supported.
+        - This API does not support adjusting a bandwidth with the BANDWIDTH_POSTPAID_BY_MONTH billing method.
+        - This API does not support batch adjustment of bandwidths with the BANDWIDTH_PREPAID or the BANDWIDTH_POSTPAID_BY_HOUR billing method.
+        - This API does not support batch adjustment of bandwidths with hybrid billing methods. For example, it does not support adjusting bandwidths with the TRAFFIC_POSTPAID_BY_HOUR and the BANDWIDTH_PACKAGE billing methods at the same time.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            ID(s) of one or more instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances. A maximum of 100 instances are allowed in a batch for each request.
+        InternetAccessible : InternetAccessible
+            The outbound bandwidth configuration of the public network. The bandwidth cap varies with different models. For more information, please see the bandwidth limit reconciliation. Only the parameter InternetMaxBandwidthOut is supported.
+            Keys of InternetAccessible (a dict):
+            - InternetChargeType (str): Network billing type.
+            - InternetMaxBandwidthOut (int): Bandwidth cap of the public network (in Mbps).
+            - PublicIpAssigned (bool): Whether to assign public IP.
+        StartTime : str, optional
+            The date from which the bandwidth takes effect. Format: YYYY-MM-DD, such as 2016-10-30. The start date cannot be earlier than the current date. If the start date is today, the newly set bandwidth takes effect immediately. This parameter is only valid for the prepaid bandwidth. Corresponding error code will be returned by this API if a bandwidth with other billing methods is selected.
+        EndTime : str, optional
+            The date until which the bandwidth is effective. Format: YYYY-MM-DD, such as 2016-10-30. The validity period of the newly set bandwidth includes the end date. The end date cannot be later than the expiry date of the prepaid instance. The expiry date of an instance can be obtained from ExpiredTime in the returned value of API DescribeInstances. This parameter is only valid for the prepaid bandwidth. Corresponding error code will be returned by this API if a bandwidth with other billing methods is selected.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidAccount.InsufficientBalance, InvalidAccount.UnpaidOrder, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceId.NotFound, InvalidParameter, InvalidParameterValue, InvalidParameterValue.Range, InvalidPermission, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def inquiry_price_reset_instances_internet_max_bandwidth(
         self,
@@ -315,14 +1581,99 @@ class Client(_BaseClient):
         StartTime: str | None = None,
         EndTime: str | None = None,
     ) -> types.InquiryPriceResetInstancesInternetMaxBandwidthResponse:
-        """InquiryPriceResetInstancesInternetMaxBandwidth: Inquires the price of adjusting the bandwidth cap of an instance. Rate limit: 10/s."""
+        """InquiryPriceResetInstancesInternetMaxBandwidth: Inquires the price of adjusting the bandwidth cap of an instance.
+
+        This API (InquiryPriceResetInstancesInternetMaxBandwidth) is used to inquire the price of the adjusted public network bandwidth cap of an instance.
+        - The bandwidth cap varies with different models. For more information, please see Purchase Network Bandwidth.
+        - For a bandwidth with the BANDWIDTH_PREPAID billing method, the parameters StartTime and EndTime are required to specify the validity period of the adjusted bandwidth. Bandwidth downgrade is not supported in this scenario. Since fee deduction is involved, make sure to keep sufficient balance in your account. You can query the account balance via API DescribeAccountBalance.
+        - For a bandwidth with the TRAFFIC_POSTPAID_BY_HOUR, the BANDWIDTH_POSTPAID_BY_HOUR, or the BANDWIDTH_PACKAGE billing method, the adjustment of the bandwidth cap using this API takes effect in real time. Bandwidth upgrade and downgrade in the permitted range are supported, and the input of parameters StartTime and EndTime is not supported.
+        - This API does not support adjusting a bandwidth with the BANDWIDTH_POSTPAID_BY_MONTH billing method.
+        - This API does not support batch adjustment of bandwidths with the BANDWIDTH_PREPAID or the BANDWIDTH_POSTPAID_BY_HOUR billing method.
+        - This API does not support batch adjustment of bandwidths with hybrid billing methods. For example, it does not support adjusting bandwidths with the TRAFFIC_POSTPAID_BY_HOUR and the BANDWIDTH_PACKAGE billing methods at the same time.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            ID(s) of one or more instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances. A maximum of 100 instances are allowed in a batch for each request.
+        InternetAccessible : InternetAccessible
+            The outbound bandwidth configuration of the public network. The bandwidth cap varies with different models. For more information, please see the bandwidth limit reconciliation. Only the parameter InternetMaxBandwidthOut is supported.
+            Keys of InternetAccessible (a dict):
+            - InternetChargeType (str): Network billing type.
+            - InternetMaxBandwidthOut (int): Bandwidth cap of the public network (in Mbps).
+            - PublicIpAssigned (bool): Whether to assign public IP.
+        StartTime : str, optional
+            The date from which the bandwidth takes effect. Format: YYYY-MM-DD, such as 2016-10-30. The start date cannot be earlier than the current date. If the start date is today, the newly set bandwidth takes effect immediately. This parameter is only valid for the prepaid bandwidth. Corresponding error code will be returned by this API if a bandwidth with other billing methods is selected.
+        EndTime : str, optional
+            The date until which the bandwidth is effective. Format: YYYY-MM-DD, such as 2016-10-30. The validity period of the newly set bandwidth includes the end date. The end date cannot be later than the expiry date of the prepaid instance. The expiry date of an instance can be obtained from ExpiredTime in the returned value of API DescribeInstances. This parameter is only valid for the prepaid bandwidth. Corresponding error code will be returned by this API if a bandwidth with other billing methods is selected.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            Price : Price
+                Indicates the price of the adjusted bandwidth.
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidAccount.InsufficientBalance, InvalidAccount.UnpaidOrder, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceId.NotFound, InvalidParameter, InvalidParameterValue, InvalidParameterValue.Range, InvalidPermission, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def describe_zone_instance_config_infos(
         self,
         *,
         Filters: list[types.Filter] | None = None,
     ) -> types.DescribeZoneInstanceConfigInfosResponse:
-        """DescribeZoneInstanceConfigInfos: Obtains the configuration of a model in an availability zone. Rate limit: 40/s."""
+        """DescribeZoneInstanceConfigInfos: Obtains the configuration of a model in an availability zone.
+
+        This API (DescribeZoneInstanceConfigInfos) is used to obtain the model information in an availability zone.
+
+        Parameters
+        ----------
+        Filters : list[Filter], optional
+            Filter conditions.
+            - zone - String - Required: No - (Filter condition) Filter by availability zone.
+            - instance-family - String - Required: No - (Filter condition) Filter by instance model series, such as S1, I1, and M1.
+            - instance-type - String - Required: No - (Filter condition) Filter by instance model. Different instance models specify different resource specifications. Specific values can be found in the latest Specifications by calling the API DescribeInstanceTypeConfigs or in the instance type description. If this parameter is not specified, S1.SMALL1 is used by default.
+            - instance-charge-type - String - Required: No - (Filter condition) Filter by instance billing method. (PREPAID: prepaid (by year/month) POSTPAID_BY_HOUR: postpaid (by traffic) CDHPAID: CDH paid, i.e., only pay for CDH, excluding instances on the CDH.)
+            Keys of Filter (a dict):
+            - Name (str, required): Fields to be filtered.
+            - Values (list[str], required): Filter values of the field.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            InstanceTypeQuotaSet : list[InstanceTypeQuotaItem]
+                List of model configuration in an availability zone.
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 40 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InvalidInstanceType.Malformed, InvalidRegion.NotFound, InvalidZone.MismatchRegion.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def create_disaster_recover_group(
         self,
@@ -330,19 +1681,134 @@ class Client(_BaseClient):
         Name: str,
         Type: str,
     ) -> types.CreateDisasterRecoverGroupResponse:
-        """CreateDisasterRecoverGroup: Creates a spread placement group. Rate limit: 10/s."""
+        """CreateDisasterRecoverGroup: Creates a spread placement group.
+
+        This API (CreateDisasterRecoverGroup) is used to create Spread Placement Groups. Once a spread placement group is created, you can specify it when creating an instance.
+
+        Parameters
+        ----------
+        Name : str
+            Name of a spread placement group with a length of 1-60 characters.
+        Type : str
+            Type of a spread placement group. Value range:
+            - HOST: Physical machine
+            - SW: Exchange
+            - RACK: Rack
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            DisasterRecoverGroupId : str
+                List of spread placement group IDs.
+            Type : str
+                Type of a spread placement group. Value range:
+                - HOST: Physical machine
+                - SW: Exchange
+                - RACK: Rack
+            Name : str
+                Name of a spread placement group with a length of 1-60 characters.
+            CvmQuotaTotal : int
+                Number of CVMs that a placement group can have.
+            CurrentNum : int
+                Number of CVMs that a placement group contains.
+            CreateTime : str
+                Creation time of a placement group
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InvalidParameterValue.Range, InvalidParameterValue.TooLong.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def delete_disaster_recover_groups(
         self,
         *,
         DisasterRecoverGroupIds: list[str],
     ) -> types.DeleteDisasterRecoverGroupsResponse:
-        """DeleteDisasterRecoverGroups: Deletes a spread placement group. Rate limit: 10/s."""
+        """DeleteDisasterRecoverGroups: Deletes a spread placement group.
+
+        This API (DeleteDisasterRecoverGroups) is used to delete spread placement groups. Only empty placement groups can be deleted. A place group with CVMs in it cannot be deleted until all the CVMs are terminated, otherwise the deletion may fail.
+
+        Parameters
+        ----------
+        DisasterRecoverGroupIds : list[str]
+            List of spread placement group IDs which can be obtained via API DescribeDisasterRecoverGroups.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: FailedOperation.PlacementSetNotEmpty, ResourceNotFound.InvalidPlacementSet.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def describe_disaster_recover_group_quota(
         self,
     ) -> types.DescribeDisasterRecoverGroupQuotaResponse:
-        """DescribeDisasterRecoverGroupQuota: Queries the quota of placement groups. Rate limit: 20/s."""
+        """DescribeDisasterRecoverGroupQuota: Queries the quota of placement groups.
+
+        This API (DescribeDisasterRecoverGroupQuota) is used to query the quota of spread placement groups.
+
+        Parameters
+        ----------
+        This action takes no parameters.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            GroupQuota : int
+                The maximum number of placement groups that can be created.
+            CurrentNum : int
+                The number of placement groups that have been created by the current user.
+            CvmInHostGroupQuota : int
+                Quota of instances in a physical-machine-type disaster recovery group.
+            CvmInSwGroupQuota : int
+                Quota of instances in an exchange-type disaster recovery group.
+            CvmInRackGroupQuota : int
+                Quota of instances in a rack-type disaster recovery group.
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 20 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def describe_disaster_recover_groups(
         self,
@@ -352,7 +1818,46 @@ class Client(_BaseClient):
         Offset: int | None = None,
         Limit: int | None = None,
     ) -> types.DescribeDisasterRecoverGroupsResponse:
-        """DescribeDisasterRecoverGroups: Queries the information of a spread placement group. Rate limit: 10/s."""
+        """DescribeDisasterRecoverGroups: Queries the information of a spread placement group.
+
+        This API (DescribeDisasterRecoverGroups) is used to query the information on a spread placement group.
+
+        Parameters
+        ----------
+        DisasterRecoverGroupIds : list[str], optional
+            List of spread placement group IDs.
+        Name : str, optional
+            Spread placement group name. Fuzzy match is supported.
+        Offset : int, optional
+            Offset. Default is 0. For more information about Offset, please see the relevant section in API Introduction.
+        Limit : int, optional
+            Number of values to be returned. Default is 20. Maximum is 100. For more information about Limit, please see the relevant section in API Introduction.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            DisasterRecoverGroupSet : list[DisasterRecoverGroup]
+                List of information on a spread placement group
+            TotalCount : int
+                Total number of placement groups of an user.
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Paginated by Offset/Limit (default 20, at most 100 per page) over DisasterRecoverGroupSet: client.paginate('DescribeDisasterRecoverGroups', ...) iterates over every item.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def modify_disaster_recover_group_attribute(
         self,
@@ -360,14 +1865,84 @@ class Client(_BaseClient):
         DisasterRecoverGroupId: str,
         Name: str,
     ) -> types.ModifyDisasterRecoverGroupAttributeResponse:
-        """ModifyDisasterRecoverGroupAttribute: Modifies the attributes of a spread placement group. Rate limit: 10/s."""
+        """ModifyDisasterRecoverGroupAttribute: Modifies the attributes of a spread placement group.
+
+        This API (ModifyDisasterRecoverGroupAttribute) is used to modify the attributes of a spread placement group.
+
+        Parameters
+        ----------
+        DisasterRecoverGroupId : str
+            Spread placement group ID, which can be obtained via API DescribeDisasterRecoverGroups.
+        Name : str
+            Name of a spread placement group with a length of 1-60 characters. Letters are supported.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: ResourceNotFound.InvalidPlacementSet.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def describe_instance_vnc_url(
         self,
         *,
         InstanceId: str,
     ) -> types.DescribeInstanceVncUrlResponse:
-        """DescribeInstanceVncUrl: Queries the link to the instance management client. Rate limit: 10/s."""
+        """DescribeInstanceVncUrl: Queries the link to the instance management client.
+
+        This API (DescribeInstanceVncUrl) is used to query the URL to the instance management client.
+        - This feature is unavailable to the instances with a status of STOPPED.
+        - The validity period of the management client URL is 15 sec. If the URL is not accessed within 15 sec after the API is called, it will become invalid automatically. You have to query a URL again.
+        - Once the client URL is accessed, it will become invalid automatically. You have to query a URL again.
+        - If the access is disconnected, reconnect attempts within one minute cannot exceed 30 times.
+        - Add the parameter InstanceVncUrl=xxxx at the end of the URL https://img.qcloud.com/qcloud/app/active_vnc/index.html? after obtaining InstanceVncUrl.
+        - Parameter InstanceVncUrl: Returned value of InstanceVncUrl after a successful call of the API.
+        The final URLs are in the following format:
+        https://img.qcloud.com/qcloud/app/active_vnc/index.html?InstanceVncUrl=wss://bjvnc.qcloud.com:26789/vnc?s=aHpjWnRVMFNhYmxKdDM5MjRHNIVTSVQwajNUSW0wb2tBbmFtREFCTmFrcy8vUUNPMG0wSHZNOUUxRm5PMmUzWmFDcWlOdDJIbUJxSTZDL0RXcHZxYnZZMmRkWWZWcEZia2lyb09XMzdKNmM9
+
+        Parameters
+        ----------
+        InstanceId : str
+            ID of an instance you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            InstanceVncUrl : str
+                URL to the instance management client.
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InvalidInstanceId.Malformed, InvalidInstanceId.NotFound, InvalidInstanceState.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def inquiry_price_modify_instances_charge_type(
         self,
@@ -376,7 +1951,48 @@ class Client(_BaseClient):
         InstanceChargeType: str,
         InstanceChargePrepaid: types.InstanceChargePrepaid | None = None,
     ) -> types.InquiryPriceModifyInstancesChargeTypeResponse:
-        """InquiryPriceModifyInstancesChargeType: Inquires the price of modifying the billing method of an instance. Rate limit: 10/s."""
+        """InquiryPriceModifyInstancesChargeType: Inquires the price of modifying the billing method of an instance.
+
+        This API (InquiryPriceModifyInstancesChargeType) is used to inquire the price for the switched billing method of an instance.
+        - This API only supports inquiring the price for an instance of which the billing method is switched from POSTPAID_BY_HOUR to PREPAID.
+        - This operation is not supported for instances that are not charged for shutdown period, that belong to BC1 and BS1 model families, and that will be terminated at a certain time.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            ID(s) of one or more instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances. A maximum of 100 instances are allowed in a batch for each request.
+        InstanceChargeType : str
+            Billing type of the instance.
+            - PREPAID: Prepaid
+        InstanceChargePrepaid : InstanceChargePrepaid, optional
+            Indicates the relevant parameter setting for the prepaid mode. This parameter can specify the renewal length, whether to set automatic renewal and other attributes for the instance purchased on a prepaid basis.
+            Keys of InstanceChargePrepaid (a dict):
+            - Period (int, required): Purchasable usage period of an instance (in month).
+            - RenewFlag (str): Auto renewal flag.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            Price : Price
+                Indicates the price for the switched billing method of an instance with specified configuration.
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceId.NotFound, InvalidParameter, InvalidParameterValue, InvalidPeriod, InvalidPermission, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def modify_instances_charge_type(
         self,
@@ -385,7 +2001,46 @@ class Client(_BaseClient):
         InstanceChargeType: str,
         InstanceChargePrepaid: types.InstanceChargePrepaid | None = None,
     ) -> types.ModifyInstancesChargeTypeResponse:
-        """ModifyInstancesChargeType: Modifies the billing method of an instance. Rate limit: 10/s."""
+        """ModifyInstancesChargeType: Modifies the billing method of an instance.
+
+        This API (ModifyInstancesChargeType) is used to switch the billing method of an instance.
+        - This API only supports switching the billing method from POSTPAID_BY_HOUR to PREPAID.
+        - This operation is not supported for instances that are not charged for shutdown period, that belong to BC1 and BS1 model families, and that will be terminated at a certain time.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            ID(s) of one or more instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances. A maximum of 100 instances are allowed in a batch for each request.
+        InstanceChargeType : str
+            Billing type of the instance.
+            - PREPAID: Prepaid.
+        InstanceChargePrepaid : InstanceChargePrepaid, optional
+            Indicates the relevant parameter setting for the prepaid mode. This parameter can specify the usage period, whether to set automatic renewal and other attributes of the instance purchased on a prepaid basis. This parameter is required if the billing method for the specified instance is prepaid.
+            Keys of InstanceChargePrepaid (a dict):
+            - Period (int, required): Purchasable usage period of an instance (in month).
+            - RenewFlag (str): Auto renewal flag.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidAccount.InsufficientBalance, InvalidAccount.UnpaidOrder, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceId.NotFound, InvalidParameter, InvalidParameterValue, InvalidPeriod, InvalidPermission, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def create_image(
         self,
@@ -397,14 +2052,85 @@ class Client(_BaseClient):
         Sysprep: str | None = None,
         Reboot: str | None = None,
     ) -> types.CreateImageResponse:
-        """CreateImage: Creates an image. Rate limit: 10/s."""
+        """CreateImage: Creates an image.
+
+        This API (CreateImage) is used to create a new image from the system disk of an instance. The created image can be used to create instances.
+
+        Parameters
+        ----------
+        InstanceId : str
+            The ID of the instance used to create an image
+        ImageName : str
+            Image name
+        ImageDescription : str, optional
+            Image description
+        ForcePoweroff : str, optional
+            Indicates whether to perform a forced shutdown to create an image when soft shutdown fails
+        Sysprep : str, optional
+            Indicates whether Sysprep is enabled when creating a Windows image
+        Reboot : str, optional
+            Indicates whether shutdown of a running instance is allowed to create an image
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: ImageQuotaLimitExceeded, InvalidImageName.Duplicate, InvalidInstance.NotSupported, InvalidInstanceId.NotFound, InvalidParameter.ValueTooLarge, MutexOperation.TaskRunning.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def delete_images(
         self,
         *,
         ImageIds: list[str],
     ) -> types.DeleteImagesResponse:
-        """DeleteImages: Deletes an image. Rate limit: 10/s."""
+        """DeleteImages: Deletes an image.
+
+        This API (DeleteImages) is used to delete one or more images.
+        - The images with a status of Creating or In Use cannot be deleted. The image status can be obtained via DescribeImages.
+        - A maximum of 10 custom images are allowed to be created for each region. Deletion of images can free the quota on account.
+        - A shared image cannot be deleted.
+
+        Parameters
+        ----------
+        ImageIds : list[str]
+            The list of IDs of the instances to be deleted
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InvalidImageId.InShared, InvalidImageId.IncorrectState, InvalidImageId.Malformed, InvalidImageId.NotFound.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def modify_image_attribute(
         self,
@@ -413,7 +2139,46 @@ class Client(_BaseClient):
         ImageName: str | None = None,
         ImageDescription: str | None = None,
     ) -> types.ModifyImageAttributeResponse:
-        """ModifyImageAttribute: Modifies the attributes of an image. Rate limit: 10/s."""
+        """ModifyImageAttribute: Modifies the attributes of an image.
+
+        This API (ModifyImageAttribute) is used to modify the image attributes.
+        - Modifying attributes is not allowed for a shared image.
+
+        Parameters
+        ----------
+        ImageId : str
+            Image ID, such as img-gvbnzy6f. Image ID can be obtained by either of the following ways:
+            - From the ImageId field returned by the API DescribeImages.
+            - Via the Image console.
+        ImageName : str, optional
+            Set a new image name, which must meet the following requirements:
+            - It cannot exceed 20 characters.
+            - It must be unique.
+        ImageDescription : str, optional
+            Set a new image description, which must meet the following requirements:
+            - It cannot exceed 60 characters.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InvalidImageId.IncorrectState, InvalidImageId.Malformed, InvalidImageId.NotFound, InvalidImageName.Duplicate, InvalidParameter.ValueTooLarge.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def describe_images(
         self,
@@ -424,7 +2189,59 @@ class Client(_BaseClient):
         Limit: int | None = None,
         InstanceType: str | None = None,
     ) -> types.DescribeImagesResponse:
-        """DescribeImages: View the list of images. Rate limit: 10/s."""
+        """DescribeImages: View the list of images.
+
+        This API (DescribeImages) is used to view the image list.
+        - You can query the details of the specified images by specifying image IDs, or set filters to query the details of the images that satisfy the filter conditions.
+        - You can specify Offset and Limit to select a part of the results. The information of the first 20 images satisfying the condition is returned by default.
+
+        Parameters
+        ----------
+        ImageIds : list[str], optional
+            The list of image IDs, such as img-gvbnzy6f. For the format of array parameters, please see API Introduction. Image ID can be obtained by either of the following ways:
+            - From the ImageId field returned by the API DescribeImages.
+            - Via the Image console.
+        Filters : list[Filter], optional
+            Filter condition. The maximum number of Filters for each request is 0 and that of Filters.Values is 5. This parameter does not support specifying both ImageIds and Filters. Specific filter conditions are described as follows:
+            - image-id - String - Required: No - (Filter condition) Filter by image ID.
+            - image-type - String - Required: No - (Filter condition) Filter by image type. Value range: for more information, please see Image Type.
+            - image-state - String - Required: No - (Filter condition) Filter by image status. Value range: for more information, please see Image Status.
+            Keys of Filter (a dict):
+            - Name (str, required): Fields to be filtered.
+            - Values (list[str], required): Filter values of the field.
+        Offset : int, optional
+            Offset. Default is 0. For more information on Offset, please see API Introduction.
+        Limit : int, optional
+            Limit on the number of results. Default is 20, and maximum is 100. For more information on Limit, please see API Introduction.
+        InstanceType : str, optional
+            Instance type. For example, S1.SMALL1
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            ImageSet : list[Image]
+                An array of detailed information of an image, including the main statuses and attributes of the image.
+            TotalCount : int
+                Number of images satisfying the filter conditions.
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Paginated by Offset/Limit (default 20, at most 100 per page) over ImageSet: client.paginate('DescribeImages', ...) iterates over every item.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InvalidFilter, InvalidParameter.InvalidParameterCoexistImageIdsFilters, InvalidParameterValue.InvalidParameterValueLimit.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def import_image(
         self,
@@ -438,19 +2255,124 @@ class Client(_BaseClient):
         DryRun: bool | None = None,
         Force: bool | None = None,
     ) -> types.ImportImageResponse:
-        """ImportImage: Imports an external image. Rate limit: 10/s."""
+        """ImportImage: Imports an external image.
+
+        This API (ImportImage) is used to import images that can be used to create instances.
+
+        Parameters
+        ----------
+        Architecture : str
+            The operating system architecture (x86_64 or i386) of the imported image
+        OsType : str
+            The operating system type of the imported image, which can be obtained via DescribeImportImageOs.
+        OsVersion : str
+            The operating system version of the imported image, which can be obtained via DescribeImportImageOs.
+        ImageUrl : str
+            The address of COS where the imported image is stored
+        ImageName : str
+            Image name
+        ImageDescription : str, optional
+            Image description
+        DryRun : bool, optional
+            Check parameters only, and do not execute tasks
+        Force : bool, optional
+            Indicates whether to perform the forced image import. For more information, please see Forced Image Import
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: ImageQuotaLimitExceeded, InvalidImageName.Duplicate, InvalidImageOsType.Unsupported, InvalidImageOsVersion.Unsupported, InvalidParameter.InvalidParameterUrlError, RegionAbilityLimit.UnsupportedToImportImage.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def describe_import_image_os(
         self,
     ) -> types.DescribeImportImageOsResponse:
-        """DescribeImportImageOs: Queries the list of operating systems supported by the images exported externally. Rate limit: 20/s."""
+        """DescribeImportImageOs: Queries the list of operating systems supported by the images exported externally.
+
+        This API (DescribeImportImageOs) is used to view the operating system information of an imported image.
+
+        Parameters
+        ----------
+        This action takes no parameters.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            ImportImageOsListSupported : ImageOsList
+                Supported operating system types of imported images.
+            ImportImageOsVersionSet : list[OsVersion]
+                Supported operating system versions of imported images.
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 20 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def describe_image_share_permission(
         self,
         *,
         ImageId: str,
     ) -> types.DescribeImageSharePermissionResponse:
-        """DescribeImageSharePermission: Views image sharing information. Rate limit: 10/s."""
+        """DescribeImageSharePermission: Views image sharing information.
+
+        This API (DescribeImageSharePermission) is used to query the information on image sharing.
+
+        Parameters
+        ----------
+        ImageId : str
+            The ID of the image to be shared
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            SharePermissionSet : list[SharePermission]
+                Information on image sharing
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InvalidAccountId.NotFound, InvalidAccountIs.YourSelf, OverQuota.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def modify_image_share_permission(
         self,
@@ -459,7 +2381,47 @@ class Client(_BaseClient):
         AccountIds: list[str],
         Permission: str,
     ) -> types.ModifyImageSharePermissionResponse:
-        """ModifyImageSharePermission: Modifies image sharing information. Rate limit: 10/s."""
+        """ModifyImageSharePermission: Modifies image sharing information.
+
+        This API (ModifyImageSharePermission) is used to modify the image sharing information.
+        - The accounts to which an image is shared can create instances from this image.
+        - Each custom image can be shared to a maximum of 50 accounts.
+        - A shared image can only be used to create instances and its name and description cannot be changed.
+        - An image can only be shared to the accounts in the same region as the source account.
+
+        Parameters
+        ----------
+        ImageId : str
+            Image ID, such as img-gvbnzy6f. Image ID can be obtained by either of the following ways:
+            - From the ImageId field returned by the API DescribeImages.
+            - Via the Image console.
+            The specified image ID must identify an image with a status of NORMAL. For more information on image statuses, please see Image Data Sheet.
+        AccountIds : list[str]
+            List of account IDs receiving shared image. For the format of array parameters, please see API Introduction. The account ID is different from QQ number. To query the account ID, please see the Account ID column in Account Information.
+        Permission : str
+            Operations including SHARE and CANCEL. SHARE means sharing, and CANCEL means canceling sharing.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InvalidAccountId.NotFound, InvalidAccountIs.YourSelf, OverQuota.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def sync_images(
         self,
@@ -467,12 +2429,85 @@ class Client(_BaseClient):
         ImageIds: list[str],
         DestinationRegions: list[str],
     ) -> types.SyncImagesResponse:
-        """SyncImages: Syncs an image. Rate limit: 10/s."""
+        """SyncImages: Syncs an image.
+
+        This API (SyncImages) is used to sync a custom image to other regions.
+        - Each call to this API can only sync a single image.
+        - This API supports syncing to multiple regions.
+        - For a single account, a maximum of 10 custom images are allowed for each region.
+
+        Parameters
+        ----------
+        ImageIds : list[str]
+            Image ID list. Image ID can be obtained by either of the following ways:
+            - From the ImageId field returned by the API DescribeImages.
+            - Via the Image console.
+            Image ID must meet the following requirements:
+            - It must identify an image with a status of NORMAL.
+            - It must identify an image smaller than 50 GB.
+            For more information on image statuses, please see Image Data Sheet.
+        DestinationRegions : list[str]
+            List of destination regions for synchronization. Destination region must meet the following requirements:
+            - It cannot be the source region.
+            - It must be valid.
+            - Synchronization is not supported for some regions.
+            For more information on region parameters, please see Region.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InvalidImageId.IncorrectState, InvalidImageId.NotFound, InvalidImageId.TooLarge, InvalidRegion.NotFound, InvalidRegion.Unavailable.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def describe_image_quota(
         self,
     ) -> types.DescribeImageQuotaResponse:
-        """DescribeImageQuota: Queries the image quota limit. Rate limit: 10/s."""
+        """DescribeImageQuota: Queries the image quota limit.
+
+        This API (DescribeImageQuota) is used to query the image quota under the user account.
+
+        Parameters
+        ----------
+        This action takes no parameters.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            ImageNumQuota : int
+                The image quota under an account
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def create_key_pair(
         self,
@@ -480,14 +2515,86 @@ class Client(_BaseClient):
         KeyName: str,
         ProjectId: int,
     ) -> types.CreateKeyPairResponse:
-        """CreateKeyPair: Creates a key pair. Rate limit: 10/s."""
+        """CreateKeyPair: Creates a key pair.
+
+        This API (CreateKeyPair) is used to create an OpenSSH RSA key pair to be used for login to Linux instances.
+        - Developers only need to specify the key name, and the system can automatically create a key pair and return the ID of the generated key pair as well as its public and private keys.
+        - The name of key pair must be unique.
+        - The private key can be saved to a file as an authentication method for SSH.
+        - Tencent Cloud does not retain user's private key. Please keep it well.
+
+        Parameters
+        ----------
+        KeyName : str
+            Name of key pair, which can consist of numbers, letters, and underscores, with a length of not more than 25 characters.
+        ProjectId : int
+            The ID of the project to which the created key pair belongs. You can obtain the project ID by either of the following ways:
+            - Query the project ID via the project list.
+            - Obtain the project ID from the projectId field value in the returned result of API DescribeProject.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            KeyPair : KeyPair
+                The information of key pair.
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidKeyPair.LimitExceeded, InvalidKeyPairName.Duplicate, InvalidKeyPairNameEmpty, InvalidKeyPairNameIncludeIllegalChar, InvalidKeyPairNameTooLong, InvalidParameterValue, InvalidProjectId.NotFound, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def delete_key_pairs(
         self,
         *,
         KeyIds: list[str],
     ) -> types.DeleteKeyPairsResponse:
-        """DeleteKeyPairs: Deletes a key pair. Rate limit: 10/s."""
+        """DeleteKeyPairs: Deletes a key pair.
+
+        This API (DeleteKeyPairs) is used to delete the key pairs hosted in Tencent Cloud.
+        - You can delete multiple key pairs at a time.
+        - The key pair referenced by an instance or image cannot be deleted. You need to verify whether all the key pairs have been deleted successfully.
+
+        Parameters
+        ----------
+        KeyIds : list[str]
+            ID(s) of one or more key pair IDs you are working with. A maximum of 100 key pairs are allowed in a batch for each request. You can obtain the available key ID by either of the following ways:
+            - Query the key ID by logging in to the Console.
+            - Call the API DescribeKeyPairs to obtain the key pair ID from the KeyId field value in the returned result.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidKeyPair.LimitExceeded, InvalidKeyPairId.Malformed, InvalidParameterValue, InvalidParameterValue.LimitExceeded, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def modify_key_pair_attribute(
         self,
@@ -496,7 +2603,45 @@ class Client(_BaseClient):
         KeyName: str | None = None,
         Description: str | None = None,
     ) -> types.ModifyKeyPairAttributeResponse:
-        """ModifyKeyPairAttribute: Modifies the attributes of a key pair. Rate limit: 10/s."""
+        """ModifyKeyPairAttribute: Modifies the attributes of a key pair.
+
+        This API (ModifyKeyPairAttribute) is used to modify the attributes of key pairs.
+        - This API modifies the name and description of the key pair identified by the key pair ID.
+        - The name of key pair must be unique.
+        - Key pair ID is the unique identifier of key pair and cannot be modified.
+
+        Parameters
+        ----------
+        KeyId : str
+            Key pair ID, such as skey-xxxxxxx. You can obtain the available key ID by either of the following ways:
+            - Query the key ID by logging in to the Console.
+            - Call the API DescribeKeyPairs to obtain the key pair ID from the KeyId field value in the returned result.
+        KeyName : str, optional
+            Modified name of key pair, which can consist of numbers, letters, and underscores, with a length of not more than 25 characters.
+        Description : str, optional
+            Modified description of key pair. It is limited to 60 characters.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidKeyId.Malformed, InvalidKeyId.NotFound, InvalidKeyName.Duplicate, InvalidParameter, InvalidParameterValue, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def associate_instances_key_pairs(
         self,
@@ -505,7 +2650,51 @@ class Client(_BaseClient):
         KeyIds: list[str],
         ForceStop: bool | None = None,
     ) -> types.AssociateInstancesKeyPairsResponse:
-        """AssociateInstancesKeyPairs: Binds a key pair. Rate limit: 10/s."""
+        """AssociateInstancesKeyPairs: Binds a key pair.
+
+        This API (AssociateInstancesKeyPairs) is used to bind a key pair to an instance.
+        - When the public key of a key pair is written to the SSH configuration of the instance, you can log in to the instance through the private key of the key pair.
+        - If the instance has been bound with a key, the old key will become invalid.
+        - If the instance was originally logged in through a password, the password becomes unavailable after the key is bound to the instance.
+        - Batch operations are supported. A maximum of 100 instances are allowed in a batch for each request. If there is any instance that is unsupported for the operation in the batch of instances, an error code is returned.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            ID(s) of one or more instances you are working with. A maximum of 100 instances are allowed in a batch for each request. You can obtain the available instance ID by either of the following ways:
+            - Query the instance ID by logging in to the Console.
+            - Call the API DescribeInstances to obtain the instance ID from the InstanceId field value in the returned result.
+        KeyIds : list[str]
+            ID(s) of one or more key pairs you are working with. A maximum of 100 key pairs are allowed in a batch for each request. A key pair ID takes a format such as skey-3glfot13. You can obtain the available key ID by either of the following ways:
+            - Query the key ID by logging in to the Console.
+            - Call the API DescribeKeyPairs to obtain the key pair ID from the KeyId field value in the returned result.
+        ForceStop : bool, optional
+            Indicates whether to perform a forced shutdown on a running instance. It is recommended to manually shut down the running instance before resetting the user password. Supported values:
+            - TRUE: Perform a forced shutdown in case of a failed normal shutdown.
+            - FALSE: Do not perform a forced shutdown.
+            Default: FALSE.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceId.NotFound, InvalidKeyId.Malformed, InvalidKeyId.NotFound, InvalidParameterValue, InvalidParameterValue.LimitExceeded, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def disassociate_instances_key_pairs(
         self,
@@ -514,7 +2703,53 @@ class Client(_BaseClient):
         KeyIds: list[str],
         ForceStop: bool | None = None,
     ) -> types.DisassociateInstancesKeyPairsResponse:
-        """DisassociateInstancesKeyPairs: Unbinds a key pair. Rate limit: 10/s."""
+        """DisassociateInstancesKeyPairs: Unbinds a key pair.
+
+        This API (DisassociateInstancesKeyPairs) is used to unbind a key pair from an instance.
+        - Only Linux instances in a status of STOPPED are supported.
+        - After the key pair is unbound, the instance can be logged in with the original password.
+        - If you have not set a password, you cannot log in to the instance using SSH after unbinding. You can call the API ResetInstancesPassword to set the login password.
+        - Batch operations are supported. A maximum of 100 instances are allowed in a batch for each request. If there is any instance that is unsupported for the operation in the batch of instances, an error code is returned.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            ID(s) of one or more instances you are working with. A maximum of 100 instances are allowed in a batch for each request.
+            You can obtain the available instance ID by either of the following ways:
+            - Query the instance ID by logging in to the Console.
+            - Call the API DescribeInstances to obtain the instance ID from the InstanceId field value in the returned result.
+        KeyIds : list[str]
+            List of key pair IDs. A maximum of 100 key pairs are allowed in a batch for each request. A key pair ID takes a format such as skey-11112222.
+            You can obtain the available key ID by either of the following ways:
+            - Query the key ID by logging in to the Console.
+            - Call the API DescribeKeyPairs to obtain the key pair ID from the KeyId field value in the returned result.
+        ForceStop : bool, optional
+            Indicates whether to perform a forced shutdown on a running instance. It is recommended to manually shut down the running instance before resetting the user password. Supported values:
+            - TRUE: Perform a forced shutdown in case of a failed normal shutdown.
+            - FALSE: Do not perform a forced shutdown.
+            Default: FALSE.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceId.NotFound, InvalidKeyId.Malformed, InvalidKeyId.NotFound, InvalidParameterValue, InvalidParameterValue.LimitExceeded, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def describe_key_pairs(
         self,
@@ -524,7 +2759,54 @@ class Client(_BaseClient):
         Offset: int | None = None,
         Limit: int | None = None,
     ) -> types.DescribeKeyPairsResponse:
-        """DescribeKeyPairs: Queries the list of key pairs. Rate limit: 10/s."""
+        """DescribeKeyPairs: Queries the list of key pairs.
+
+        This API (DescribeKeyPairs) is used to query key pair information.
+        - Key pair is a pair of keys generated by an algorithm. In the generated key pair, one key is open to the public and called public key, and the other key is kept by user and called private key. The public key content of a key pair can be queried via this API, but the private key content is not retained by system.
+
+        Parameters
+        ----------
+        KeyIds : list[str], optional
+            ID of key pair, such as skey-11112222. (This API supports filtering multiple IDs at a time. For the format of this parameter, please see the id.N section in the API Introduction). The parameter does not support specifying both KeyIds and Filters. You can query a key pair ID by logging in to the Console.
+        Filters : list[Filter], optional
+            Filter conditions.
+            - project-id - Integer - Required: No - (Filter condition) Filter by project ID. You can query the project ID via project list, or call the API DescribeProject to obtain the project ID from the projectId field value in the returned result.
+            - key-name - String - Required: No - (Filter condition). Filter by key pair name.
+            The parameter does not support specifying both KeyIds and Filters.
+            Keys of Filter (a dict):
+            - Name (str, required): Fields to be filtered.
+            - Values (list[str], required): Filter values of the field.
+        Offset : int, optional
+            Offset. Default is 0. For more information about Offset, please see the relevant section in API Introduction.
+        Limit : int, optional
+            Number of values to be returned. Default is 20. Maximum is 100. For more information about Limit, please see the relevant section in API Introduction.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            TotalCount : int
+                The number of key pairs matching the filter condition.
+            KeyPairSet : list[KeyPair]
+                List of details of key pairs.
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Paginated by Offset/Limit (default 20, at most 100 per page) over KeyPairSet: client.paginate('DescribeKeyPairs', ...) iterates over every item.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidFilter, InvalidFilterValue.LimitExceeded, InvalidKeyPair.LimitExceeded, InvalidKeyPairId.Malformed, InvalidParameter, InvalidParameterValue, InvalidParameterValueLimit, InvalidParameterValueOffset.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def import_key_pair(
         self,
@@ -533,7 +2815,49 @@ class Client(_BaseClient):
         ProjectId: int,
         PublicKey: str,
     ) -> types.ImportKeyPairResponse:
-        """ImportKeyPair: Imports a key pair. Rate limit: 10/s."""
+        """ImportKeyPair: Imports a key pair.
+
+        This API (ImportKeyPair) is used to import key pairs.
+        - This API only imports a key pair to user's account and does not automatically bind the key pair to an instance. You can use API AssociateInstancesKeyPair to bind a key pair to an instance.
+        - The key pair name and the public key text of the key pair need to be specified.
+        - If you have only the private key, you can convert the private key to a public key using SSL tool before importing it.
+
+        Parameters
+        ----------
+        KeyName : str
+            Name of key pair, which can consist of numbers, letters, and underscores, with a length of not more than 25 characters.
+        ProjectId : int
+            The ID of the project to which the created key pair belongs.
+            You can obtain the project ID by either of the following ways:
+            - Query the project ID via the project list
+            - Obtain the project ID from the projectId field value in the returned result of API DescribeProject.
+            If it is the default project, enter 0.
+        PublicKey : str
+            The key pair's public key text, such as OpenSSH RSA.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            KeyId : str
+                Key pair ID.
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidKeyPair.LimitExceeded, InvalidKeyPairName.Duplicate, InvalidKeyPairName.Empty, InvalidKeyPairName.IncludeIllegalChar, InvalidKeyPairName.TooLong, InvalidParameterValue, InvalidPublicKey.Duplicate, InvalidPublicKey.Malformed, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def allocate_hosts(
         self,
@@ -545,7 +2869,57 @@ class Client(_BaseClient):
         HostType: str | None = None,
         HostCount: int | None = None,
     ) -> types.AllocateHostsResponse:
-        """AllocateHosts: Creates a CDH instance. Rate limit: 10/s."""
+        """AllocateHosts: Creates a CDH instance.
+
+        This API (AllocateHosts) is used to create one or more CDH instances with specified configuration.
+        - When HostChargeType is PREPAID, the HostChargePrepaid parameter must be specified.
+
+        Parameters
+        ----------
+        Placement : Placement
+            Location of the instance. This parameter is used to specify the availability zone and project to which the instance belongs.
+            Keys of Placement (a dict):
+            - Zone (str, required): ID of the availability zone to which the instance belongs.
+            - ProjectId (int): ID of the project to which the instance belongs.
+            - HostIds (list[str]): The list of IDs of CDHs to which your instances belongs.
+        ClientToken : str, optional
+            A string to ensure the idempotency of the request.
+        HostChargePrepaid : ChargePrepaid, optional
+            Indicates the relevant parameter setting for the prepaid mode. This parameter can specify the usage period, whether to set automatic renewal and other attributes of the instance purchased on a prepaid basis. This parameter is required if the billing method for the specified instance is prepaid.
+            Keys of ChargePrepaid (a dict):
+            - Period (int, required): Purchasable usage period of an instance (in month).
+            - RenewFlag (str): Auto renewal flag.
+        HostChargeType : str, optional
+            Billing type of the instance. Only PREPAID (the prepaid mode) is supported.
+        HostType : str, optional
+            CDH instance model, which defaults to 'HS1'.
+        HostCount : int, optional
+            Number of CDH instances to be purchased.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            HostIdSet : list[str]
+                List of IDs of CDH instances on which new cloud servers are created.
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Takes a ClientToken: the request is safe to retry with the same token.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InvalidPeriod, InvalidProjectId.NotFound, InvalidRegion.NotFound, InvalidZone.MismatchRegion.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def describe_hosts(
         self,
@@ -554,7 +2928,53 @@ class Client(_BaseClient):
         Offset: int | None = None,
         Limit: int | None = None,
     ) -> types.DescribeHostsResponse:
-        """DescribeHosts: Views the list of CDH instances. Rate limit: 10/s."""
+        """DescribeHosts: Views the list of CDH instances.
+
+        This API (DescribeHosts) is used to get the details of one or more CDH instances.
+
+        Parameters
+        ----------
+        Filters : list[Filter], optional
+            Filter conditions.
+            - zone - String - Required: No - (Filter condition) Filter by availability zone.
+            - project-id - Integer - Required: No - (Filter condition) Filter by project ID. You can view the list of created projects by calling DescribeProject or by logging in to the console. You can also create a new project by calling AddProject.
+            - host-id - String - Required: No - (Filter condition) Filter by CDH ID. Example of a CDH ID: host-11112222.
+            - host-name - String - Required: No - (Filter condition) Filter by CDH instance name.
+            - host-state - String - Required: No - (Filter condition) Filter by CDH instance status. (PENDING: Creating LAUNCH_FAILURE: Creation failed RUNNING: Running EXPIRED: Expired)
+            Keys of Filter (a dict):
+            - Name (str, required): Fields to be filtered.
+            - Values (list[str], required): Filter values of the field.
+        Offset : int, optional
+            Offset. Default is 0.
+        Limit : int, optional
+            Number of values to be returned. Default is 20. Maximum is 100.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            TotalCount : int
+                Number of CDH instances that meet the condition
+            HostSet : list[HostItem]
+                Details of a CDH instance
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Paginated by Offset/Limit (default 20, at most 100 per page) over HostSet: client.paginate('DescribeHosts', ...) iterates over every item.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InvalidHostId.Malformed, InvalidParameterValue, InvalidZone.MismatchRegion.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def modify_hosts_attribute(
         self,
@@ -563,7 +2983,44 @@ class Client(_BaseClient):
         HostName: str | None = None,
         RenewFlag: str | None = None,
     ) -> types.ModifyHostsAttributeResponse:
-        """ModifyHostsAttribute: Modifies the attributes of a CDH instance. Rate limit: 10/s."""
+        """ModifyHostsAttribute: Modifies the attributes of a CDH instance.
+
+        This API (ModifyHostsAttribute) is used to modify the attributes of a CDH instance, such as instance name and renewal flag. Either the parameter HostName or RenewFlag must be set, but not both.
+
+        Parameters
+        ----------
+        HostIds : list[str]
+            ID(s) of one or more CDH instances you are working with.
+        HostName : str, optional
+            Displayed name of a CDH instance. It is limited to 60 characters.
+        RenewFlag : str, optional
+            Auto renewal flag. Value range:
+            - NOTIFY_AND_AUTO_RENEW: notify expiry and renew automatically
+            - NOTIFY_AND_MANUAL_RENEW: notify expiry but not renew automatically
+            - DISABLE_NOTIFY_AND_MANUAL_RENEW: neither notify expiry nor renew automatically
+            If this parameter is specified as NOTIFY_AND_AUTO_RENEW, the instance will be automatically renewed on a monthly basis when the account balance is sufficient.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InvalidHost.NotSupported, InvalidHostId.Malformed, InvalidHostId.NotFound.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     def renew_hosts(
         self,
@@ -571,7 +3028,43 @@ class Client(_BaseClient):
         HostIds: list[str],
         HostChargePrepaid: types.ChargePrepaid,
     ) -> types.RenewHostsResponse:
-        """RenewHosts: Renews a CDH instance. Rate limit: 10/s."""
+        """RenewHosts: Renews a CDH instance.
+
+        This API (RenewHosts) is used to renew the prepaid CDH instances.
+        - Only the prepaid instances are supported, otherwise a specific error code will be returned.
+        - Make sure your account balance is sufficient for renewals. You can query the account balance via API DescribeAccountBalance.
+
+        Parameters
+        ----------
+        HostIds : list[str]
+            ID(s) of one or more CDH instances you are working with.
+        HostChargePrepaid : ChargePrepaid
+            Indicates the relevant parameter setting for the prepaid mode. This parameter can specify the usage period, whether to set automatic renewal and other attributes of the instance purchased on a prepaid basis. This parameter is required if the billing method for the specified instance is prepaid.
+            Keys of ChargePrepaid (a dict):
+            - Period (int, required): Purchasable usage period of an instance (in month).
+            - RenewFlag (str): Auto renewal flag.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InvalidHost.NotSupported, InvalidHostId.Malformed, InvalidHostId.NotFound.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
 class AsyncClient(_BaseClient):
     """Asynchronous client: the same methods as Client, as coroutines."""
@@ -595,12 +3088,73 @@ class AsyncClient(_BaseClient):
     async def describe_regions(
         self,
     ) -> types.DescribeRegionsResponse:
-        """DescribeRegions: Queries a region list. Rate limit: 20/s."""
+        """DescribeRegions: Queries a region list.
+
+        This API (DescribeRegions) is used to query regions.
+
+        Parameters
+        ----------
+        This action takes no parameters.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            TotalCount : int
+                Number of regions
+            RegionSet : list[RegionInfo]
+                Region details
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 20 requests per second.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def describe_zones(
         self,
     ) -> types.DescribeZonesResponse:
-        """DescribeZones: Queries the list of availability zones. Rate limit: 20/s."""
+        """DescribeZones: Queries the list of availability zones.
+
+        This API (DescribeZones) is used to query availability zones.
+
+        Parameters
+        ----------
+        This action takes no parameters.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            TotalCount : int
+                Number of availability zones
+            ZoneSet : list[ZoneInfo]
+                Availability zone details
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 20 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def run_instances(
         self,
@@ -627,7 +3181,144 @@ class AsyncClient(_BaseClient):
         InstanceMarketOptions: types.InstanceMarketOptionsRequest | None = None,
         UserData: str | None = None,
     ) -> types.RunInstancesResponse:
-        """RunInstances: Creates an instance. Rate limit: 10/s."""
+        """RunInstances: Creates an instance.
+
+        This API (RunInstances) is used to create one or more instances with specified configuration.
+        - After the instance is created successfully, it will start on boot and the instance status will become "running".
+        - For prepaid instances, the required amount will be pre-deducted; for postpaid instances billed on an hourly basis, the amount equal to an hourly rate of the instance will be pre-frozen. Make sure your account balance is sufficient before calling this API.
+        - The instances allowed to be purchased by this API are subject to the number limit described in the Restrictions on CVM Instance Purchase, and share the quota with the instances created by the official website entry.
+        - With the asynchronous API, an instance ID list will be returned when the creation request is issued successfully, but the instance is not created immediately. During this period, the status of the instance is "Pending". You can call API DescribeInstancesStatus to query the status of the instance to check whether it is created. If the status changes from "Pending" to "Running", the instance is created successfully.
+
+        Parameters
+        ----------
+        Placement : Placement
+            Location of the instance. This parameter is used to specify the availability zone, the project to which the instance belongs, and the CDH (the creation of sub-machine for the exclusive parent host billing mode), etc.
+            Keys of Placement (a dict):
+            - Zone (str, required): ID of the availability zone to which the instance belongs.
+            - ProjectId (int): ID of the project to which the instance belongs.
+            - HostIds (list[str]): The list of IDs of CDHs to which your instances belongs.
+        ImageId : str
+            Specify a valid Image ID, in the format of img-xxx. There are four types of images:
+            - Public image
+            - Custom image
+            - Shared image
+            - Marketplace image
+            You can obtain the available image IDs by either of the following ways:
+            - Query the image ID of a public image, custom image or shared image by logging in to the Console; query the image ID of a marketplace image via Cloud Marketplace.
+            - Call the API DescribeImages to obtain the ImageId field value in the returned result.
+        InstanceChargeType : str, optional
+            Instance billing type.
+            - PREPAID: prepaid (by year/month)
+            - POSTPAID_BY_HOUR: postpaid by hour
+            - CDHPAID: exclusive parent host billing (based on the creation of CDH, and CDH resources are free of charge)
+            - SPOTPAID: pay by bidding
+            Default: POSTPAID_BY_HOUR.
+        InstanceChargePrepaid : InstanceChargePrepaid, optional
+            Indicates the relevant parameter setting for the prepaid mode. This parameter can specify the usage period, whether to set automatic renewal and other attributes of the instance purchased on a prepaid basis. This parameter is required if the billing method for the specified instance is prepaid.
+            Keys of InstanceChargePrepaid (a dict):
+            - Period (int, required): Purchasable usage period of an instance (in month).
+            - RenewFlag (str): Auto renewal flag.
+        InstanceType : str, optional
+            Instance model. Different resource specifications are specified for different instance models.
+            - For the creation of sub-machine billed on the PREPAID or POSTPAID_BYHOUR basis, specific values can be found in the latest specifications by calling the API DescribeInstanceTypeConfigs or in Instance Type description. If this parameter is not specified, S1.SMALL1 is used by default.
+            - For the creation of sub-machine billed on the CDHPAID basis, the prefix of the parameter value is "CDH". The parameter value is generated in the format of CDH_XCXG and based on the CPU and memory configuration. For example, if a sub-machine of CDH is created with a single-core CPU and 1 GB memory, its value should be CDH_1C1G.
+        SystemDisk : SystemDisk, optional
+            Configuration information of the system disk in the instance. If this parameter is not specified, the default value is assigned to it.
+            Keys of SystemDisk (a dict):
+            - DiskType (str): Type of system disk.
+            - DiskId (str): System disk ID.
+            - DiskSize (int): System disk size (in GB).
+        DataDisks : list[DataDisk], optional
+            Configuration information of the instance data disk. If this parameter is not specified, no data disk will be purchased by default. You can specify only one data disk when purchasing it.
+            Keys of DataDisk (a dict):
+            - DiskSize (int, required): Disk size (in GB).
+            - DiskType (str): Type of data disk.
+            - DiskId (str): ID of data disk.
+        VirtualPrivateCloud : VirtualPrivateCloud, optional
+            Configuration information of VPC. This parameter is used to specify the ID of VPC and subnet, etc. If this parameter is not specified, the basic network is used by default. If a VPC IP is specified in this parameter, it indicates the primary ENI IP of each instance and the value of InstanceCount must be same as the number of VPC IPs.
+            Keys of VirtualPrivateCloud (a dict):
+            - VpcId (str, required): VPC ID, in the format of vpc-xxx.
+            - SubnetId (str, required): VPC subnet ID, in the format of subnet-xxx.
+            - AsVpcGateway (bool): Whether used as a public gateway.
+            - PrivateIpAddresses (list[str]): Array of VPC subnet IPs.
+        InternetAccessible : InternetAccessible, optional
+            Configuration information of public network bandwidth. If this parameter is not specified, the public network bandwidth is set to 0 Mbps by default.
+            Keys of InternetAccessible (a dict):
+            - InternetChargeType (str): Network billing type.
+            - InternetMaxBandwidthOut (int): Bandwidth cap of the public network (in Mbps).
+            - PublicIpAssigned (bool): Whether to assign public IP.
+        InstanceCount : int, optional
+            Number of instances to be purchased. Value range: [1, 100]. Default: 1. The number of instances to be purchased cannot exceed the remaining quota allowed for the user. For more information on quota restrictions, please see Restrictions on CVM Instance Purchase.
+        InstanceName : str, optional
+            The display name of the instance.
+            - If it is not specified, "Not named" is displayed by default.
+            - If you purchase multiple instances and the pattern string {R:x} is specified, display names will be generated based on [x, x+n-1], where n is the number of instances purchased. For example, when server_{R:3} is specified, the display name will be server_3 if one instance is purchased, or server_3 and server_4 if two instances are purchased. You can specify multiple pattern strings {R:x}.
+            - If you purchase multiple instances and the name pattern string is not specified, the suffix 1, 2...n is appended to the display names, where n is the number of instances purchased. For example, when server_ is specified, the display name will be server_1 and server_2 if two instances are purchased.
+        LoginSettings : LoginSettings, optional
+            Login settings of an instance. This parameter is used to set the instance login method, password and key, or to keep the original login settings of image. By default, a password is generated randomly and notified to the user via internal message.
+            Keys of LoginSettings (a dict):
+            - Password (str): Instance login password.
+            - KeyIds (list[str]): List of key IDs.
+            - KeepImageLogin (str): Keep the original settings for an image.
+        SecurityGroupIds : list[str], optional
+            The security group to which an instance belongs. This parameter can be obtained from the sgId field in the returned values of DescribeSecurityGroups. If this parameter is not specified, the security group is not bound by default.
+        EnhancedService : EnhancedService, optional
+            Enables enhanced services. This parameter is used to specify whether to enable Cloud Security, Cloud Monitor and other services. If this parameter is not specified, Cloud Monitor and Cloud Security services are enabled by default.
+            Keys of EnhancedService (a dict):
+            - SecurityService (RunSecurityServiceEnabled): Enables Cloud Security.
+            - MonitorService (RunMonitorServiceEnabled): Enables Cloud Monitor.
+        ClientToken : str, optional
+            A string to ensure the idempotency of the request, which is generated by the client. Each request shall have a unique string with a maximum of 64 ASCII characters. If this parameter is not specified, the idempotency of the request cannot be ensured. For more information, please see How to Ensure Idempotency.
+        HostName : str, optional
+            Server name of CVM.
+            - Period (.) and hyphen (-) cannot be used as the first and the last character of HostName, and multiple consecutive hyphens (-) or periods (.) are not allowed.
+            - Windows instance: The name should be a combination of 2 to 15 characters comprised of letters (case insensitive), numbers, and hyphens (-). Period (.) is not supported, and the name cannot be a string of pure numbers.
+            - Other types (such as Linux) of instances: The name should be a combination of 2 to 60 characters, supporting multiple periods (.). The piece between two periods is composed of letters (case insensitive), numbers, and hyphens (-).
+        ActionTimer : ActionTimer, optional
+            Timed task. This parameter is used to specify timed tasks for instances. Only timed termination is supported.
+            Keys of ActionTimer (a dict):
+            - Externals (Externals, required): Extended data
+            - TimerAction (str): Timer name.
+            - ActionTime (str): Execution time, which should be 5 minutes later than the current time.
+        DisasterRecoverGroupIds : list[str], optional
+            Disaster recovery group id. You can specify only one id.
+        TagSpecification : list[TagSpecification], optional
+            Tag description list. This parameter is used to bind a tag to a resource instance. A tag can only be bound to CVM instances.
+            Keys of TagSpecification (a dict):
+            - ResourceType (str, required): Type of resource bound to a tag.
+            - Tags (list[Tag], required): List of tag pairs
+        InstanceMarketOptions : InstanceMarketOptionsRequest, optional
+            Market-related options for instances, such as parameters related to spot instances
+            Keys of InstanceMarketOptionsRequest (a dict):
+            - MarketType (str): Market type.
+            - SpotOptions (SpotMarketOptions): Spot-related options
+        UserData : str, optional
+            The user data provided to the instance, which is to be encoded in base64 mode, with the maximum size of 16KB. For more information on how to get this parameter, please see "Run texted commands upon initial startup on Windows or Linux ".
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            InstanceIdSet : list[str]
+                This parameter is returned when an instance is created via this API, representing one or more instance IDs. The return of the instance ID list does not mean that the instance is created successfully. You can find out whether the instance is created by querying the status of the instance ID in the returned InstanceSet via API DescribeInstancesStatus. If the status of the instance changes from "creating" to "running", the instance is created successfully.
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Takes a ClientToken: the request is safe to retry with the same token.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: AccountQualificationRestrictions, InstancesQuotaLimitExceeded, InvalidClientToken.TooLong, InvalidHostId.NotFound, InvalidInstanceName.TooLong, InvalidInstanceType.Malformed, InvalidParameter.InvalidIpFormat, InvalidParameterCombination, InvalidParameterValue, InvalidParameterValue.Range, InvalidPassword, InvalidPeriod, InvalidPermission, InvalidZone.MismatchRegion, MissingParameter, VpcAddrNotInSubNet, VpcIpsUsed.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def inquiry_price_run_instances(
         self,
@@ -651,14 +3342,165 @@ class AsyncClient(_BaseClient):
         TagSpecification: list[types.TagSpecification] | None = None,
         InstanceMarketOptions: types.InstanceMarketOptionsRequest | None = None,
     ) -> types.InquiryPriceRunInstancesResponse:
-        """InquiryPriceRunInstances: Inquires the price of creating an instance. Rate limit: 10/s."""
+        """InquiryPriceRunInstances: Inquires the price of creating an instance.
+
+        This API (InquiryPriceRunInstances) is used to inquire the prices of created instances. With this API, you can only inquire the prices of the instance configuration within the purchase limits. For more information, please see Create Instances.
+
+        Parameters
+        ----------
+        Placement : Placement
+            Location of the instance. This parameter is used to specify the availability zone and project to which the instance belongs.
+            Keys of Placement (a dict):
+            - Zone (str, required): ID of the availability zone to which the instance belongs.
+            - ProjectId (int): ID of the project to which the instance belongs.
+            - HostIds (list[str]): The list of IDs of CDHs to which your instances belongs.
+        ImageId : str
+            Specify a valid Image ID, in the format of img-xxx. There are four types of images:
+            - Public image
+            - Custom image
+            - Shared image
+            - Marketplace image
+            You can obtain the available image IDs by either of the following ways:
+            - Query the image ID of a public image, custom image or shared image by logging in to the Console; query the image ID of a marketplace image via Cloud Marketplace.
+            - Call the API DescribeImages to obtain the ImageId field value in the returned result.
+        InstanceChargeType : str, optional
+            Instance billing type.
+            - PREPAID: prepaid (by year/month)
+            - POSTPAID_BY_HOUR: postpaid by hour
+            Default: POSTPAID_BY_HOUR.
+        InstanceChargePrepaid : InstanceChargePrepaid, optional
+            Indicates the relevant parameter setting for the prepaid mode. This parameter can specify the usage period, whether to set automatic renewal and other attributes of the instance purchased on a prepaid basis. This parameter is required if the billing method for the specified instance is prepaid.
+            Keys of InstanceChargePrepaid (a dict):
+            - Period (int, required): Purchasable usage period of an instance (in month).
+            - RenewFlag (str): Auto renewal flag.
+        InstanceType : str, optional
+            Instance model. Different instance models specify different resource specifications. Specific values can be found in the latest specifications by calling the API DescribeInstanceTypeConfigs or in CVM Instance Configuration. If this parameter is not specified, the default model is S1.SMALL1.
+        SystemDisk : SystemDisk, optional
+            Configuration information of the system disk in the instance. If this parameter is not specified, the default value is assigned to it.
+            Keys of SystemDisk (a dict):
+            - DiskType (str): Type of system disk.
+            - DiskId (str): System disk ID.
+            - DiskSize (int): System disk size (in GB).
+        DataDisks : list[DataDisk], optional
+            Configuration information of the instance data disk. If this parameter is not specified, no data disk will be purchased by default. You can specify only one data disk when purchasing it.
+            Keys of DataDisk (a dict):
+            - DiskSize (int, required): Disk size (in GB).
+            - DiskType (str): Type of data disk.
+            - DiskId (str): ID of data disk.
+        VirtualPrivateCloud : VirtualPrivateCloud, optional
+            Configuration information of VPC. This parameter is used to specify the ID of VPC and subnet, etc. If this parameter is not specified, the basic network is used by default. If a VPC IP is specified in this parameter, the parameter InstanceCount can only be 1.
+            Keys of VirtualPrivateCloud (a dict):
+            - VpcId (str, required): VPC ID, in the format of vpc-xxx.
+            - SubnetId (str, required): VPC subnet ID, in the format of subnet-xxx.
+            - AsVpcGateway (bool): Whether used as a public gateway.
+            - PrivateIpAddresses (list[str]): Array of VPC subnet IPs.
+        InternetAccessible : InternetAccessible, optional
+            Configuration information of public network bandwidth. If this parameter is not specified, the public network bandwidth is set to 0 Mbps by default.
+            Keys of InternetAccessible (a dict):
+            - InternetChargeType (str): Network billing type.
+            - InternetMaxBandwidthOut (int): Bandwidth cap of the public network (in Mbps).
+            - PublicIpAssigned (bool): Whether to assign public IP.
+        InstanceCount : int, optional
+            Number of instances to be purchased. Value range: [1, 100]. Default: 1. The number of instances to be purchased cannot exceed the remaining quota allowed for the user. For more information on quota restrictions, please see Restrictions on CVM Instance Purchase.
+        InstanceName : str, optional
+            The display name of the instance.
+            - If it is not specified, "Not named" is displayed by default.
+            - If you purchase multiple instances and the pattern string {R:x} is specified, display names will be generated based on [x, x+n-1], where n is the number of instances purchased. For example, when server_{R:3} is specified, the display name will be server_3 if one instance is purchased, or server_3 and server_4 if two instances are purchased. You can specify multiple pattern strings {R:x}.
+            - If you purchase multiple instances and the name pattern string is not specified, the suffix 1, 2...n is appended to the display names, where n is the number of instances purchased. For example, when server_ is specified, the display name will be server_1 and server_2 if two instances are purchased.
+        LoginSettings : LoginSettings, optional
+            Login settings of an instance. This parameter is used to set the instance login method, password and key, or to keep the original login settings of image. By default, a password is generated randomly and notified to the user via internal message.
+            Keys of LoginSettings (a dict):
+            - Password (str): Instance login password.
+            - KeyIds (list[str]): List of key IDs.
+            - KeepImageLogin (str): Keep the original settings for an image.
+        SecurityGroupIds : list[str], optional
+            The security group to which an instance belongs. This parameter can be obtained from the sglid field in the returned values of DescribeSecurityGroups. If this parameter is not specified, the security group is not bound by default.
+        EnhancedService : EnhancedService, optional
+            Enables enhanced services. This parameter is used to specify whether to enable Cloud Security, Cloud Monitor and other services. If this parameter is not specified, Cloud Monitor and Cloud Security services are enabled by default.
+            Keys of EnhancedService (a dict):
+            - SecurityService (RunSecurityServiceEnabled): Enables Cloud Security.
+            - MonitorService (RunMonitorServiceEnabled): Enables Cloud Monitor.
+        ClientToken : str, optional
+            A string to ensure the idempotency of the request, which is generated by the client. Each request shall have a unique string with a maximum of 64 ASCII characters. If this parameter is not specified, the idempotency of the request cannot be ensured. For more information, please see How to Ensure Idempotency.
+        HostName : str, optional
+            Server name of CVM.
+            - Period (.) and hyphen (-) cannot be used as the first and the last character of HostName, and multiple consecutive hyphens (-) or periods (.) are not allowed.
+            - Windows instance: The name should be a combination of 2 to 15 characters comprised of letters (case insensitive), numbers, and hyphens (-). Period (.) is not supported, and the name cannot be a string of pure numbers.
+            - Other types (such as Linux) of instances: The name should be a combination of 2 to 30 characters, supporting multiple periods (.). The piece between two periods is composed of letters (case insensitive), numbers, and hyphens (-).
+        TagSpecification : list[TagSpecification], optional
+            Tag description list. This parameter is used to bind a tag to a resource instance. A tag can only be bound to CVM instances.
+            Keys of TagSpecification (a dict):
+            - ResourceType (str, required): Type of resource bound to a tag.
+            - Tags (list[Tag], required): List of tag pairs
+        InstanceMarketOptions : InstanceMarketOptionsRequest, optional
+            Market-related options for instances, such as parameters related to spot instances
+            Keys of InstanceMarketOptionsRequest (a dict):
+            - MarketType (str): Market type.
+            - SpotOptions (SpotMarketOptions): Spot-related options
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            Price : Price
+                Indicates the price of the instance with specified configuration.
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Takes a ClientToken: the request is safe to retry with the same token.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: AccountQualificationRestrictions, InstancesQuotaLimitExceeded, InvalidClientToken.TooLong, InvalidHostId.NotFound, InvalidInstanceName.TooLong, InvalidInstanceType.Malformed, InvalidParameterCombination, InvalidParameterValue, InvalidParameterValue.Range, InvalidPassword, InvalidPeriod, InvalidPermission, InvalidZone.MismatchRegion, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def start_instances(
         self,
         *,
         InstanceIds: list[str],
     ) -> types.StartInstancesResponse:
-        """StartInstances: Launches an instance. Rate limit: 10/s."""
+        """StartInstances: Launches an instance.
+
+        This API (StartInstances) is used to start one or more instances.
+        - This operation is only allowed for the instances with a status of STOPPED.
+        - When the API is called successfully, the instance goes into the STARTING status. When started, it goes into the RUNNING status.
+        - Batch operations are supported. A maximum of 100 instances are allowed in a batch for each request.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            ID(s) of one or more instances you are working with. You can obtain the parameter value from the Instanceid field value in the returned result of API DescribeInstances. A maximum of 100 instances are allowed in a batch for each request.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceId.NotFound, InvalidParameterValue, InvalidParameterValue.LimitExceeded, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def stop_instances(
         self,
@@ -668,7 +3510,56 @@ class AsyncClient(_BaseClient):
         StopType: str | None = None,
         StoppedMode: str | None = None,
     ) -> types.StopInstancesResponse:
-        """StopInstances: Shuts down an instance. Rate limit: 10/s."""
+        """StopInstances: Shuts down an instance.
+
+        This API (StopInstances) is used to shut down one or more instances.
+        - This operation is only allowed for the instances with a status of RUNNING.
+        - When the API is called successfully, the instance goes into the STOPPING status. When the instance is shut down, it goes into the STOPPED status.
+        - Forced shutdown is supported. Just like powering off a physical PC, a forced shutdown may cause data loss or the corruption of file system. Be sure to perform forced shutdown only when the server cannot be shut down normally.
+        - Batch operations are supported. A maximum of 100 instances are allowed in a batch for each request.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            ID(s) of one or more instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances. A maximum of 100 instances are allowed in a batch for each request.
+        ForceStop : bool, optional
+            Whether to perform a forced shutdown on the instance in case of a failure of normal shutdown. Supported values:
+            - TRUE: Perform a forced shutdown
+            - FALSE: Do not perform a forced shutdown
+            Default: FALSE.
+        StopType : str, optional
+            Instance shutdown mode. Supported values:
+            - SOFT_FIRST: Perform a forced shutdown in case of a failure of normal shutdown
+            - HARD: Perform a forced shutdown directly
+            - SOFT: Soft shutdown
+            Default: SOFT.
+        StoppedMode : str, optional
+            Shutdown billing mode
+            - KEEP_CHARGING: Keep charging after shutdown
+            - STOP_CHARGING: Stop charging after shutdown
+            Default: KEEP_CHARGING.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceId.NotFound, InvalidParameterValue, InvalidParameterValue.LimitExceeded, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def reboot_instances(
         self,
@@ -676,7 +3567,45 @@ class AsyncClient(_BaseClient):
         InstanceIds: list[str],
         ForceReboot: bool | None = None,
     ) -> types.RebootInstancesResponse:
-        """RebootInstances: Restarts an instance. Rate limit: 10/s."""
+        """RebootInstances: Restarts an instance.
+
+        This API (RebootInstances) is used to restart an instance.
+        - This operation is only allowed for the instances with a status of RUNNING.
+        - When the API is called successfully, the instance goes into the REBOOTING status. When restarted, it goes into the RUNNING status.
+        - Forced restart is supported. Just like restarting a physical PC after a power-off, a forced restart may cause data loss or the corruption of file system. Be sure to perform forced restart only when the server cannot be restarted normally.
+        - Batch operations are supported. The maximum number of instances in a batch for each request is 100.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            ID(s) of one or more instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances. A maximum of 100 instances are allowed in a batch for each request.
+        ForceReboot : bool, optional
+            Whether to perform a forced restart on the instance in case of a failure of normal restart. Supported values:
+            - TRUE: Perform a forced restart
+            - FALSE: Do not perform a forced restart
+            Default: FALSE.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceId.NotFound, InvalidParameterValue, InvalidParameterValue.LimitExceeded, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def reset_instance(
         self,
@@ -687,7 +3616,68 @@ class AsyncClient(_BaseClient):
         LoginSettings: types.LoginSettings | None = None,
         EnhancedService: types.EnhancedService | None = None,
     ) -> types.ResetInstanceResponse:
-        """ResetInstance: Reinstalls an instance. Rate limit: 10/s."""
+        """ResetInstance: Reinstalls an instance.
+
+        This API (ResetInstance) is used to reinstall the operating system for the specified instance.
+        - If you have specified ImageId parameter, the re-installation is performed with the specified image. Otherwise, the image used by the current instance is used.
+        - The system disk will be formatted and reset. Please ensure that there is no important file in the system disk.
+        - As the operating system is switched between Linux and Windows, the system disk ID of the instance will change, and the snapshot associated with the system disk cannot be rolled back to recover data.
+        - If no password is specified, a password is issued randomly via internal message.
+        - You can use this API to switch operating system between Linux and Windows only for the instances with a system disk type of CLOUD_BASIC, CLOUD_PREMIUM and CLOUD_SSD.
+        - For the instances in overseas regions, this operation is not supported.
+
+        Parameters
+        ----------
+        InstanceId : str
+            Instance ID You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances.
+        ImageId : str, optional
+            Specifies a valid image ID, such as img-xxx. There are four types of images:
+            - Public image
+            - Custom image
+            - Shared image
+            - Marketplace image
+            You can obtain the available image IDs by either of the following ways:
+            - Query the image ID of a public image, custom image or shared image by logging in to the Console; query the image ID of a marketplace image via Cloud Marketplace.
+            - Call the API DescribeImages to obtain the ImageId field value in the returned result.
+        SystemDisk : SystemDisk, optional
+            Configuration information of the system disk in the instance. For the instances with a cloud disk as the system disk, you can specify the system disk capacity after re-installation using this parameter to allow the capacity expansion of the system disk. If the parameter is not specified, the system disk capacity remains unchanged by default. You can only expand the system disk capacity (capacity reduction is not supported for a system disk). Re-installing the system can only modify the system disk capacity, and cannot modify the system disk type.
+            Keys of SystemDisk (a dict):
+            - DiskType (str): Type of system disk.
+            - DiskId (str): System disk ID.
+            - DiskSize (int): System disk size (in GB).
+        LoginSettings : LoginSettings, optional
+            Login settings of an instance. This parameter is used to set the instance login method, password and key, or to keep the original login settings of image. By default, a password is generated randomly and notified to the user via internal message.
+            Keys of LoginSettings (a dict):
+            - Password (str): Instance login password.
+            - KeyIds (list[str]): List of key IDs.
+            - KeepImageLogin (str): Keep the original settings for an image.
+        EnhancedService : EnhancedService, optional
+            Enables enhanced services. This parameter is used to specify whether to enable Cloud Security, Cloud Monitor and other services. If this parameter is not specified, Cloud Monitor and Cloud Security services are enabled by default.
+            Keys of EnhancedService (a dict):
+            - SecurityService (RunSecurityServiceEnabled): Enables Cloud Security.
+            - MonitorService (RunMonitorServiceEnabled): Enables Cloud Monitor.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceId.NotFound, InvalidParameterValue, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def inquiry_price_reset_instance(
         self,
@@ -698,7 +3688,64 @@ class AsyncClient(_BaseClient):
         LoginSettings: types.LoginSettings | None = None,
         EnhancedService: types.EnhancedService | None = None,
     ) -> types.InquiryPriceResetInstanceResponse:
-        """InquiryPriceResetInstance: Inquires the price of installing an instance. Rate limit: 10/s."""
+        """InquiryPriceResetInstance: Inquires the price of installing an instance.
+
+        This API (InquiryPriceResetInstance) is used to inquire the prices of reinstalled instances. *If you have specified ImageId parameter, the price inquiry is performed with the specified image. Otherwise, the image used by the current instance is used.* You can use this API to inquire prices after the operating system switch between Linux and Windows only for the instances with a system disk type of CLOUD_BASIC, CLOUD_PREMIUM and CLOUD_SSD. * For the instances in overseas regions, this operation is not supported.
+
+        Parameters
+        ----------
+        InstanceId : str
+            Instance ID You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances.
+        ImageId : str, optional
+            Specifies a valid image ID, such as img-xxx. There are four types of images:
+            - Public image
+            - Custom image
+            - Shared image
+            - Marketplace image
+            You can obtain the available image IDs by either of the following ways:
+            - Query the image ID of a public image, custom image or shared image by logging in to the Console; query the image ID of a marketplace image via Cloud Marketplace.
+            - Call the API DescribeImages to obtain the ImageId field value in the returned result.
+        SystemDisk : SystemDisk, optional
+            Configuration information of the system disk in the instance. For the instances with a cloud disk as the system disk, you can specify the system disk capacity after re-installation using this parameter to allow the capacity expansion of the system disk. If the parameter is not specified, the system disk capacity remains unchanged by default. You can only expand the system disk capacity (capacity reduction is not supported for a system disk). Re-installing the system can only modify the system disk capacity, and cannot modify the system disk type.
+            Keys of SystemDisk (a dict):
+            - DiskType (str): Type of system disk.
+            - DiskId (str): System disk ID.
+            - DiskSize (int): System disk size (in GB).
+        LoginSettings : LoginSettings, optional
+            Login settings of an instance. This parameter is used to set the instance login method, password and key, or to keep the original login settings of image. By default, a password is generated randomly and notified to the user via internal message.
+            Keys of LoginSettings (a dict):
+            - Password (str): Instance login password.
+            - KeyIds (list[str]): List of key IDs.
+            - KeepImageLogin (str): Keep the original settings for an image.
+        EnhancedService : EnhancedService, optional
+            Enables enhanced services. This parameter is used to specify whether to enable Cloud Security, Cloud Monitor and other services. If this parameter is not specified, Cloud Monitor and Cloud Security services are enabled by default.
+            Keys of EnhancedService (a dict):
+            - SecurityService (RunSecurityServiceEnabled): Enables Cloud Security.
+            - MonitorService (RunMonitorServiceEnabled): Enables Cloud Monitor.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            Price : Price
+                Indicates the price of the reinstalled instance.
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceId.NotFound, InvalidParameterValue, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def reset_instances_password(
         self,
@@ -708,14 +3755,91 @@ class AsyncClient(_BaseClient):
         UserName: str | None = None,
         ForceStop: bool | None = None,
     ) -> types.ResetInstancesPasswordResponse:
-        """ResetInstancesPassword: Resets the instance password. Rate limit: 10/s."""
+        """ResetInstancesPassword: Resets the instance password.
+
+        This API (ResetInstancesPassword) is used to reset the password of the instance operating system to a user-defined one.
+        - This API only modifies the password of administrator account. The administrator account ID varies with the operating system of instance (Administrator for Windows, ubuntu for Ubuntu, and root for other systems).
+        - To reset the password for a running instance, you need to explicitly specify the parameter ForceStop for a forced shutdown. If not, you can only reset password for the instances that have been shut down.
+        - Batch operations are supported. Reset the passwords of multiple instance operating systems to the same value. A maximum of 100 instances are allowed in a batch for each request.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            ID(s) of one or more instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances. A maximum of 100 instances are allowed for each request.
+        Password : str
+            Instance login password. Password complexity requirement varies with different operating systems, as shown below:
+            - Password for a Linux instance should be a combination of 8 to 16 characters comprised of at least two of the following types: [a-z, A-Z], [0-9], and [() ~ ~ ! @ # $ % ^ & * - + = _ | { } [ ];; ' < >,. ? /]. The password cannot start with /.
+            - The password for a Windows instance should be a combination of 12-16 characters comprised of at least three of the following types: [a-z], [A-Z], [0-9], and [() ~ ~ ! @ # $ % ^ & * - + = _ | { } [ ];; ' < >,. ? /]. The password cannot start with /.
+            - If both Linux and Windows instances are included, the password complexity is subject to the requirement for a Windows instance.
+        UserName : str, optional
+            Username of the instance operating system for which the password needs to be reset. It cannot exceed 64 characters.
+        ForceStop : bool, optional
+            Indicates whether to perform a forced shutdown on a running instance. It is recommended to manually shut down the running instance before resetting the user password. Supported values:
+            - TRUE: Perform a forced shutdown
+            - FALSE: Do not perform a forced shutdown
+            Default: FALSE.
+            Just like powering off a physical PC, a forced shutdown may cause data loss or the corruption of file system. Be sure to perform forced shutdown only when the server cannot be shut down normally.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceId.NotFound, InvalidParameterValue, InvalidParameterValue.LimitExceeded, InvalidParameterValue.TooLong, InvalidPassword, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def terminate_instances(
         self,
         *,
         InstanceIds: list[str],
     ) -> types.TerminateInstancesResponse:
-        """TerminateInstances: Returns an instance. Rate limit: 10/s."""
+        """TerminateInstances: Returns an instance.
+
+        This API (TerminateInstances) is used to return instances.
+        - The instances that are no longer used can be returned via this API.
+        - Postpaid instances can be directly returned via this API; the prepaid instances that meet the rules for returning instances can also be returned via this API.
+        - Batch operations are supported. The maximum number of instances in a batch for each request is 100.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            ID(s) of one or more instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances. A maximum of 100 instances are allowed in a batch for each request.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceNotSupportedPrepaidInstance, InvalidParameterValue, InvalidParameterValue.LimitExceeded, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def describe_instances(
         self,
@@ -725,7 +3849,64 @@ class AsyncClient(_BaseClient):
         Offset: int | None = None,
         Limit: int | None = None,
     ) -> types.DescribeInstancesResponse:
-        """DescribeInstances: Views the list of instances. Rate limit: 40/s."""
+        """DescribeInstances: Views the list of instances.
+
+        This API (DescribeInstances) is used to query the details of one or more instances.
+        - You can query the details of an instance according to its ID, name, or billing method. See Filter for filtering information.
+        - If the parameter is empty, a certain number (specified by Limit, the default is 20) of instances are returned to the current user.
+
+        Parameters
+        ----------
+        InstanceIds : list[str], optional
+            Query by one or more instance IDs, such as ins-11112222. (For the format of this parameter, please see the id.N section in the API Introduction). A maximum of 100 instances are allowed for each request. The parameter does not support specifying both InstanceIds and Filters.
+        Filters : list[Filter], optional
+            Filter conditions.
+            - zone - String - Required: No - (Filter condition) Filter by availability zone.
+            - project-id - Integer - Required: No - (Filter condition) Filter by project ID. You can view the list of created projects by calling DescribeProject or by logging in to the console. You can also create a new project by calling AddProject.
+            - host-id - String - Required: No - (Filter condition) Filter by CDH ID. Example of a CDH ID: host-11112222.
+            - instance-id - String - Required: No - (Filter condition) Filter by instance ID. Example of an instance ID: ins-11112222.
+            - instance-name - String - Required: No - (Filter condition) Filter by instance name.
+            - instance-charge-type - String - Required: No - (Filter condition) Filter by instance billing method. (PREPAID: prepaid (by year/month) POSTPAID_BY_HOUR: postpaid (by traffic) CDHPAID: CDH paid, i.e., only pay for CDH, excluding instances on the CDH.)
+            - private-ip-address - String - Required: No - (Filter condition) Filter by the private IP of the instance primary ENI.
+            - public-ip-address - String - Required: No - (Filter condition) Filter by the public IP of the instance primary ENI, including the IP automatically assigned when an instance is being created and the EIP manually bound after the instance has been created.
+            - tag-key - String - Required: No - (Filter condition) Filter by tag key.
+            - tag-value - String - Required: No - (Filter condition) Filter by tag value.
+            - tag:tag-key - String - Required: No - (Filter condition) Filter by tag key-value pair. The tag-key is replaced with the specific tag key. See Example 2 for usage.
+            The maximum number of Filters for each request is 10, and that of Filters.Values is 5. The parameter does not support specifying both InstanceIds and Filters.
+            Keys of Filter (a dict):
+            - Name (str, required): Fields to be filtered.
+            - Values (list[str], required): Filter values of the field.
+        Offset : int, optional
+            Offset. Default is 0. For more information about Offset, please see the relevant section in API Introduction.
+        Limit : int, optional
+            Number of values to be returned. Default is 20. Maximum is 100. For more information about Limit, please see the relevant section in API Introduction.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            TotalCount : int
+                Number of instances matching the filter condition.
+            InstanceSet : list[Instance]
+                List of details of an instance.
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 40 requests per second.
+        Paginated by Offset/Limit (default 20, at most 100 per page) over InstanceSet: client.paginate('DescribeInstances', ...) iterates over every item.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidFilter, InvalidFilterValue.LimitExceeded, InvalidHostId.Malformed, InvalidInstanceId.Malformed, InvalidParameter, InvalidParameterValue, InvalidParameterValue.LimitExceeded, InvalidZone.MismatchRegion.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def describe_instances_status(
         self,
@@ -734,7 +3915,47 @@ class AsyncClient(_BaseClient):
         Offset: int | None = None,
         Limit: int | None = None,
     ) -> types.DescribeInstancesStatusResponse:
-        """DescribeInstancesStatus: Views the list of instance statuses. Rate limit: 40/s."""
+        """DescribeInstancesStatus: Views the list of instance statuses.
+
+        This API (DescribeInstancesStatus) is used to query the status of one or more instances.
+        - You can query the status of an instance according to its ID.
+        - If the parameter is empty, the status of a certain number (specified by Limit, the default is 20) of instances is returned to the current user.
+
+        Parameters
+        ----------
+        InstanceIds : list[str], optional
+            Query by one or more instance IDs, such as ins-11112222. For the format of this parameter, please see the id.N section in the API Introduction. A maximum of 100 instances are allowed for each request.
+        Offset : int, optional
+            Offset. Default is 0. For more information about Offset, please see the relevant section in API Introduction.
+        Limit : int, optional
+            Number of values to be returned. Default is 20. Maximum is 100. For more information about Limit, please see the relevant section in API Introduction.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            TotalCount : int
+                Number of instance statuses matching the filter condition.
+            InstanceStatusSet : list[InstanceStatus]
+                Instance status list.
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 40 requests per second.
+        Paginated by Offset/Limit (default 20, at most 100 per page) over InstanceStatusSet: client.paginate('DescribeInstancesStatus', ...) iterates over every item.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidInstanceId.Malformed, InvalidParameterValue, InvalidParameterValue.LimitExceeded.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def modify_instances_attribute(
         self,
@@ -743,7 +3964,42 @@ class AsyncClient(_BaseClient):
         InstanceName: str | None = None,
         SecurityGroups: list[str] | None = None,
     ) -> types.ModifyInstancesAttributeResponse:
-        """ModifyInstancesAttribute: Modifies the attributes of an instance. Rate limit: 10/s."""
+        """ModifyInstancesAttribute: Modifies the attributes of an instance.
+
+        This API (ModifyInstancesAttribute) is used to modify the attributes of an instance (only the modification to instance name is supported).
+        - "Instance name" is only used by users for their management. Tencent Cloud does not use the name as the basis for ticket submission or instance management.
+        - Batch operations are supported. A maximum of 100 instances are allowed in a batch for each request.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            ID(s) of one or more instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances. A maximum of 100 instances are allowed for each request.
+        InstanceName : str, optional
+            Instance name. It is limited to 60 characters.
+        SecurityGroups : list[str], optional
+            Specifies the list of security group IDs for the instance.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceId.NotFound, InvalidInstanceName.TooLong, InvalidParameterValue, InvalidParameterValue.LimitExceeded, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def modify_instances_project(
         self,
@@ -751,7 +4007,42 @@ class AsyncClient(_BaseClient):
         InstanceIds: list[str],
         ProjectId: int,
     ) -> types.ModifyInstancesProjectResponse:
-        """ModifyInstancesProject: Modifies the project to which an instance belongs. Rate limit: 10/s."""
+        """ModifyInstancesProject: Modifies the project to which an instance belongs.
+
+        This API (ModifyInstancesProject) is used to modify the project to which an instance belongs.
+        - Project is a virtual concept. Users can create multiple projects under one account to manage different resources in each project, and assign different instances to different projects. The API DescribeInstances can be used to query instances and the project ID can be used to filter the results.
+        - The project of the instances bound with load balancers cannot be modified until the load balancers are unbound using the API DeregisterInstancesFromLoadBalancer.
+        - The security groups associated with the instances are automatically disassociated when the project of the instances is modified. You can use the API ModifySecurityGroupsOfInstance to associate security groups after modification.
+        - Batch operations are supported. A maximum of 100 instances are allowed in a batch for each request.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            ID(s) of one or more instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances. A maximum of 100 instances are allowed for each request.
+        ProjectId : int
+            Project ID. A project can be created using the API AddProject. During the query of instances using the API DescribeInstances, the project ID can be used to filter the results.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceId.NotFound, InvalidParameterValue, InvalidParameterValue.LimitExceeded, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def reset_instances_type(
         self,
@@ -760,7 +4051,46 @@ class AsyncClient(_BaseClient):
         InstanceType: str,
         ForceStop: bool | None = None,
     ) -> types.ResetInstancesTypeResponse:
-        """ResetInstancesType: Adjusts instance configurations. Rate limit: 10/s."""
+        """ResetInstancesType: Adjusts instance configurations.
+
+        This API (ResetInstancesType) is used to adjust the model of an instance.
+        - Using this API for adjusting models is only supported for the instances with a system disk type of CLOUD_BASIC, CLOUD_PREMIUM and CLOUD_SSD.
+        - This API cannot be used to adjust the models of CDH instances. *Model adjustment is not supported for different models and systems, which means that the InstanceType specified when you use this API and the original instance model must be in the same series.* For prepaid instances, you will be charged a fee for using this API, so make sure to keep sufficient balance in your account. You can query the account balance via API DescribeAccountBalance.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            ID(s) of one or more instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances. A maximum of 1 instances are allowed in a batch for each request.
+        InstanceType : str
+            Instance model. Different resource specifications are specified for different instance models. For specific values, please see the table of instance resource specifications. You can also obtain the latest specification list using the API for querying the list of instance resource specifications.
+        ForceStop : bool, optional
+            Indicates whether to perform a forced shutdown on a running instance. It is recommended to manually shut down the running instance before resetting the user password. Supported values:
+            - TRUE: Perform a forced shutdown
+            - FALSE: Do not perform a forced shutdown
+            Default: FALSE.
+            Just like powering off a physical PC, a forced shutdown may cause data loss or the corruption of file system. Be sure to perform forced shutdown only when the server cannot be shut down normally.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidAccount.InsufficientBalance, InvalidAccount.UnpaidOrder, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceId.NotFound, InvalidParameter, InvalidParameterValue, InvalidPermission, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def inquiry_price_reset_instances_type(
         self,
@@ -769,7 +4099,50 @@ class AsyncClient(_BaseClient):
         InstanceType: str,
         ForceStop: bool | None = None,
     ) -> types.InquiryPriceResetInstancesTypeResponse:
-        """InquiryPriceResetInstancesType: Inquires the price of adjusting instance configuration. Rate limit: 10/s."""
+        """InquiryPriceResetInstancesType: Inquires the price of adjusting instance configuration.
+
+        This API (InquiryPriceResetInstancesType) is used to inquire the price of adjusting the model of an instance.
+        - Using this API for inquiring the prices of adjusted models is only supported for the instances with a system disk type of CLOUD_BASIC, CLOUD_PREMIUM and CLOUD_SSD.
+        - This API cannot be used to inquire the prices of adjusting the models of CDH instances.
+        - Model adjustment is not supported for different models and systems, which means that the InstanceType specified when you use this API and the original instance model must be in the same series.
+        - For prepaid instances, you will be charged a fee for using this API, so make sure to keep sufficient balance in your account. You can query the account balance via API DescribeAccountBalance.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            ID(s) of one or more instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances. A maximum of 1 instances are allowed in a batch for each request.
+        InstanceType : str
+            Instance model. Different resource specifications are specified for different instance models. For specific values, please see the table of instance resource specifications. You can also obtain the latest specification list using the API for querying the list of instance resource specifications.
+        ForceStop : bool, optional
+            Indicates whether to perform a forced shutdown on a running instance. It is recommended to manually shut down the running instance before resetting the user password. Supported values:
+            - TRUE: Perform a forced shutdown
+            - FALSE: Do not perform a forced shutdown
+            Default: FALSE.
+            Just like powering off a physical PC, a forced shutdown may cause data loss or the corruption of file system. Be sure to perform forced shutdown only when the server cannot be shut down normally.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            Price : Price
+                The price of the adjusted instance model.
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidAccount.InsufficientBalance, InvalidAccount.UnpaidOrder, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceId.NotFound, InvalidParameter, InvalidParameterValue, InvalidPermission, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def resize_instance_disks(
         self,
@@ -778,7 +4151,51 @@ class AsyncClient(_BaseClient):
         DataDisks: list[types.DataDisk],
         ForceStop: bool | None = None,
     ) -> types.ResizeInstanceDisksResponse:
-        """ResizeInstanceDisks: Expand the disk capacity of an instance. Rate limit: 10/s."""
+        """ResizeInstanceDisks: Expand the disk capacity of an instance.
+
+        This API (ResizeInstanceDisks) is used to expand the capacity of the data disk of an instance.
+        - Capacity expansion is only available to the data disk purchased with the instance, and the data disk type can be CLOUD_BASIC, CLOUD_PREMIUM, or CLOUD_SSD. * This API cannot be used to expand the capacity of data disks for CDH instances.
+        - For prepaid instances, you will be charged a fee for using this API, so make sure to keep sufficient balance in your account. You can query the account balance via API DescribeAccountBalance.
+        - Only one data disk is allowed for capacity expansion.
+
+        Parameters
+        ----------
+        InstanceId : str
+            IDs of instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances.
+        DataDisks : list[DataDisk]
+            Configuration information of the data disk whose capacity is to be expanded. Capacity expansion is only available to the data disk purchased with the instance, and the data disk type can be CLOUD_BASIC, CLOUD_PREMIUM, or CLOUD_SSD. Data disk capacity is calculated in GB. Minimum increment of capacity expansion is 10 GB. For information on how to choose a data disk type, please see Disk Product Overview. The available types of data disks are subject to the instance type (InstanceType). In addition, the maximum capacity allowed for expansion varies with different types of data disks.
+            Keys of DataDisk (a dict):
+            - DiskSize (int, required): Disk size (in GB).
+            - DiskType (str): Type of data disk.
+            - DiskId (str): ID of data disk.
+        ForceStop : bool, optional
+            Indicates whether to perform a forced shutdown on a running instance. It is recommended to manually shut down the running instance before resetting the user password. Supported values:
+            - TRUE: Perform a forced shutdown
+            - FALSE: Do not perform a forced shutdown
+            Default: FALSE.
+            Just like powering off a physical PC, a forced shutdown may cause data loss or the corruption of file system. Be sure to perform forced shutdown only when the server cannot be shut down normally.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidAccount.InsufficientBalance, InvalidAccount.UnpaidOrder, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceId.NotFound, InvalidParameterValue, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def inquiry_price_resize_instance_disks(
         self,
@@ -787,19 +4204,132 @@ class AsyncClient(_BaseClient):
         DataDisks: list[types.DataDisk],
         ForceStop: bool | None = None,
     ) -> types.InquiryPriceResizeInstanceDisksResponse:
-        """InquiryPriceResizeInstanceDisks: Inquires the price of expanding the instance disk capacity. Rate limit: 10/s."""
+        """InquiryPriceResizeInstanceDisks: Inquires the price of expanding the instance disk capacity.
+
+        This API (InquiryPriceResizeInstanceDisks) is used to inquiry the price of data disk capacity expansion of the instance.
+        - Only the data disk purchased with the instance is supported for the price inquiry of capacity expansion, and the data disk type can be CLOUD_BASIC, CLOUD_PREMIUM, or CLOUD_SSD.
+        - This API cannot be used to inquiry the price of expanding the capacity of data disks for CDH instances. *Only data disks purchased along with prepaid instances are supported.* Inquiring the price of expanding the capacity of only one data disk is supported.
+
+        Parameters
+        ----------
+        InstanceIds : str
+            IDs of instances you are working with. You can obtain the parameter value from the InstanceIds field value in the returned result of API DescribeInstances.
+        DataDisks : list[DataDisk]
+            Configuration information of the data disk whose capacity is to be expanded. Capacity expansion is only available to the data disk purchased with the instance, and the data disk type can be CLOUD_BASIC, CLOUD_PREMIUM, or CLOUD_SSD. Data disk capacity is calculated in GB. Minimum increment of capacity expansion is 10 GB. For information on how to choose a data disk type, please see Disk Product Overview. The available types of data disks are subject to the instance type (InstanceType). In addition, the maximum capacity allowed for expansion varies with different types of data disks.
+            Keys of DataDisk (a dict):
+            - DiskSize (int, required): Disk size (in GB).
+            - DiskType (str): Type of data disk.
+            - DiskId (str): ID of data disk.
+        ForceStop : bool, optional
+            Indicates whether to perform a forced shutdown on a running instance. It is recommended to manually shut down the running instance before resetting the user password. Supported values:
+            - TRUE: Perform a forced shutdown
+            - FALSE: Do not perform a forced shutdown
+            Default: FALSE. Just like powering off a physical PC, a forced shutdown may cause data loss or the corruption of file system. Be sure to perform forced shutdown only when the server cannot be shut down normally.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            Price : Price
+                The price of expanding the capacity of the disk to a proper configuration.
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidAccount.InsufficientBalance, InvalidAccount.UnpaidOrder, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceId.NotFound, InvalidParameterValue, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def describe_instance_family_configs(
         self,
     ) -> types.DescribeInstanceFamilyConfigsResponse:
-        """DescribeInstanceFamilyConfigs: Queries the information on a supported instance model family. Rate limit: 10/s."""
+        """DescribeInstanceFamilyConfigs: Queries the information on a supported instance model family.
+
+        This API (DescribeInstanceFamilyConfigs) is used to query the list of model families supported by the current user and region.
+
+        Parameters
+        ----------
+        This action takes no parameters.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            InstanceFamilyConfigSet : list[InstanceFamilyConfig]
+                List of instance model family configurations
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidParameterValue, InvalidRegion.NotFound.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def describe_instance_type_configs(
         self,
         *,
         Filters: list[types.Filter] | None = None,
     ) -> types.DescribeInstanceTypeConfigsResponse:
-        """DescribeInstanceTypeConfigs: Queries the list of instance models. Rate limit: 40/s."""
+        """DescribeInstanceTypeConfigs: Queries the list of instance models.
+
+        This API (DescribeInstanceTypeConfigs) is used to query the instance model configuration.
+        - You can query the instance model configuration via zone and instance-family. Filter criteria can be found in Filter.
+        - If the parameter is empty, model configuration of all instances under the specified region are returned.
+
+        Parameters
+        ----------
+        Filters : list[Filter], optional
+            Filter conditions.
+            - zone - String - Required: No - (Filter condition) Filter by availability zone.
+            - instance-family - String - Required: No - (Filter condition) Filter by instance model series, such as S1, I1, and M1.
+            The maximum number of Filters of each request is 10, and the maximum number of Filter.Values is 1.
+            Keys of Filter (a dict):
+            - Name (str, required): Fields to be filtered.
+            - Values (list[str], required): Filter values of the field.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            InstanceTypeConfigSet : list[InstanceTypeConfig]
+                List of instance model configurations.
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 40 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidFilter, InvalidFilterValue.LimitExceeded, InvalidParameterValue, InvalidZone.MismatchRegion.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def renew_instances(
         self,
@@ -808,7 +4338,48 @@ class AsyncClient(_BaseClient):
         InstanceChargePrepaid: types.InstanceChargePrepaid,
         RenewPortableDataDisk: bool | None = None,
     ) -> types.RenewInstancesResponse:
-        """RenewInstances: Renews an instance. Rate limit: 10/s."""
+        """RenewInstances: Renews an instance.
+
+        This API (RenewInstances) is used to renew prepaid instances.
+        - Only the prepaid instances are supported.
+        - Make sure your account balance is sufficient for renewals. You can query the account balance via API DescribeAccountBalance.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            ID(s) of one or more instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances. A maximum of 100 instances are allowed in a batch for each request.
+        InstanceChargePrepaid : InstanceChargePrepaid
+            Indicates the relevant parameter setting for the prepaid mode. This parameter can specify the renewal length, whether to set automatic renewal and other attributes for the instance purchased on a prepaid basis.
+            Keys of InstanceChargePrepaid (a dict):
+            - Period (int, required): Purchasable usage period of an instance (in month).
+            - RenewFlag (str): Auto renewal flag.
+        RenewPortableDataDisk : bool, optional
+            Whether to renew elastic data disks. Supported values:
+            - TRUE: Indicates renewing the elastic data disks mounted to the instance when renewing a prepaid instance
+            - FALSE: Indicates not renewing the elastic data disks mounted to the instance when renewing a prepaid instance
+            Default: TRUE.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidAccount.InsufficientBalance, InvalidAccount.UnpaidOrder, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceId.NotFound, InvalidParameterValue, InvalidPeriod, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def inquiry_price_renew_instances(
         self,
@@ -818,7 +4389,51 @@ class AsyncClient(_BaseClient):
         DryRun: bool | None = None,
         RenewPortableDataDisk: bool | None = None,
     ) -> types.InquiryPriceRenewInstancesResponse:
-        """InquiryPriceRenewInstances: Inquires the price of renewing an instance. Rate limit: 10/s."""
+        """InquiryPriceRenewInstances: Inquires the price of renewing an instance.
+
+        This API (InquiryPriceRenewInstances) is used to inquiry the price of prepaid instance renewal.
+        - Only supports querying the renewal price of the prepaid instances.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            ID(s) of one or more instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances. A maximum of 100 instances are allowed in a batch for each request.
+        InstanceChargePrepaid : InstanceChargePrepaid
+            Indicates the relevant parameter setting for the prepaid mode. This parameter can specify the renewal length, whether to set automatic renewal and other attributes for the instance purchased on a prepaid basis.
+            Keys of InstanceChargePrepaid (a dict):
+            - Period (int, required): Purchasable usage period of an instance (in month).
+            - RenewFlag (str): Auto renewal flag.
+        DryRun : bool, optional
+            Dry run.
+        RenewPortableDataDisk : bool, optional
+            Whether to renew elastic data disks. Supported values:
+            - TRUE: Indicates renewing the elastic data disks mounted to the instance when renewing a prepaid instance
+            - FALSE: Indicates not renewing the elastic data disks mounted to the instance when renewing a prepaid instance
+            Default: TRUE.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            Price : Price
+                Indicates the price of the instance with specified configuration.
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidAccount.InsufficientBalance, InvalidAccount.UnpaidOrder, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceId.NotFound, InvalidParameterValue, InvalidPeriod, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def modify_instances_renew_flag(
         self,
@@ -826,19 +4441,118 @@ class AsyncClient(_BaseClient):
         InstanceIds: list[str],
         RenewFlag: str,
     ) -> types.ModifyInstancesRenewFlagResponse:
-        """ModifyInstancesRenewFlag: Modifies the renewal flag of an instance. Rate limit: 10/s."""
+        """ModifyInstancesRenewFlag: Modifies the renewal flag of an instance.
+
+        This API (ModifyInstancesRenewFlag) is used to modify the renewal flags of prepaid instances.
+        - Any instance marked "Auto Renewal" is automatically renewed for one month whenever it expires.
+        - Batch operations are supported. A maximum of 100 instances are allowed in a batch for each request.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            ID(s) of one or more instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances. A maximum of 100 instances are allowed for each request.
+        RenewFlag : str
+            Auto renewal flag. Value range:
+            - NOTIFY_AND_AUTO_RENEW: notify expiry and renew automatically
+            - NOTIFY_AND_MANUAL_RENEW: notify expiry but not renew automatically
+            - DISABLE_NOTIFY_AND_MANUAL_RENEW: neither notify expiry nor renew automatically
+            If this parameter is specified as NOTIFY_AND_AUTO_RENEW, the instance will be automatically renewed on a monthly basis when the account balance is sufficient.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceId.NotFound, InvalidParameterValue, InvalidParameterValue.LimitExceeded.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def describe_instance_internet_bandwidth_configs(
         self,
         *,
         InstanceId: str,
     ) -> types.DescribeInstanceInternetBandwidthConfigsResponse:
-        """DescribeInstanceInternetBandwidthConfigs: Query the bandwidth configuration of an instance. Rate limit: 10/s."""
+        """DescribeInstanceInternetBandwidthConfigs: Query the bandwidth configuration of an instance.
+
+        This API (DescribeInstanceInternetBandwidthConfigs) is used to query the instance bandwidth configuration.
+        - Only query for the bandwidth configuration of instances with BANDWIDTH_PREPAID billing method is supported.
+        - All bandwidth configuration information (including historical bandwidth configuration information) of an instance is returned via the API.
+
+        Parameters
+        ----------
+        InstanceId : str
+            IDs of instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            InternetBandwidthConfigSet : list[InternetBandwidthConfig]
+                List of bandwidth configurations.
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceId.NotFound, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def describe_internet_charge_type_configs(
         self,
     ) -> types.DescribeInternetChargeTypeConfigsResponse:
-        """DescribeInternetChargeTypeConfigs: Queries the network billing type. Rate limit: 10/s."""
+        """DescribeInternetChargeTypeConfigs: Queries the network billing type.
+
+        This API (DescribeInternetChargeTypeConfigs) is used to query the network billing type.
+
+        Parameters
+        ----------
+        This action takes no parameters.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            InternetChargeTypeConfigSet : list[InternetChargeTypeConfig]
+                Network billing type configuration.
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def reset_instances_internet_max_bandwidth(
         self,
@@ -848,7 +4562,52 @@ class AsyncClient(_BaseClient):
         StartTime: str | None = None,
         EndTime: str | None = None,
     ) -> types.ResetInstancesInternetMaxBandwidthResponse:
-        """ResetInstancesInternetMaxBandwidth: Adjusts the bandwidth cap of an instance. Rate limit: 10/s."""
+        """ResetInstancesInternetMaxBandwidth: Adjusts the bandwidth cap of an instance.
+
+        This API (ResetInstancesInternetMaxBandwidth) is used to adjust the public network bandwidth cap of an instance.
+        - The bandwidth cap varies with different models. For more information, please see Purchase Network Bandwidth.
+        - For a bandwidth with the BANDWIDTH_PREPAID billing method, the parameters StartTime and EndTime are required to specify the validity period of the adjusted bandwidth. Bandwidth downgrade is not supported in this scenario. Since fee deduction is involved, make sure to keep sufficient balance in your account. You can query the account balance via API DescribeAccountBalance.
+        - For a bandwidth with the TRAFFIC_POSTPAID_BY_HOUR, the BANDWIDTH_POSTPAID_BY_HOUR, or the BANDWIDTH_PACKAGE billing method, the adjustment of the bandwidth cap using this API takes effect in real time. Bandwidth upgrade and downgrade in the permitted range are supported, and the input of parameters StartTime and EndTime is not supported.
+        - This API does not support adjusting a bandwidth with the BANDWIDTH_POSTPAID_BY_MONTH billing method.
+        - This API does not support batch adjustment of bandwidths with the BANDWIDTH_PREPAID or the BANDWIDTH_POSTPAID_BY_HOUR billing method.
+        - This API does not support batch adjustment of bandwidths with hybrid billing methods. For example, it does not support adjusting bandwidths with the TRAFFIC_POSTPAID_BY_HOUR and the BANDWIDTH_PACKAGE billing methods at the same time.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            ID(s) of one or more instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances. A maximum of 100 instances are allowed in a batch for each request.
+        InternetAccessible : InternetAccessible
+            The outbound bandwidth configuration of the public network. The bandwidth cap varies with different models. For more information, please see the bandwidth limit reconciliation. Only the parameter InternetMaxBandwidthOut is supported.
+            Keys of InternetAccessible (a dict):
+            - InternetChargeType (str): Network billing type.
+            - InternetMaxBandwidthOut (int): Bandwidth cap of the public network (in Mbps).
+            - PublicIpAssigned (bool): Whether to assign public IP.
+        StartTime : str, optional
+            The date from which the bandwidth takes effect. Format: YYYY-MM-DD, such as 2016-10-30. The start date cannot be earlier than the current date. If the start date is today, the newly set bandwidth takes effect immediately. This parameter is only valid for the prepaid bandwidth. Corresponding error code will be returned by this API if a bandwidth with other billing methods is selected.
+        EndTime : str, optional
+            The date until which the bandwidth is effective. Format: YYYY-MM-DD, such as 2016-10-30. The validity period of the newly set bandwidth includes the end date. The end date cannot be later than the expiry date of the prepaid instance. The expiry date of an instance can be obtained from ExpiredTime in the returned value of API DescribeInstances. This parameter is only valid for the prepaid bandwidth. Corresponding error code will be returned by this API if a bandwidth with other billing methods is selected.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidAccount.InsufficientBalance, InvalidAccount.UnpaidOrder, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceId.NotFound, InvalidParameter, InvalidParameterValue, InvalidParameterValue.Range, InvalidPermission, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def inquiry_price_reset_instances_internet_max_bandwidth(
         self,
@@ -858,14 +4617,99 @@ class AsyncClient(_BaseClient):
         StartTime: str | None = None,
         EndTime: str | None = None,
     ) -> types.InquiryPriceResetInstancesInternetMaxBandwidthResponse:
-        """InquiryPriceResetInstancesInternetMaxBandwidth: Inquires the price of adjusting the bandwidth cap of an instance. Rate limit: 10/s."""
+        """InquiryPriceResetInstancesInternetMaxBandwidth: Inquires the price of adjusting the bandwidth cap of an instance.
+
+        This API (InquiryPriceResetInstancesInternetMaxBandwidth) is used to inquire the price of the adjusted public network bandwidth cap of an instance.
+        - The bandwidth cap varies with different models. For more information, please see Purchase Network Bandwidth.
+        - For a bandwidth with the BANDWIDTH_PREPAID billing method, the parameters StartTime and EndTime are required to specify the validity period of the adjusted bandwidth. Bandwidth downgrade is not supported in this scenario. Since fee deduction is involved, make sure to keep sufficient balance in your account. You can query the account balance via API DescribeAccountBalance.
+        - For a bandwidth with the TRAFFIC_POSTPAID_BY_HOUR, the BANDWIDTH_POSTPAID_BY_HOUR, or the BANDWIDTH_PACKAGE billing method, the adjustment of the bandwidth cap using this API takes effect in real time. Bandwidth upgrade and downgrade in the permitted range are supported, and the input of parameters StartTime and EndTime is not supported.
+        - This API does not support adjusting a bandwidth with the BANDWIDTH_POSTPAID_BY_MONTH billing method.
+        - This API does not support batch adjustment of bandwidths with the BANDWIDTH_PREPAID or the BANDWIDTH_POSTPAID_BY_HOUR billing method.
+        - This API does not support batch adjustment of bandwidths with hybrid billing methods. For example, it does not support adjusting bandwidths with the TRAFFIC_POSTPAID_BY_HOUR and the BANDWIDTH_PACKAGE billing methods at the same time.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            ID(s) of one or more instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances. A maximum of 100 instances are allowed in a batch for each request.
+        InternetAccessible : InternetAccessible
+            The outbound bandwidth configuration of the public network. The bandwidth cap varies with different models. For more information, please see the bandwidth limit reconciliation. Only the parameter InternetMaxBandwidthOut is supported.
+            Keys of InternetAccessible (a dict):
+            - InternetChargeType (str): Network billing type.
+            - InternetMaxBandwidthOut (int): Bandwidth cap of the public network (in Mbps).
+            - PublicIpAssigned (bool): Whether to assign public IP.
+        StartTime : str, optional
+            The date from which the bandwidth takes effect. Format: YYYY-MM-DD, such as 2016-10-30. The start date cannot be earlier than the current date. If the start date is today, the newly set bandwidth takes effect immediately. This parameter is only valid for the prepaid bandwidth. Corresponding error code will be returned by this API if a bandwidth with other billing methods is selected.
+        EndTime : str, optional
+            The date until which the bandwidth is effective. Format: YYYY-MM-DD, such as 2016-10-30. The validity period of the newly set bandwidth includes the end date. The end date cannot be later than the expiry date of the prepaid instance. The expiry date of an instance can be obtained from ExpiredTime in the returned value of API DescribeInstances. This parameter is only valid for the prepaid bandwidth. Corresponding error code will be returned by this API if a bandwidth with other billing methods is selected.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            Price : Price
+                Indicates the price of the adjusted bandwidth.
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidAccount.InsufficientBalance, InvalidAccount.UnpaidOrder, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceId.NotFound, InvalidParameter, InvalidParameterValue, InvalidParameterValue.Range, InvalidPermission, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def describe_zone_instance_config_infos(
         self,
         *,
         Filters: list[types.Filter] | None = None,
     ) -> types.DescribeZoneInstanceConfigInfosResponse:
-        """DescribeZoneInstanceConfigInfos: Obtains the configuration of a model in an availability zone. Rate limit: 40/s."""
+        """DescribeZoneInstanceConfigInfos: Obtains the configuration of a model in an availability zone.
+
+        This API (DescribeZoneInstanceConfigInfos) is used to obtain the model information in an availability zone.
+
+        Parameters
+        ----------
+        Filters : list[Filter], optional
+            Filter conditions.
+            - zone - String - Required: No - (Filter condition) Filter by availability zone.
+            - instance-family - String - Required: No - (Filter condition) Filter by instance model series, such as S1, I1, and M1.
+            - instance-type - String - Required: No - (Filter condition) Filter by instance model. Different instance models specify different resource specifications. Specific values can be found in the latest Specifications by calling the API DescribeInstanceTypeConfigs or in the instance type description. If this parameter is not specified, S1.SMALL1 is used by default.
+            - instance-charge-type - String - Required: No - (Filter condition) Filter by instance billing method. (PREPAID: prepaid (by year/month) POSTPAID_BY_HOUR: postpaid (by traffic) CDHPAID: CDH paid, i.e., only pay for CDH, excluding instances on the CDH.)
+            Keys of Filter (a dict):
+            - Name (str, required): Fields to be filtered.
+            - Values (list[str], required): Filter values of the field.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            InstanceTypeQuotaSet : list[InstanceTypeQuotaItem]
+                List of model configuration in an availability zone.
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 40 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InvalidInstanceType.Malformed, InvalidRegion.NotFound, InvalidZone.MismatchRegion.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def create_disaster_recover_group(
         self,
@@ -873,19 +4717,134 @@ class AsyncClient(_BaseClient):
         Name: str,
         Type: str,
     ) -> types.CreateDisasterRecoverGroupResponse:
-        """CreateDisasterRecoverGroup: Creates a spread placement group. Rate limit: 10/s."""
+        """CreateDisasterRecoverGroup: Creates a spread placement group.
+
+        This API (CreateDisasterRecoverGroup) is used to create Spread Placement Groups. Once a spread placement group is created, you can specify it when creating an instance.
+
+        Parameters
+        ----------
+        Name : str
+            Name of a spread placement group with a length of 1-60 characters.
+        Type : str
+            Type of a spread placement group. Value range:
+            - HOST: Physical machine
+            - SW: Exchange
+            - RACK: Rack
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            DisasterRecoverGroupId : str
+                List of spread placement group IDs.
+            Type : str
+                Type of a spread placement group. Value range:
+                - HOST: Physical machine
+                - SW: Exchange
+                - RACK: Rack
+            Name : str
+                Name of a spread placement group with a length of 1-60 characters.
+            CvmQuotaTotal : int
+                Number of CVMs that a placement group can have.
+            CurrentNum : int
+                Number of CVMs that a placement group contains.
+            CreateTime : str
+                Creation time of a placement group
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InvalidParameterValue.Range, InvalidParameterValue.TooLong.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def delete_disaster_recover_groups(
         self,
         *,
         DisasterRecoverGroupIds: list[str],
     ) -> types.DeleteDisasterRecoverGroupsResponse:
-        """DeleteDisasterRecoverGroups: Deletes a spread placement group. Rate limit: 10/s."""
+        """DeleteDisasterRecoverGroups: Deletes a spread placement group.
+
+        This API (DeleteDisasterRecoverGroups) is used to delete spread placement groups. Only empty placement groups can be deleted. A place group with CVMs in it cannot be deleted until all the CVMs are terminated, otherwise the deletion may fail.
+
+        Parameters
+        ----------
+        DisasterRecoverGroupIds : list[str]
+            List of spread placement group IDs which can be obtained via API DescribeDisasterRecoverGroups.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: FailedOperation.PlacementSetNotEmpty, ResourceNotFound.InvalidPlacementSet.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def describe_disaster_recover_group_quota(
         self,
     ) -> types.DescribeDisasterRecoverGroupQuotaResponse:
-        """DescribeDisasterRecoverGroupQuota: Queries the quota of placement groups. Rate limit: 20/s."""
+        """DescribeDisasterRecoverGroupQuota: Queries the quota of placement groups.
+
+        This API (DescribeDisasterRecoverGroupQuota) is used to query the quota of spread placement groups.
+
+        Parameters
+        ----------
+        This action takes no parameters.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            GroupQuota : int
+                The maximum number of placement groups that can be created.
+            CurrentNum : int
+                The number of placement groups that have been created by the current user.
+            CvmInHostGroupQuota : int
+                Quota of instances in a physical-machine-type disaster recovery group.
+            CvmInSwGroupQuota : int
+                Quota of instances in an exchange-type disaster recovery group.
+            CvmInRackGroupQuota : int
+                Quota of instances in a rack-type disaster recovery group.
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 20 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def describe_disaster_recover_groups(
         self,
@@ -895,7 +4854,46 @@ class AsyncClient(_BaseClient):
         Offset: int | None = None,
         Limit: int | None = None,
     ) -> types.DescribeDisasterRecoverGroupsResponse:
-        """DescribeDisasterRecoverGroups: Queries the information of a spread placement group. Rate limit: 10/s."""
+        """DescribeDisasterRecoverGroups: Queries the information of a spread placement group.
+
+        This API (DescribeDisasterRecoverGroups) is used to query the information on a spread placement group.
+
+        Parameters
+        ----------
+        DisasterRecoverGroupIds : list[str], optional
+            List of spread placement group IDs.
+        Name : str, optional
+            Spread placement group name. Fuzzy match is supported.
+        Offset : int, optional
+            Offset. Default is 0. For more information about Offset, please see the relevant section in API Introduction.
+        Limit : int, optional
+            Number of values to be returned. Default is 20. Maximum is 100. For more information about Limit, please see the relevant section in API Introduction.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            DisasterRecoverGroupSet : list[DisasterRecoverGroup]
+                List of information on a spread placement group
+            TotalCount : int
+                Total number of placement groups of an user.
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Paginated by Offset/Limit (default 20, at most 100 per page) over DisasterRecoverGroupSet: client.paginate('DescribeDisasterRecoverGroups', ...) iterates over every item.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def modify_disaster_recover_group_attribute(
         self,
@@ -903,14 +4901,84 @@ class AsyncClient(_BaseClient):
         DisasterRecoverGroupId: str,
         Name: str,
     ) -> types.ModifyDisasterRecoverGroupAttributeResponse:
-        """ModifyDisasterRecoverGroupAttribute: Modifies the attributes of a spread placement group. Rate limit: 10/s."""
+        """ModifyDisasterRecoverGroupAttribute: Modifies the attributes of a spread placement group.
+
+        This API (ModifyDisasterRecoverGroupAttribute) is used to modify the attributes of a spread placement group.
+
+        Parameters
+        ----------
+        DisasterRecoverGroupId : str
+            Spread placement group ID, which can be obtained via API DescribeDisasterRecoverGroups.
+        Name : str
+            Name of a spread placement group with a length of 1-60 characters. Letters are supported.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: ResourceNotFound.InvalidPlacementSet.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def describe_instance_vnc_url(
         self,
         *,
         InstanceId: str,
     ) -> types.DescribeInstanceVncUrlResponse:
-        """DescribeInstanceVncUrl: Queries the link to the instance management client. Rate limit: 10/s."""
+        """DescribeInstanceVncUrl: Queries the link to the instance management client.
+
+        This API (DescribeInstanceVncUrl) is used to query the URL to the instance management client.
+        - This feature is unavailable to the instances with a status of STOPPED.
+        - The validity period of the management client URL is 15 sec. If the URL is not accessed within 15 sec after the API is called, it will become invalid automatically. You have to query a URL again.
+        - Once the client URL is accessed, it will become invalid automatically. You have to query a URL again.
+        - If the access is disconnected, reconnect attempts within one minute cannot exceed 30 times.
+        - Add the parameter InstanceVncUrl=xxxx at the end of the URL https://img.qcloud.com/qcloud/app/active_vnc/index.html? after obtaining InstanceVncUrl.
+        - Parameter InstanceVncUrl: Returned value of InstanceVncUrl after a successful call of the API.
+        The final URLs are in the following format:
+        https://img.qcloud.com/qcloud/app/active_vnc/index.html?InstanceVncUrl=wss://bjvnc.qcloud.com:26789/vnc?s=aHpjWnRVMFNhYmxKdDM5MjRHNIVTSVQwajNUSW0wb2tBbmFtREFCTmFrcy8vUUNPMG0wSHZNOUUxRm5PMmUzWmFDcWlOdDJIbUJxSTZDL0RXcHZxYnZZMmRkWWZWcEZia2lyb09XMzdKNmM9
+
+        Parameters
+        ----------
+        InstanceId : str
+            ID of an instance you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            InstanceVncUrl : str
+                URL to the instance management client.
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InvalidInstanceId.Malformed, InvalidInstanceId.NotFound, InvalidInstanceState.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def inquiry_price_modify_instances_charge_type(
         self,
@@ -919,7 +4987,48 @@ class AsyncClient(_BaseClient):
         InstanceChargeType: str,
         InstanceChargePrepaid: types.InstanceChargePrepaid | None = None,
     ) -> types.InquiryPriceModifyInstancesChargeTypeResponse:
-        """InquiryPriceModifyInstancesChargeType: Inquires the price of modifying the billing method of an instance. Rate limit: 10/s."""
+        """InquiryPriceModifyInstancesChargeType: Inquires the price of modifying the billing method of an instance.
+
+        This API (InquiryPriceModifyInstancesChargeType) is used to inquire the price for the switched billing method of an instance.
+        - This API only supports inquiring the price for an instance of which the billing method is switched from POSTPAID_BY_HOUR to PREPAID.
+        - This operation is not supported for instances that are not charged for shutdown period, that belong to BC1 and BS1 model families, and that will be terminated at a certain time.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            ID(s) of one or more instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances. A maximum of 100 instances are allowed in a batch for each request.
+        InstanceChargeType : str
+            Billing type of the instance.
+            - PREPAID: Prepaid
+        InstanceChargePrepaid : InstanceChargePrepaid, optional
+            Indicates the relevant parameter setting for the prepaid mode. This parameter can specify the renewal length, whether to set automatic renewal and other attributes for the instance purchased on a prepaid basis.
+            Keys of InstanceChargePrepaid (a dict):
+            - Period (int, required): Purchasable usage period of an instance (in month).
+            - RenewFlag (str): Auto renewal flag.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            Price : Price
+                Indicates the price for the switched billing method of an instance with specified configuration.
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceId.NotFound, InvalidParameter, InvalidParameterValue, InvalidPeriod, InvalidPermission, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def modify_instances_charge_type(
         self,
@@ -928,7 +5037,46 @@ class AsyncClient(_BaseClient):
         InstanceChargeType: str,
         InstanceChargePrepaid: types.InstanceChargePrepaid | None = None,
     ) -> types.ModifyInstancesChargeTypeResponse:
-        """ModifyInstancesChargeType: Modifies the billing method of an instance. Rate limit: 10/s."""
+        """ModifyInstancesChargeType: Modifies the billing method of an instance.
+
+        This API (ModifyInstancesChargeType) is used to switch the billing method of an instance.
+        - This API only supports switching the billing method from POSTPAID_BY_HOUR to PREPAID.
+        - This operation is not supported for instances that are not charged for shutdown period, that belong to BC1 and BS1 model families, and that will be terminated at a certain time.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            ID(s) of one or more instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances. A maximum of 100 instances are allowed in a batch for each request.
+        InstanceChargeType : str
+            Billing type of the instance.
+            - PREPAID: Prepaid.
+        InstanceChargePrepaid : InstanceChargePrepaid, optional
+            Indicates the relevant parameter setting for the prepaid mode. This parameter can specify the usage period, whether to set automatic renewal and other attributes of the instance purchased on a prepaid basis. This parameter is required if the billing method for the specified instance is prepaid.
+            Keys of InstanceChargePrepaid (a dict):
+            - Period (int, required): Purchasable usage period of an instance (in month).
+            - RenewFlag (str): Auto renewal flag.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidAccount.InsufficientBalance, InvalidAccount.UnpaidOrder, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceId.NotFound, InvalidParameter, InvalidParameterValue, InvalidPeriod, InvalidPermission, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def create_image(
         self,
@@ -940,14 +5088,85 @@ class AsyncClient(_BaseClient):
         Sysprep: str | None = None,
         Reboot: str | None = None,
     ) -> types.CreateImageResponse:
-        """CreateImage: Creates an image. Rate limit: 10/s."""
+        """CreateImage: Creates an image.
+
+        This API (CreateImage) is used to create a new image from the system disk of an instance. The created image can be used to create instances.
+
+        Parameters
+        ----------
+        InstanceId : str
+            The ID of the instance used to create an image
+        ImageName : str
+            Image name
+        ImageDescription : str, optional
+            Image description
+        ForcePoweroff : str, optional
+            Indicates whether to perform a forced shutdown to create an image when soft shutdown fails
+        Sysprep : str, optional
+            Indicates whether Sysprep is enabled when creating a Windows image
+        Reboot : str, optional
+            Indicates whether shutdown of a running instance is allowed to create an image
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: ImageQuotaLimitExceeded, InvalidImageName.Duplicate, InvalidInstance.NotSupported, InvalidInstanceId.NotFound, InvalidParameter.ValueTooLarge, MutexOperation.TaskRunning.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def delete_images(
         self,
         *,
         ImageIds: list[str],
     ) -> types.DeleteImagesResponse:
-        """DeleteImages: Deletes an image. Rate limit: 10/s."""
+        """DeleteImages: Deletes an image.
+
+        This API (DeleteImages) is used to delete one or more images.
+        - The images with a status of Creating or In Use cannot be deleted. The image status can be obtained via DescribeImages.
+        - A maximum of 10 custom images are allowed to be created for each region. Deletion of images can free the quota on account.
+        - A shared image cannot be deleted.
+
+        Parameters
+        ----------
+        ImageIds : list[str]
+            The list of IDs of the instances to be deleted
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InvalidImageId.InShared, InvalidImageId.IncorrectState, InvalidImageId.Malformed, InvalidImageId.NotFound.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def modify_image_attribute(
         self,
@@ -956,7 +5175,46 @@ class AsyncClient(_BaseClient):
         ImageName: str | None = None,
         ImageDescription: str | None = None,
     ) -> types.ModifyImageAttributeResponse:
-        """ModifyImageAttribute: Modifies the attributes of an image. Rate limit: 10/s."""
+        """ModifyImageAttribute: Modifies the attributes of an image.
+
+        This API (ModifyImageAttribute) is used to modify the image attributes.
+        - Modifying attributes is not allowed for a shared image.
+
+        Parameters
+        ----------
+        ImageId : str
+            Image ID, such as img-gvbnzy6f. Image ID can be obtained by either of the following ways:
+            - From the ImageId field returned by the API DescribeImages.
+            - Via the Image console.
+        ImageName : str, optional
+            Set a new image name, which must meet the following requirements:
+            - It cannot exceed 20 characters.
+            - It must be unique.
+        ImageDescription : str, optional
+            Set a new image description, which must meet the following requirements:
+            - It cannot exceed 60 characters.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InvalidImageId.IncorrectState, InvalidImageId.Malformed, InvalidImageId.NotFound, InvalidImageName.Duplicate, InvalidParameter.ValueTooLarge.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def describe_images(
         self,
@@ -967,7 +5225,59 @@ class AsyncClient(_BaseClient):
         Limit: int | None = None,
         InstanceType: str | None = None,
     ) -> types.DescribeImagesResponse:
-        """DescribeImages: View the list of images. Rate limit: 10/s."""
+        """DescribeImages: View the list of images.
+
+        This API (DescribeImages) is used to view the image list.
+        - You can query the details of the specified images by specifying image IDs, or set filters to query the details of the images that satisfy the filter conditions.
+        - You can specify Offset and Limit to select a part of the results. The information of the first 20 images satisfying the condition is returned by default.
+
+        Parameters
+        ----------
+        ImageIds : list[str], optional
+            The list of image IDs, such as img-gvbnzy6f. For the format of array parameters, please see API Introduction. Image ID can be obtained by either of the following ways:
+            - From the ImageId field returned by the API DescribeImages.
+            - Via the Image console.
+        Filters : list[Filter], optional
+            Filter condition. The maximum number of Filters for each request is 0 and that of Filters.Values is 5. This parameter does not support specifying both ImageIds and Filters. Specific filter conditions are described as follows:
+            - image-id - String - Required: No - (Filter condition) Filter by image ID.
+            - image-type - String - Required: No - (Filter condition) Filter by image type. Value range: for more information, please see Image Type.
+            - image-state - String - Required: No - (Filter condition) Filter by image status. Value range: for more information, please see Image Status.
+            Keys of Filter (a dict):
+            - Name (str, required): Fields to be filtered.
+            - Values (list[str], required): Filter values of the field.
+        Offset : int, optional
+            Offset. Default is 0. For more information on Offset, please see API Introduction.
+        Limit : int, optional
+            Limit on the number of results. Default is 20, and maximum is 100. For more information on Limit, please see API Introduction.
+        InstanceType : str, optional
+            Instance type. For example, S1.SMALL1
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            ImageSet : list[Image]
+                An array of detailed information of an image, including the main statuses and attributes of the image.
+            TotalCount : int
+                Number of images satisfying the filter conditions.
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Paginated by Offset/Limit (default 20, at most 100 per page) over ImageSet: client.paginate('DescribeImages', ...) iterates over every item.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InvalidFilter, InvalidParameter.InvalidParameterCoexistImageIdsFilters, InvalidParameterValue.InvalidParameterValueLimit.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def import_image(
         self,
@@ -981,19 +5291,124 @@ class AsyncClient(_BaseClient):
         DryRun: bool | None = None,
         Force: bool | None = None,
     ) -> types.ImportImageResponse:
-        """ImportImage: Imports an external image. Rate limit: 10/s."""
+        """ImportImage: Imports an external image.
+
+        This API (ImportImage) is used to import images that can be used to create instances.
+
+        Parameters
+        ----------
+        Architecture : str
+            The operating system architecture (x86_64 or i386) of the imported image
+        OsType : str
+            The operating system type of the imported image, which can be obtained via DescribeImportImageOs.
+        OsVersion : str
+            The operating system version of the imported image, which can be obtained via DescribeImportImageOs.
+        ImageUrl : str
+            The address of COS where the imported image is stored
+        ImageName : str
+            Image name
+        ImageDescription : str, optional
+            Image description
+        DryRun : bool, optional
+            Check parameters only, and do not execute tasks
+        Force : bool, optional
+            Indicates whether to perform the forced image import. For more information, please see Forced Image Import
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: ImageQuotaLimitExceeded, InvalidImageName.Duplicate, InvalidImageOsType.Unsupported, InvalidImageOsVersion.Unsupported, InvalidParameter.InvalidParameterUrlError, RegionAbilityLimit.UnsupportedToImportImage.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def describe_import_image_os(
         self,
     ) -> types.DescribeImportImageOsResponse:
-        """DescribeImportImageOs: Queries the list of operating systems supported by the images exported externally. Rate limit: 20/s."""
+        """DescribeImportImageOs: Queries the list of operating systems supported by the images exported externally.
+
+        This API (DescribeImportImageOs) is used to view the operating system information of an imported image.
+
+        Parameters
+        ----------
+        This action takes no parameters.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            ImportImageOsListSupported : ImageOsList
+                Supported operating system types of imported images.
+            ImportImageOsVersionSet : list[OsVersion]
+                Supported operating system versions of imported images.
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 20 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def describe_image_share_permission(
         self,
         *,
         ImageId: str,
     ) -> types.DescribeImageSharePermissionResponse:
-        """DescribeImageSharePermission: Views image sharing information. Rate limit: 10/s."""
+        """DescribeImageSharePermission: Views image sharing information.
+
+        This API (DescribeImageSharePermission) is used to query the information on image sharing.
+
+        Parameters
+        ----------
+        ImageId : str
+            The ID of the image to be shared
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            SharePermissionSet : list[SharePermission]
+                Information on image sharing
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InvalidAccountId.NotFound, InvalidAccountIs.YourSelf, OverQuota.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def modify_image_share_permission(
         self,
@@ -1002,7 +5417,47 @@ class AsyncClient(_BaseClient):
         AccountIds: list[str],
         Permission: str,
     ) -> types.ModifyImageSharePermissionResponse:
-        """ModifyImageSharePermission: Modifies image sharing information. Rate limit: 10/s."""
+        """ModifyImageSharePermission: Modifies image sharing information.
+
+        This API (ModifyImageSharePermission) is used to modify the image sharing information.
+        - The accounts to which an image is shared can create instances from this image.
+        - Each custom image can be shared to a maximum of 50 accounts.
+        - A shared image can only be used to create instances and its name and description cannot be changed.
+        - An image can only be shared to the accounts in the same region as the source account.
+
+        Parameters
+        ----------
+        ImageId : str
+            Image ID, such as img-gvbnzy6f. Image ID can be obtained by either of the following ways:
+            - From the ImageId field returned by the API DescribeImages.
+            - Via the Image console.
+            The specified image ID must identify an image with a status of NORMAL. For more information on image statuses, please see Image Data Sheet.
+        AccountIds : list[str]
+            List of account IDs receiving shared image. For the format of array parameters, please see API Introduction. The account ID is different from QQ number. To query the account ID, please see the Account ID column in Account Information.
+        Permission : str
+            Operations including SHARE and CANCEL. SHARE means sharing, and CANCEL means canceling sharing.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InvalidAccountId.NotFound, InvalidAccountIs.YourSelf, OverQuota.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def sync_images(
         self,
@@ -1010,12 +5465,85 @@ class AsyncClient(_BaseClient):
         ImageIds: list[str],
         DestinationRegions: list[str],
     ) -> types.SyncImagesResponse:
-        """SyncImages: Syncs an image. Rate limit: 10/s."""
+        """SyncImages: Syncs an image.
+
+        This API (SyncImages) is used to sync a custom image to other regions.
+        - Each call to this API can only sync a single image.
+        - This API supports syncing to multiple regions.
+        - For a single account, a maximum of 10 custom images are allowed for each region.
+
+        Parameters
+        ----------
+        ImageIds : list[str]
+            Image ID list. Image ID can be obtained by either of the following ways:
+            - From the ImageId field returned by the API DescribeImages.
+            - Via the Image console.
+            Image ID must meet the following requirements:
+            - It must identify an image with a status of NORMAL.
+            - It must identify an image smaller than 50 GB.
+            For more information on image statuses, please see Image Data Sheet.
+        DestinationRegions : list[str]
+            List of destination regions for synchronization. Destination region must meet the following requirements:
+            - It cannot be the source region.
+            - It must be valid.
+            - Synchronization is not supported for some regions.
+            For more information on region parameters, please see Region.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InvalidImageId.IncorrectState, InvalidImageId.NotFound, InvalidImageId.TooLarge, InvalidRegion.NotFound, InvalidRegion.Unavailable.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def describe_image_quota(
         self,
     ) -> types.DescribeImageQuotaResponse:
-        """DescribeImageQuota: Queries the image quota limit. Rate limit: 10/s."""
+        """DescribeImageQuota: Queries the image quota limit.
+
+        This API (DescribeImageQuota) is used to query the image quota under the user account.
+
+        Parameters
+        ----------
+        This action takes no parameters.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            ImageNumQuota : int
+                The image quota under an account
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def create_key_pair(
         self,
@@ -1023,14 +5551,86 @@ class AsyncClient(_BaseClient):
         KeyName: str,
         ProjectId: int,
     ) -> types.CreateKeyPairResponse:
-        """CreateKeyPair: Creates a key pair. Rate limit: 10/s."""
+        """CreateKeyPair: Creates a key pair.
+
+        This API (CreateKeyPair) is used to create an OpenSSH RSA key pair to be used for login to Linux instances.
+        - Developers only need to specify the key name, and the system can automatically create a key pair and return the ID of the generated key pair as well as its public and private keys.
+        - The name of key pair must be unique.
+        - The private key can be saved to a file as an authentication method for SSH.
+        - Tencent Cloud does not retain user's private key. Please keep it well.
+
+        Parameters
+        ----------
+        KeyName : str
+            Name of key pair, which can consist of numbers, letters, and underscores, with a length of not more than 25 characters.
+        ProjectId : int
+            The ID of the project to which the created key pair belongs. You can obtain the project ID by either of the following ways:
+            - Query the project ID via the project list.
+            - Obtain the project ID from the projectId field value in the returned result of API DescribeProject.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            KeyPair : KeyPair
+                The information of key pair.
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidKeyPair.LimitExceeded, InvalidKeyPairName.Duplicate, InvalidKeyPairNameEmpty, InvalidKeyPairNameIncludeIllegalChar, InvalidKeyPairNameTooLong, InvalidParameterValue, InvalidProjectId.NotFound, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def delete_key_pairs(
         self,
         *,
         KeyIds: list[str],
     ) -> types.DeleteKeyPairsResponse:
-        """DeleteKeyPairs: Deletes a key pair. Rate limit: 10/s."""
+        """DeleteKeyPairs: Deletes a key pair.
+
+        This API (DeleteKeyPairs) is used to delete the key pairs hosted in Tencent Cloud.
+        - You can delete multiple key pairs at a time.
+        - The key pair referenced by an instance or image cannot be deleted. You need to verify whether all the key pairs have been deleted successfully.
+
+        Parameters
+        ----------
+        KeyIds : list[str]
+            ID(s) of one or more key pair IDs you are working with. A maximum of 100 key pairs are allowed in a batch for each request. You can obtain the available key ID by either of the following ways:
+            - Query the key ID by logging in to the Console.
+            - Call the API DescribeKeyPairs to obtain the key pair ID from the KeyId field value in the returned result.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidKeyPair.LimitExceeded, InvalidKeyPairId.Malformed, InvalidParameterValue, InvalidParameterValue.LimitExceeded, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def modify_key_pair_attribute(
         self,
@@ -1039,7 +5639,45 @@ class AsyncClient(_BaseClient):
         KeyName: str | None = None,
         Description: str | None = None,
     ) -> types.ModifyKeyPairAttributeResponse:
-        """ModifyKeyPairAttribute: Modifies the attributes of a key pair. Rate limit: 10/s."""
+        """ModifyKeyPairAttribute: Modifies the attributes of a key pair.
+
+        This API (ModifyKeyPairAttribute) is used to modify the attributes of key pairs.
+        - This API modifies the name and description of the key pair identified by the key pair ID.
+        - The name of key pair must be unique.
+        - Key pair ID is the unique identifier of key pair and cannot be modified.
+
+        Parameters
+        ----------
+        KeyId : str
+            Key pair ID, such as skey-xxxxxxx. You can obtain the available key ID by either of the following ways:
+            - Query the key ID by logging in to the Console.
+            - Call the API DescribeKeyPairs to obtain the key pair ID from the KeyId field value in the returned result.
+        KeyName : str, optional
+            Modified name of key pair, which can consist of numbers, letters, and underscores, with a length of not more than 25 characters.
+        Description : str, optional
+            Modified description of key pair. It is limited to 60 characters.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidKeyId.Malformed, InvalidKeyId.NotFound, InvalidKeyName.Duplicate, InvalidParameter, InvalidParameterValue, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def associate_instances_key_pairs(
         self,
@@ -1048,7 +5686,51 @@ class AsyncClient(_BaseClient):
         KeyIds: list[str],
         ForceStop: bool | None = None,
     ) -> types.AssociateInstancesKeyPairsResponse:
-        """AssociateInstancesKeyPairs: Binds a key pair. Rate limit: 10/s."""
+        """AssociateInstancesKeyPairs: Binds a key pair.
+
+        This API (AssociateInstancesKeyPairs) is used to bind a key pair to an instance.
+        - When the public key of a key pair is written to the SSH configuration of the instance, you can log in to the instance through the private key of the key pair.
+        - If the instance has been bound with a key, the old key will become invalid.
+        - If the instance was originally logged in through a password, the password becomes unavailable after the key is bound to the instance.
+        - Batch operations are supported. A maximum of 100 instances are allowed in a batch for each request. If there is any instance that is unsupported for the operation in the batch of instances, an error code is returned.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            ID(s) of one or more instances you are working with. A maximum of 100 instances are allowed in a batch for each request. You can obtain the available instance ID by either of the following ways:
+            - Query the instance ID by logging in to the Console.
+            - Call the API DescribeInstances to obtain the instance ID from the InstanceId field value in the returned result.
+        KeyIds : list[str]
+            ID(s) of one or more key pairs you are working with. A maximum of 100 key pairs are allowed in a batch for each request. A key pair ID takes a format such as skey-3glfot13. You can obtain the available key ID by either of the following ways:
+            - Query the key ID by logging in to the Console.
+            - Call the API DescribeKeyPairs to obtain the key pair ID from the KeyId field value in the returned result.
+        ForceStop : bool, optional
+            Indicates whether to perform a forced shutdown on a running instance. It is recommended to manually shut down the running instance before resetting the user password. Supported values:
+            - TRUE: Perform a forced shutdown in case of a failed normal shutdown.
+            - FALSE: Do not perform a forced shutdown.
+            Default: FALSE.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceId.NotFound, InvalidKeyId.Malformed, InvalidKeyId.NotFound, InvalidParameterValue, InvalidParameterValue.LimitExceeded, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def disassociate_instances_key_pairs(
         self,
@@ -1057,7 +5739,53 @@ class AsyncClient(_BaseClient):
         KeyIds: list[str],
         ForceStop: bool | None = None,
     ) -> types.DisassociateInstancesKeyPairsResponse:
-        """DisassociateInstancesKeyPairs: Unbinds a key pair. Rate limit: 10/s."""
+        """DisassociateInstancesKeyPairs: Unbinds a key pair.
+
+        This API (DisassociateInstancesKeyPairs) is used to unbind a key pair from an instance.
+        - Only Linux instances in a status of STOPPED are supported.
+        - After the key pair is unbound, the instance can be logged in with the original password.
+        - If you have not set a password, you cannot log in to the instance using SSH after unbinding. You can call the API ResetInstancesPassword to set the login password.
+        - Batch operations are supported. A maximum of 100 instances are allowed in a batch for each request. If there is any instance that is unsupported for the operation in the batch of instances, an error code is returned.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            ID(s) of one or more instances you are working with. A maximum of 100 instances are allowed in a batch for each request.
+            You can obtain the available instance ID by either of the following ways:
+            - Query the instance ID by logging in to the Console.
+            - Call the API DescribeInstances to obtain the instance ID from the InstanceId field value in the returned result.
+        KeyIds : list[str]
+            List of key pair IDs. A maximum of 100 key pairs are allowed in a batch for each request. A key pair ID takes a format such as skey-11112222.
+            You can obtain the available key ID by either of the following ways:
+            - Query the key ID by logging in to the Console.
+            - Call the API DescribeKeyPairs to obtain the key pair ID from the KeyId field value in the returned result.
+        ForceStop : bool, optional
+            Indicates whether to perform a forced shutdown on a running instance. It is recommended to manually shut down the running instance before resetting the user password. Supported values:
+            - TRUE: Perform a forced shutdown in case of a failed normal shutdown.
+            - FALSE: Do not perform a forced shutdown.
+            Default: FALSE.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceId.NotFound, InvalidKeyId.Malformed, InvalidKeyId.NotFound, InvalidParameterValue, InvalidParameterValue.LimitExceeded, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def describe_key_pairs(
         self,
@@ -1067,7 +5795,54 @@ class AsyncClient(_BaseClient):
         Offset: int | None = None,
         Limit: int | None = None,
     ) -> types.DescribeKeyPairsResponse:
-        """DescribeKeyPairs: Queries the list of key pairs. Rate limit: 10/s."""
+        """DescribeKeyPairs: Queries the list of key pairs.
+
+        This API (DescribeKeyPairs) is used to query key pair information.
+        - Key pair is a pair of keys generated by an algorithm. In the generated key pair, one key is open to the public and called public key, and the other key is kept by user and called private key. The public key content of a key pair can be queried via this API, but the private key content is not retained by system.
+
+        Parameters
+        ----------
+        KeyIds : list[str], optional
+            ID of key pair, such as skey-11112222. (This API supports filtering multiple IDs at a time. For the format of this parameter, please see the id.N section in the API Introduction). The parameter does not support specifying both KeyIds and Filters. You can query a key pair ID by logging in to the Console.
+        Filters : list[Filter], optional
+            Filter conditions.
+            - project-id - Integer - Required: No - (Filter condition) Filter by project ID. You can query the project ID via project list, or call the API DescribeProject to obtain the project ID from the projectId field value in the returned result.
+            - key-name - String - Required: No - (Filter condition). Filter by key pair name.
+            The parameter does not support specifying both KeyIds and Filters.
+            Keys of Filter (a dict):
+            - Name (str, required): Fields to be filtered.
+            - Values (list[str], required): Filter values of the field.
+        Offset : int, optional
+            Offset. Default is 0. For more information about Offset, please see the relevant section in API Introduction.
+        Limit : int, optional
+            Number of values to be returned. Default is 20. Maximum is 100. For more information about Limit, please see the relevant section in API Introduction.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            TotalCount : int
+                The number of key pairs matching the filter condition.
+            KeyPairSet : list[KeyPair]
+                List of details of key pairs.
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Paginated by Offset/Limit (default 20, at most 100 per page) over KeyPairSet: client.paginate('DescribeKeyPairs', ...) iterates over every item.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidFilter, InvalidFilterValue.LimitExceeded, InvalidKeyPair.LimitExceeded, InvalidKeyPairId.Malformed, InvalidParameter, InvalidParameterValue, InvalidParameterValueLimit, InvalidParameterValueOffset.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def import_key_pair(
         self,
@@ -1076,7 +5851,49 @@ class AsyncClient(_BaseClient):
         ProjectId: int,
         PublicKey: str,
     ) -> types.ImportKeyPairResponse:
-        """ImportKeyPair: Imports a key pair. Rate limit: 10/s."""
+        """ImportKeyPair: Imports a key pair.
+
+        This API (ImportKeyPair) is used to import key pairs.
+        - This API only imports a key pair to user's account and does not automatically bind the key pair to an instance. You can use API AssociateInstancesKeyPair to bind a key pair to an instance.
+        - The key pair name and the public key text of the key pair need to be specified.
+        - If you have only the private key, you can convert the private key to a public key using SSL tool before importing it.
+
+        Parameters
+        ----------
+        KeyName : str
+            Name of key pair, which can consist of numbers, letters, and underscores, with a length of not more than 25 characters.
+        ProjectId : int
+            The ID of the project to which the created key pair belongs.
+            You can obtain the project ID by either of the following ways:
+            - Query the project ID via the project list
+            - Obtain the project ID from the projectId field value in the returned result of API DescribeProject.
+            If it is the default project, enter 0.
+        PublicKey : str
+            The key pair's public key text, such as OpenSSH RSA.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            KeyId : str
+                Key pair ID.
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InternalServerError, InvalidKeyPair.LimitExceeded, InvalidKeyPairName.Duplicate, InvalidKeyPairName.Empty, InvalidKeyPairName.IncludeIllegalChar, InvalidKeyPairName.TooLong, InvalidParameterValue, InvalidPublicKey.Duplicate, InvalidPublicKey.Malformed, MissingParameter.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def allocate_hosts(
         self,
@@ -1088,7 +5905,57 @@ class AsyncClient(_BaseClient):
         HostType: str | None = None,
         HostCount: int | None = None,
     ) -> types.AllocateHostsResponse:
-        """AllocateHosts: Creates a CDH instance. Rate limit: 10/s."""
+        """AllocateHosts: Creates a CDH instance.
+
+        This API (AllocateHosts) is used to create one or more CDH instances with specified configuration.
+        - When HostChargeType is PREPAID, the HostChargePrepaid parameter must be specified.
+
+        Parameters
+        ----------
+        Placement : Placement
+            Location of the instance. This parameter is used to specify the availability zone and project to which the instance belongs.
+            Keys of Placement (a dict):
+            - Zone (str, required): ID of the availability zone to which the instance belongs.
+            - ProjectId (int): ID of the project to which the instance belongs.
+            - HostIds (list[str]): The list of IDs of CDHs to which your instances belongs.
+        ClientToken : str, optional
+            A string to ensure the idempotency of the request.
+        HostChargePrepaid : ChargePrepaid, optional
+            Indicates the relevant parameter setting for the prepaid mode. This parameter can specify the usage period, whether to set automatic renewal and other attributes of the instance purchased on a prepaid basis. This parameter is required if the billing method for the specified instance is prepaid.
+            Keys of ChargePrepaid (a dict):
+            - Period (int, required): Purchasable usage period of an instance (in month).
+            - RenewFlag (str): Auto renewal flag.
+        HostChargeType : str, optional
+            Billing type of the instance. Only PREPAID (the prepaid mode) is supported.
+        HostType : str, optional
+            CDH instance model, which defaults to 'HS1'.
+        HostCount : int, optional
+            Number of CDH instances to be purchased.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            HostIdSet : list[str]
+                List of IDs of CDH instances on which new cloud servers are created.
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Takes a ClientToken: the request is safe to retry with the same token.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InvalidPeriod, InvalidProjectId.NotFound, InvalidRegion.NotFound, InvalidZone.MismatchRegion.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def describe_hosts(
         self,
@@ -1097,7 +5964,53 @@ class AsyncClient(_BaseClient):
         Offset: int | None = None,
         Limit: int | None = None,
     ) -> types.DescribeHostsResponse:
-        """DescribeHosts: Views the list of CDH instances. Rate limit: 10/s."""
+        """DescribeHosts: Views the list of CDH instances.
+
+        This API (DescribeHosts) is used to get the details of one or more CDH instances.
+
+        Parameters
+        ----------
+        Filters : list[Filter], optional
+            Filter conditions.
+            - zone - String - Required: No - (Filter condition) Filter by availability zone.
+            - project-id - Integer - Required: No - (Filter condition) Filter by project ID. You can view the list of created projects by calling DescribeProject or by logging in to the console. You can also create a new project by calling AddProject.
+            - host-id - String - Required: No - (Filter condition) Filter by CDH ID. Example of a CDH ID: host-11112222.
+            - host-name - String - Required: No - (Filter condition) Filter by CDH instance name.
+            - host-state - String - Required: No - (Filter condition) Filter by CDH instance status. (PENDING: Creating LAUNCH_FAILURE: Creation failed RUNNING: Running EXPIRED: Expired)
+            Keys of Filter (a dict):
+            - Name (str, required): Fields to be filtered.
+            - Values (list[str], required): Filter values of the field.
+        Offset : int, optional
+            Offset. Default is 0.
+        Limit : int, optional
+            Number of values to be returned. Default is 20. Maximum is 100.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            TotalCount : int
+                Number of CDH instances that meet the condition
+            HostSet : list[HostItem]
+                Details of a CDH instance
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Paginated by Offset/Limit (default 20, at most 100 per page) over HostSet: client.paginate('DescribeHosts', ...) iterates over every item.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InvalidHostId.Malformed, InvalidParameterValue, InvalidZone.MismatchRegion.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def modify_hosts_attribute(
         self,
@@ -1106,7 +6019,44 @@ class AsyncClient(_BaseClient):
         HostName: str | None = None,
         RenewFlag: str | None = None,
     ) -> types.ModifyHostsAttributeResponse:
-        """ModifyHostsAttribute: Modifies the attributes of a CDH instance. Rate limit: 10/s."""
+        """ModifyHostsAttribute: Modifies the attributes of a CDH instance.
+
+        This API (ModifyHostsAttribute) is used to modify the attributes of a CDH instance, such as instance name and renewal flag. Either the parameter HostName or RenewFlag must be set, but not both.
+
+        Parameters
+        ----------
+        HostIds : list[str]
+            ID(s) of one or more CDH instances you are working with.
+        HostName : str, optional
+            Displayed name of a CDH instance. It is limited to 60 characters.
+        RenewFlag : str, optional
+            Auto renewal flag. Value range:
+            - NOTIFY_AND_AUTO_RENEW: notify expiry and renew automatically
+            - NOTIFY_AND_MANUAL_RENEW: notify expiry but not renew automatically
+            - DISABLE_NOTIFY_AND_MANUAL_RENEW: neither notify expiry nor renew automatically
+            If this parameter is specified as NOTIFY_AND_AUTO_RENEW, the instance will be automatically renewed on a monthly basis when the account balance is sufficient.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InvalidHost.NotSupported, InvalidHostId.Malformed, InvalidHostId.NotFound.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
 
     async def renew_hosts(
         self,
@@ -1114,4 +6064,40 @@ class AsyncClient(_BaseClient):
         HostIds: list[str],
         HostChargePrepaid: types.ChargePrepaid,
     ) -> types.RenewHostsResponse:
-        """RenewHosts: Renews a CDH instance. Rate limit: 10/s."""
+        """RenewHosts: Renews a CDH instance.
+
+        This API (RenewHosts) is used to renew the prepaid CDH instances.
+        - Only the prepaid instances are supported, otherwise a specific error code will be returned.
+        - Make sure your account balance is sufficient for renewals. You can query the account balance via API DescribeAccountBalance.
+
+        Parameters
+        ----------
+        HostIds : list[str]
+            ID(s) of one or more CDH instances you are working with.
+        HostChargePrepaid : ChargePrepaid
+            Indicates the relevant parameter setting for the prepaid mode. This parameter can specify the usage period, whether to set automatic renewal and other attributes of the instance purchased on a prepaid basis. This parameter is required if the billing method for the specified instance is prepaid.
+            Keys of ChargePrepaid (a dict):
+            - Period (int, required): Purchasable usage period of an instance (in month).
+            - RenewFlag (str): Auto renewal flag.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                The unique request ID, which is returned for each request. RequestId is required for locating a problem.
+
+        Notes
+        -----
+        Rate limit: 10 requests per second.
+        Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
+        Documented error codes: InvalidHost.NotSupported, InvalidHostId.Malformed, InvalidHostId.NotFound.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""

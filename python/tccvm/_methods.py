@@ -14,104 +14,25 @@ from __future__ import annotations
 
 import inspect
 import json
-import textwrap
 from typing import Any, Callable
 
 from . import _core
+from ._docs import docstring as _docstring
+from ._docs import python_type
 
 __all__ = ["MODEL", "attach", "method_name", "python_type"]
 
 #: The service model (parsed once).
 MODEL: dict[str, Any] = json.loads(_core.service_model_json())
 
-_PRIMITIVE_PY = {
-    "String": "str",
-    "Timestamp": "str",
-    "Integer": "int",
-    "Boolean": "bool",
-    "Float": "float",
-}
-
-
-def python_type(member: dict[str, Any]) -> str:
-    """The Python spelling of a member's type: ``str``, ``list[Filter]``, ``Placement``."""
-    t = _PRIMITIVE_PY.get(member["type"], member["type"])
-    return f"list[{t}]" if member["array"] else t
-
 
 def method_name(action: str) -> str:
     return MODEL["actions"][action]["snake_name"]
 
 
-def _indent(text: str, n: int = 4) -> str:
-    return textwrap.indent(text, " " * n)
-
-
-def _member_doc(m: dict[str, Any], with_required: bool) -> str:
-    head = f"{m['name']} : {python_type(m)}"
-    if with_required:
-        head += "" if m.get("required") else ", optional"
-    body = m["description"] or "(undocumented)"
-    return head + "\n" + _indent(body)
-
-
 def docstring(action: dict[str, Any]) -> str:
-    """The docstring of an action's method (numpydoc sections, plain text)."""
-    parts = [f"{action['name']}: {action['summary']}.", "", action["description"]]
-    parts += ["", "Parameters", "----------"]
-    if action["inputs"]:
-        parts += [_member_doc(m, True) for m in action["inputs"]]
-    else:
-        parts.append("This action takes no parameters.")
-    parts += [
-        "",
-        "Returns",
-        "-------",
-        "dict",
-        _indent("The object inside ``Response``:"),
-    ]
-    parts += [_indent(_member_doc(m, False)) for m in action["outputs"]]
-    notes = [f"Rate limit: {action['rate_limit']} requests per second."]
-    pag = action.get("paginator")
-    if pag:
-        limit = ""
-        if pag.get("default_limit") or pag.get("max_limit"):
-            limit = f" (default {pag.get('default_limit')}, at most {pag.get('max_limit')} per page)"
-        notes.append(
-            f"Paginated by {pag['offset']}/{pag['limit']}{limit} over {pag['result']}: "
-            f"client.paginate({action['name']!r}, ...) iterates over every item."
-        )
-    if action["client_token"]:
-        notes.append(
-            "Takes a ClientToken: the request is safe to retry with the same token."
-        )
-    if action["finance_regions"]:
-        notes.append(
-            "Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi)."
-        )
-    if action["errors"]:
-        notes.append(
-            "Documented error codes: "
-            + ", ".join(e["code"] for e in action["errors"])
-            + "."
-        )
-    parts += ["", "Notes", "-----"] + notes
-    parts += [
-        "",
-        "Raises",
-        "------",
-        "ParamValidationError",
-        _indent(
-            "Before anything is sent, for an unknown parameter, a wrong type or a missing required one."
-        ),
-        "TencentCloudError",
-        _indent(
-            "The service answered with an error (``code``, ``message``, ``request_id``)."
-        ),
-        "TransportError",
-        _indent("The request could not be completed once retries are exhausted."),
-    ]
-    return "\n".join(parts)
+    """The docstring of an action's method."""
+    return _docstring(action, MODEL["shapes"])
 
 
 def _signature(action: dict[str, Any]) -> inspect.Signature:
