@@ -105,7 +105,10 @@ class _Handler(BaseHTTPRequestHandler):
             except OSError:
                 pass
             return
-        self.send_response(script.status)
+        if any(k.lower() == "date" for k in script.headers):
+            self.send_response_only(script.status)  # the scripted Date replaces ours
+        else:
+            self.send_response(script.status)
         for k, v in script.headers.items():
             self.send_header(k, v)
         self.send_header("Content-Length", str(len(script.body)))
@@ -119,6 +122,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 1024
     owner: RecordingServer
 
 

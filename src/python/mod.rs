@@ -540,6 +540,44 @@ pub fn loads<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyAny>> {
     crate::wire::json_to_python(py, data).map_err(pyo3::exceptions::PyValueError::new_err)
 }
 
+/// Run a closure that panics through the same boundary as every call (for the test that no
+/// Rust panic reaches Python as `PanicException`): raises `tccvm.TccvmError`.
+#[pyfunction]
+pub fn _check_panic_boundary(py: Python<'_>, in_runtime: bool) -> PyResult<()> {
+    let outcome = if in_runtime {
+        py.detach(|| {
+            catch_unwind(AssertUnwindSafe(|| {
+                crate::runtime::get().block_on(async {
+                    let h = crate::runtime::get().spawn(async {
+                        if std::hint::black_box(true) {
+                            panic!("deliberate test panic in a task");
+                        }
+                    });
+                    match h.await {
+                        Ok(()) => Ok(()),
+                        Err(e) if e.is_panic() => {
+                            Err(Error::Internal(panic_message(e.into_panic().as_ref())))
+                        }
+                        Err(_) => Err(Error::Internal("cancelled".into())),
+                    }
+                })
+            }))
+        })
+    } else {
+        catch_unwind(AssertUnwindSafe(|| -> Result<(), Error> {
+            if std::hint::black_box(true) {
+                panic!("deliberate test panic");
+            }
+            Ok(())
+        }))
+    };
+    match outcome {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(e.to_pyerr(py)),
+        Err(p) => Err(Error::Internal(panic_message(p.as_ref())).to_pyerr(py)),
+    }
+}
+
 /// Register the classes and functions of this module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Core>()?;
@@ -547,6 +585,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sign_tc3, m)?)?;
     m.add_function(wrap_pyfunction!(flatten_params, m)?)?;
     m.add_function(wrap_pyfunction!(loads, m)?)?;
+    m.add_function(wrap_pyfunction!(_check_panic_boundary, m)?)?;
     m.add("DEFAULT_HOST", transport::DEFAULT_HOST)?;
     Ok(())
 }
