@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from . import _core
+from ._mixins import AsyncHelpers, SyncHelpers
 from .errors import CredentialError
 
 if TYPE_CHECKING:
@@ -163,7 +164,7 @@ class _BaseClient:
         self._core = self._make_core(provider)
 
 
-class Client(_BaseClient):
+class Client(SyncHelpers, _BaseClient):
     """Synchronous client for Tencent Cloud CVM (API 2017-03-12).
 
     Every method blocks the calling thread only (the GIL is released during network waits),
@@ -193,7 +194,7 @@ class Client(_BaseClient):
         self.close()
 
 
-class AsyncClient(_BaseClient):
+class AsyncClient(AsyncHelpers, _BaseClient):
     """Asynchronous client: the same methods as :class:`Client`, as coroutines.
 
     The I/O runs on tccvm's own runtime; the event loop is never blocked by network waits.

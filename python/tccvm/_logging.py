@@ -1,0 +1,91 @@
+"""Logging through the standard :mod:`logging` module, logger ``"tccvm"``.
+
+- DEBUG: one record per attempt: action, region, endpoint, attempt, HTTP status, latency,
+  request id, and the outcome (``ok``, the error code, or the transport failure).
+- WARNING: one record per retry (what failed, which attempt, the delay before the next one).
+
+No record ever holds a secret key, a token, a signature or an Authorization header: the core
+hands over only the fields above. The level is checked once per call (``call_log_level``); when
+the logger is not enabled for DEBUG, the core reports only retries, and nothing at all when
+WARNING is off too. Records carry the fields as attributes (``record.action``,
+``record.attempt``, ``record.status``, ``record.latency_ms``, ``record.request_id`` ...), for
+structured handlers.
+
+    import logging
+    logging.basicConfig(level=logging.INFO)
+    logging.getLogger("tccvm").setLevel(logging.DEBUG)
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+__all__ = ["LOG_ATTEMPTS", "LOG_OFF", "LOG_RETRIES", "call_log_level", "emit", "logger"]
+
+logger = logging.getLogger("tccvm")
+# A library never configures logging; without this, Python's last-resort handler would print
+# the retry warnings of an unconfigured script on stderr.
+logger.addHandler(logging.NullHandler())
+
+LOG_OFF, LOG_RETRIES, LOG_ATTEMPTS = 0, 1, 2
+
+
+def call_log_level() -> int:
+    """What the core should report for the call about to start (checked once per call)."""
+    if logger.isEnabledFor(logging.DEBUG):
+        return LOG_ATTEMPTS
+    if logger.isEnabledFor(logging.WARNING):
+        return LOG_RETRIES
+    return LOG_OFF
+
+
+def _fmt_status(status: Any) -> str:
+    return "-" if status is None else str(status)
+
+
+def emit(rec: dict[str, Any]) -> None:
+    """Called by the core (GIL held) for an attempt. ``rec`` keys: action, region, endpoint,
+    attempt, max_attempts, status (int or None), latency_ms, request_id (or None), outcome
+    (``"ok"``, an error code, or a transport failure kind) and retry_in (seconds before the next
+    attempt, None when there is none)."""
+    extra = {
+        "action": rec.get("action"),
+        "region": rec.get("region"),
+        "endpoint": rec.get("endpoint"),
+        "attempt": rec.get("attempt"),
+        "max_attempts": rec.get("max_attempts"),
+        "status": rec.get("status"),
+        "latency_ms": rec.get("latency_ms"),
+        "request_id": rec.get("request_id"),
+        "outcome": rec.get("outcome"),
+        "retry_in": rec.get("retry_in"),
+    }
+    if logger.isEnabledFor(logging.DEBUG):
+        logger.debug(
+            "%s attempt %s/%s region=%s endpoint=%s status=%s latency=%.1fms "
+            "request_id=%s outcome=%s",
+            extra["action"],
+            extra["attempt"],
+            extra["max_attempts"],
+            extra["region"] or "-",
+            extra["endpoint"],
+            _fmt_status(extra["status"]),
+            float(extra["latency_ms"] or 0.0),
+            extra["request_id"] or "-",
+            extra["outcome"],
+            extra=extra,
+        )
+    retry_in = extra["retry_in"]
+    if retry_in is not None:
+        logger.warning(
+            "%s attempt %s/%s failed (%s, status %s, request_id %s); retrying in %.2fs",
+            extra["action"],
+            extra["attempt"],
+            extra["max_attempts"],
+            extra["outcome"],
+            _fmt_status(extra["status"]),
+            extra["request_id"] or "-",
+            float(retry_in),
+            extra=extra,
+        )

@@ -1,0 +1,95 @@
+"""``paginate()`` and ``wait()`` for :class:`tccvm.Client` and :class:`tccvm.AsyncClient`.
+
+The client classes inherit these; the calls go through the client's validated ``_invoke``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import _paginate, _waiters
+
+__all__ = ["AsyncHelpers", "SyncHelpers"]
+
+
+class SyncHelpers:
+    """Pagination and waiters for a client whose ``_invoke(action, params)`` returns a dict."""
+
+    def paginate(self, action: str, **params: Any) -> _paginate.PageIterator:
+        """Iterate over the items of every page of a paginated Describe action.
+
+        ``action`` is the API name (``"DescribeInstances"``) or the method name
+        (``"describe_instances"``); keyword arguments are the action's parameters.
+        Pages are fetched lazily, ``Limit`` (the page size) defaults to the action's maximum,
+        and iteration stops at ``TotalCount``::
+
+            for inst in client.paginate("DescribeInstances", Filters=[...]):
+                print(inst["InstanceId"])
+
+        Paginated actions: DescribeInstances, DescribeInstancesStatus, DescribeImages,
+        DescribeKeyPairs, DescribeHosts, DescribeDisasterRecoverGroups (from the model).
+        """
+        return _paginate.PageIterator(self._invoke, action, params)  # type: ignore[attr-defined]
+
+    def wait(
+        self,
+        waiter: str,
+        timeout: float | None = None,
+        interval: float | None = None,
+        *,
+        progress: bool | None = None,
+        **params: Any,
+    ) -> Any:
+        """Poll until ``waiter`` is satisfied and return the last response.
+
+        Waiters: ``instance_running``, ``instance_stopped``, ``instance_terminated``
+        (parameters of DescribeInstances, e.g. ``InstanceIds=[...]``) and ``image_normal``
+        (parameters of DescribeImages, e.g. ``ImageIds=[...]``). ``timeout`` (seconds) and
+        ``interval`` (seconds between polls) default to the model's values (e.g. 200 s and 5 s).
+        Raises :class:`tccvm.WaiterError` on timeout or on a failure state (e.g.
+        ``LAUNCH_FAILED``); its ``last_state`` and ``last_response`` show what was seen last.
+        ``progress``: a tqdm bar (if tqdm is installed); by default only in notebooks and
+        interactive sessions, never in scripts.
+        """
+        return _waiters.wait(
+            self._invoke,  # type: ignore[attr-defined]
+            waiter,
+            timeout,
+            interval,
+            progress,
+            params,
+        )
+
+
+class AsyncHelpers:
+    """Pagination and waiters for a client whose ``_invoke(action, params)`` is awaitable."""
+
+    def paginate(self, action: str, **params: Any) -> _paginate.AsyncPageIterator:
+        """Asynchronously iterate over the items of every page of a paginated Describe action::
+
+            async for inst in aclient.paginate("DescribeInstances"):
+                print(inst["InstanceId"])
+
+        Same parameters and behaviour as :meth:`tccvm.Client.paginate`.
+        """
+        return _paginate.AsyncPageIterator(self._invoke, action, params)  # type: ignore[attr-defined]
+
+    async def wait(
+        self,
+        waiter: str,
+        timeout: float | None = None,
+        interval: float | None = None,
+        *,
+        progress: bool | None = None,
+        **params: Any,
+    ) -> Any:
+        """Poll (without blocking the event loop) until ``waiter`` is satisfied; returns the
+        last response. Same parameters and errors as :meth:`tccvm.Client.wait`."""
+        return await _waiters.await_(
+            self._invoke,  # type: ignore[attr-defined]
+            waiter,
+            timeout,
+            interval,
+            progress,
+            params,
+        )

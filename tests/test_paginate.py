@@ -1,0 +1,171 @@
+"""paginate(): lazily across page boundaries, Limit defaulting to the action's maximum, stopping
+at TotalCount, for every action the model marks as paginated; sync and async; against the
+emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+
+import pytest
+import tccvm
+from tccvm._paginate import paginated_actions, paginator_for, service_model
+from tccvm.emulator import Emulator
+
+pytestmark = pytest.mark.timeout(60)
+
+REGION, ZONE, IMAGE = "ap-guangzhou", "ap-guangzhou-2", "img-pmqg1cw7"
+
+
+@pytest.fixture(scope="module")
+def emu():
+    with Emulator(transition_seconds=0.05) as e:
+        yield e
+
+
+@pytest.fixture
+def client(emu):
+    emu.reset()
+    with tccvm.Client(
+        secret_id=emu.secret_id,
+        secret_key=emu.secret_key,
+        region=REGION,
+        endpoint=emu.endpoint,
+    ) as c:
+        yield c
+
+
+def launch(client, n, name="pg"):
+    ids = []
+    while n > 0:  # RunInstances launches at most 100 at a time
+        k = min(n, 100)
+        ids += client.call(
+            "RunInstances",
+            {
+                "Placement": {"Zone": ZONE},
+                "ImageId": IMAGE,
+                "InstanceCount": k,
+                "InstanceName": name,
+                # With InstanceCount > 1 the service suffixes the names (web1, web2 ...):
+                # a tag marks the batch.
+                "TagSpecification": [
+                    {
+                        "ResourceType": "instance",
+                        "Tags": [{"Key": "batch", "Value": name}],
+                    }
+                ],
+            },
+        )["InstanceIdSet"]
+        n -= k
+    return ids
+
+
+def describes(emu):
+    return emu.stats()["requests_by_action"].get("DescribeInstances", 0)
+
+
+def test_paginated_actions_come_from_the_model():
+    names = paginated_actions()
+    assert "DescribeInstances" in names and "DescribeImages" in names
+    marked = [n for n, a in service_model()["actions"].items() if a.get("paginator")]
+    assert sorted(marked) == names
+    assert paginator_for("describe_instances")[0] == "DescribeInstances"
+
+
+def test_45_instances_in_pages_of_20(emu, client):
+    ids = launch(client, 45)
+    before = describes(emu)
+    it = client.paginate("DescribeInstances", Limit=20)
+    got = [i["InstanceId"] for i in it]
+    assert sorted(got) == sorted(ids) and len(set(got)) == 45
+    assert describes(emu) - before == 3 and it.pages == 3 and it.total == 45
+
+
+def test_limit_defaults_to_the_maximum(emu, client):
+    launch(client, 45)
+    before = describes(emu)
+    assert len(list(client.paginate("DescribeInstances"))) == 45
+    assert describes(emu) - before == 1  # max_limit is 100: one page
+
+
+def test_lazy_fetching(emu, client):
+    launch(client, 45)
+    before = describes(emu)
+    it = client.paginate("describe_instances", Limit=20)
+    assert describes(emu) == before  # nothing fetched yet
+    first = list(itertools.islice(it, 5))
+    assert len(first) == 5 and describes(emu) - before == 1
+    rest = list(itertools.islice(it, 15))
+    assert len(rest) == 15 and describes(emu) - before == 1
+    next(it)  # the 21st item needs the second page
+    assert describes(emu) - before == 2
+
+
+def test_stops_at_total_count_without_an_extra_request(emu, client):
+    launch(client, 40)
+    before = describes(emu)
+    assert len(list(client.paginate("DescribeInstances", Limit=20))) == 40
+    assert describes(emu) - before == 2  # not a third, empty page
+
+
+def test_offset_filters_and_empty(emu, client):
+    launch(client, 25, name="web")
+    launch(client, 7, name="db")
+    assert len(list(client.paginate("DescribeInstances", Offset=20, Limit=3))) == 12
+    f = [{"Name": "tag:batch", "Values": ["db"]}]
+    dbs = list(client.paginate("DescribeInstances", Filters=f, Limit=2))
+    assert len(dbs) == 7 and {i["InstanceName"][:2] for i in dbs} == {"db"}
+    f = [{"Name": "instance-name", "Values": ["none-such"]}]
+    before = describes(emu)
+    assert list(client.paginate("DescribeInstances", Filters=f)) == []
+    assert describes(emu) - before == 1
+
+
+def test_not_paginated_or_unknown(client):
+    with pytest.raises(ValueError, match="not a paginated action.*DescribeInstances"):
+        client.paginate("DescribeZones")
+    with pytest.raises(ValueError, match="unknown action"):
+        client.paginate("DescribeNothing")
+
+
+def prepare_everything(client):
+    """A few resources of each paginated kind."""
+    launch(client, 5)
+    for i in range(3):
+        client.call("CreateKeyPair", {"KeyName": f"key{i}", "ProjectId": 0})
+        client.call("CreateDisasterRecoverGroup", {"Name": f"dr{i}", "Type": "HOST"})
+
+
+@pytest.mark.parametrize("action", paginated_actions())
+def test_every_paginated_action_across_pages(emu, client, action):
+    """Pages of 2 give exactly the items one maximal page gives."""
+    prepare_everything(client)
+    _, pag = paginator_for(action)
+    whole = client.call(action, {pag["limit"]: pag["max_limit"]})
+    expected = whole.get(pag["result"]) or []
+    assert whole.get(pag["total_count"]) == len(expected)
+    got = list(client.paginate(action, Limit=2))
+    assert got == expected
+
+
+def test_async_paginate(emu):
+    emu.reset()
+
+    async def main():
+        async with tccvm.AsyncClient(
+            secret_id=emu.secret_id,
+            secret_key=emu.secret_key,
+            region=REGION,
+            endpoint=emu.endpoint,
+        ) as ac:
+            await ac.call(
+                "RunInstances",
+                {"Placement": {"Zone": ZONE}, "ImageId": IMAGE, "InstanceCount": 45},
+            )
+            before = describes(emu)
+            it = ac.paginate("DescribeInstances", Limit=20)
+            got = [i async for i in it]
+            assert len({i["InstanceId"] for i in got}) == 45
+            assert describes(emu) - before == 3 and it.pages == 3
+
+    asyncio.run(asyncio.wait_for(main(), 30))
