@@ -60,6 +60,7 @@ def launch(c, **extra):
 def emu():
     with Emulator(transition_seconds=0.15) as e:
         yield e
+        assert e.stats()["undocumented_errors"] == {}
 
 
 @pytest.fixture
@@ -71,6 +72,23 @@ def client(emu):
 def open_emu():
     with Emulator(check_signatures=False, transition_seconds=0.15, seed=3) as e:
         yield e
+        assert e.stats()["undocumented_errors"] == {}
+
+
+def test_errors_outside_the_model_are_counted(open_emu):
+    r = raw_json(
+        open_emu,
+        "RunInstances",
+        {
+            "Placement.Zone": ZONE,
+            "ImageId": IMAGE,
+            "DisasterRecoverGroupIds.0": "ps-aaaaaaaa",
+        },
+    )
+    assert (
+        r["Error"]["Code"] == "InvalidParameterValue"
+    )  # the documented code, not a new one
+    assert open_emu.stats()["undocumented_errors"] == {}
 
 
 def test_several_emulators_and_clean_stop():

@@ -995,3 +995,4 @@ def test_answers_have_the_model_shape(world):
     ]
     assert not problems, problems
     assert set(model["actions"]) <= set(RESPONSES)
+    assert world.emu.stats()["undocumented_errors"] == {}

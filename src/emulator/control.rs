@@ -47,12 +47,15 @@ pub fn stats(shared: &Shared) -> Value {
     let by_action: BTreeMap<String, u64> = lock(&shared.by_action).clone().into_iter().collect();
     let by_token: BTreeMap<String, u64> = world.launches_by_token.clone().into_iter().collect();
     let faults: BTreeMap<&str, u64> = lock(&shared.faults).injected.clone().into_iter().collect();
+    let undocumented: BTreeMap<String, Vec<String>> =
+        lock(&shared.undocumented).clone().into_iter().collect();
     json!({
         "requests": shared.requests.load(Ordering::Relaxed),
         "requests_by_action": by_action,
         "launches": world.launches_total,
         "launches_by_token": by_token,
         "faults_injected": faults,
+        "undocumented_errors": undocumented,
     })
 }
 
@@ -64,6 +67,7 @@ pub fn run(shared: &Shared, op: &str, args: &Value) -> Result<Value, String> {
             *lock(&shared.world) = World::new(seed, timers);
             shared.requests.store(0, Ordering::Relaxed);
             lock(&shared.by_action).clear();
+            lock(&shared.undocumented).clear();
             {
                 let mut f = lock(&shared.faults);
                 f.rules.clear();

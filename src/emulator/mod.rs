@@ -51,6 +51,9 @@ pub struct Shared {
     pub limiter: Mutex<Limiter>,
     pub requests: AtomicU64,
     pub by_action: Mutex<HashMap<String, u64>>,
+    /// Error codes answered by a handler that the model does not document for the action
+    /// (nor as a common code): action -> codes. Empty is the goal.
+    pub undocumented: Mutex<HashMap<String, Vec<String>>>,
     /// The temporary credentials currently served by the metadata endpoint.
     pub role_creds: Mutex<Option<metadata::Issued>>,
     pub secret_id: String,
@@ -137,6 +140,7 @@ impl Emulator {
             limiter: Mutex::new(Limiter::default()),
             requests: AtomicU64::new(0),
             by_action: Mutex::new(HashMap::new()),
+            undocumented: Mutex::new(HashMap::new()),
             role_creds: Mutex::new(None),
             secret_id,
             seed: Mutex::new(opts.seed),

@@ -32,6 +32,13 @@ pub fn error_codes(action: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Whether `code` is documented for `action` or is one of the common error codes.
+pub fn documented(action: &str, code: &str) -> bool {
+    let m = model::model();
+    m.common_errors.iter().any(|e| e.code == code)
+        || model::action(action).is_some_and(|a| a.errors.iter().any(|e| e.code == code))
+}
+
 pub fn region_required(action: &str) -> bool {
     model::action(action).is_none_or(|a| a.region_required)
 }

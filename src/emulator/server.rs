@@ -446,7 +446,17 @@ async fn api(
     };
     let body = match outcome {
         Ok(v) => envelope(v, &request_id),
-        Err(e) => error_body(&e, &request_id),
+        Err(e) => {
+            if !model_view::documented(&action, &e.code) {
+                if let Ok(mut u) = shared.undocumented.lock() {
+                    let codes = u.entry(action.clone()).or_default();
+                    if !codes.contains(&e.code) {
+                        codes.push(e.code.clone());
+                    }
+                }
+            }
+            error_body(&e, &request_id)
+        }
     };
     match fault {
         Some(Kind::DropAfter) => Err(Dropped),

@@ -500,10 +500,14 @@ pub fn run_instances(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
     }
     if let Some(g) = dr.first() {
         let quota_code = ctx.code(&["LimitExceeded", "InvalidParameterValue"]);
+        let missing_code = ctx.code(&[
+            "ResourceNotFound.InvalidPlacementSet",
+            "InvalidParameterValue",
+        ]);
         let reg = ctx.reg();
         let group = reg.dr_groups.iter().find(|x| &x.id == g).ok_or_else(|| {
             ApiError::new(
-                "ResourceNotFound.InvalidPlacementSet",
+                missing_code,
                 format!("The placement group `{g}` does not exist."),
             )
         })?;

@@ -42,10 +42,13 @@ impl Ctx<'_> {
         )
     }
 
-    /// The first of `candidates` that the model documents for this action, else the first.
+    /// The first of `candidates` that the model documents for this action or as a common
+    /// code, else the first.
     pub fn code(&self, candidates: &[&'static str]) -> &'static str {
         for c in candidates {
-            if self.documented.iter().any(|d| d == c) {
+            if self.documented.iter().any(|d| d == c)
+                || crate::emulator::model_view::documented(self.action, c)
+            {
                 return c;
             }
         }
