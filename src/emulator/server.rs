@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 use std::fmt;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Instant, UNIX_EPOCH};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -62,7 +62,17 @@ pub async fn serve(
                 conns.spawn(async move {
                     let svc = service_fn(move |req| {
                         let s = shared.clone();
-                        async move { handle(s, req).await }
+                        async move {
+                            let mut resp = handle(s.clone(), req).await?;
+                            // The Date header tells the server's time, shifted like its clock
+                            // (clients correct their clock skew from it).
+                            let now = unix_now(s.settings().clock_offset);
+                            let date = UNIX_EPOCH + std::time::Duration::from_secs(now.max(0) as u64);
+                            if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(date)) {
+                                resp.headers_mut().insert(hyper::header::DATE, v);
+                            }
+                            Ok::<Resp, Dropped>(resp)
+                        }
                     });
                     let conn = http1::Builder::new()
                         .timer(hyper_util::rt::TokioTimer::new())
