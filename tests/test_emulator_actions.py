@@ -307,7 +307,7 @@ def s_inquiry_price_resize_instance_disks(w):
         call(
             w.c,
             "InquiryPriceResizeInstanceDisks",
-            {"InstanceIds": w.running, "DataDisks": [{"DiskSize": 200}]},
+            {"InstanceId": w.running, "DataDisks": [{"DiskSize": 200}]},
         )
     )
 

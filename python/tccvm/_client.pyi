@@ -1164,7 +1164,7 @@ class Client(_BaseClient):
     def inquiry_price_resize_instance_disks(
         self,
         *,
-        InstanceIds: str,
+        InstanceId: str,
         DataDisks: list[types.DataDisk],
         ForceStop: bool | None = None,
     ) -> types.InquiryPriceResizeInstanceDisksResponse:
@@ -1176,7 +1176,7 @@ class Client(_BaseClient):
 
         Parameters
         ----------
-        InstanceIds : str
+        InstanceId : str
             IDs of instances you are working with. You can obtain the parameter value from the InstanceIds field value in the returned result of API DescribeInstances.
         DataDisks : list[DataDisk]
             Configuration information of the data disk whose capacity is to be expanded. Capacity expansion is only available to the data disk purchased with the instance, and the data disk type can be CLOUD_BASIC, CLOUD_PREMIUM, or CLOUD_SSD. Data disk capacity is calculated in GB. Minimum increment of capacity expansion is 10 GB. For information on how to choose a data disk type, please see Disk Product Overview. The available types of data disks are subject to the instance type (InstanceType). In addition, the maximum capacity allowed for expansion varies with different types of data disks.
@@ -4200,7 +4200,7 @@ class AsyncClient(_BaseClient):
     async def inquiry_price_resize_instance_disks(
         self,
         *,
-        InstanceIds: str,
+        InstanceId: str,
         DataDisks: list[types.DataDisk],
         ForceStop: bool | None = None,
     ) -> types.InquiryPriceResizeInstanceDisksResponse:
@@ -4212,7 +4212,7 @@ class AsyncClient(_BaseClient):
 
         Parameters
         ----------
-        InstanceIds : str
+        InstanceId : str
             IDs of instances you are working with. You can obtain the parameter value from the InstanceIds field value in the returned result of API DescribeInstances.
         DataDisks : list[DataDisk]
             Configuration information of the data disk whose capacity is to be expanded. Capacity expansion is only available to the data disk purchased with the instance, and the data disk type can be CLOUD_BASIC, CLOUD_PREMIUM, or CLOUD_SSD. Data disk capacity is calculated in GB. Minimum increment of capacity expansion is 10 GB. For information on how to choose a data disk type, please see Disk Product Overview. The available types of data disks are subject to the instance type (InstanceType). In addition, the maximum capacity allowed for expansion varies with different types of data disks.
