@@ -1,0 +1,298 @@
+"""Threads, asyncio tasks, a running event loop, os.fork() and pickling, against the emulator
+(with faults on, so that retries run concurrently too). Every wait is bounded."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing as mp
+import os
+import pickle
+import signal
+import threading
+import time
+from typing import ClassVar
+
+import pytest
+import tccvm
+from tccvm.emulator import Emulator
+
+pytestmark = pytest.mark.timeout(90)
+
+REGION = "ap-guangzhou"
+ZONE = "ap-guangzhou-2"
+IMAGE = "img-pmqg1cw7"
+FAST: dict = {"backoff_base": 0.001, "throttle_base": 0.002, "backoff_cap": 0.01}
+
+
+class Fast(tccvm.Client):
+    _core_options: ClassVar[dict] = FAST
+
+
+class AFast(tccvm.AsyncClient):
+    _core_options: ClassVar[dict] = FAST
+
+
+@pytest.fixture(scope="module")
+def emu():
+    with Emulator(seed=11, transition_seconds=0.0) as e:
+        yield e
+
+
+@pytest.fixture(autouse=True)
+def _clean(emu):
+    emu.clear_faults()
+    yield
+    emu.clear_faults()
+
+
+def kw(emu, **extra):
+    d = {
+        "secret_id": emu.secret_id,
+        "secret_key": emu.secret_key,
+        "region": REGION,
+        "endpoint": emu.endpoint,
+        "max_attempts": 5,
+        "timeout": 10.0,
+    }
+    d.update(extra)
+    return d
+
+
+def transient_faults(emu, rate=0.03):
+    # Faults that every call survives with retries (Describe* and RunInstances are safe to
+    # resend), at a low rate so that 5 attempts always suffice.
+    for k in (
+        "internal_error",
+        "request_limit_exceeded",
+        "http_503",
+        "drop_after",
+        "truncated",
+    ):
+        emu.inject(k, rate=rate)
+
+
+def test_one_client_16_threads(emu):
+    transient_faults(emu)
+    c = Fast(**kw(emu))
+    errors: list = []
+    ids: list = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(16, timeout=10)
+
+    def work(n: int) -> None:
+        try:
+            barrier.wait()
+            for i in range(25):
+                if i % 5 == 0:
+                    out = c.run_instances(Placement={"Zone": ZONE}, ImageId=IMAGE)
+                    with lock:
+                        ids.extend(out["InstanceIdSet"])
+                else:
+                    c.describe_instances(Limit=5)
+        except BaseException as e:  # noqa: BLE001
+            errors.append(e)
+
+    before = emu.stats()["launches"]
+    threads = [threading.Thread(target=work, args=(n,), daemon=True) for n in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not any(t.is_alive() for t in threads), "deadlock: a thread is still running"
+    assert not errors, errors[:3]
+    assert len(ids) == len(set(ids)) == 16 * 5
+    assert emu.stats()["launches"] - before == 80
+    assert all(n == 1 for n in emu.stats()["launches_by_token"].values())
+
+
+def test_one_async_client_500_tasks(emu):
+    transient_faults(emu)
+    c = AFast(**kw(emu))
+    before = emu.stats()["launches"]
+
+    async def main():
+        async def one(i: int):
+            if i % 10 == 0:
+                return await c.run_instances(Placement={"Zone": ZONE}, ImageId=IMAGE)
+            return await c.call("DescribeZones")
+
+        return await asyncio.wait_for(asyncio.gather(*(one(i) for i in range(500))), 60)
+
+    out = asyncio.run(main())
+    assert len(out) == 500
+    runs = [o for o in out if "InstanceIdSet" in o]
+    assert len(runs) == 50
+    assert emu.stats()["launches"] - before == 50
+    assert all(n == 1 for n in emu.stats()["launches_by_token"].values())
+
+
+def test_sync_and_async_clients_in_a_running_loop(emu):
+    """Jupyter: a cell's code runs inside the kernel's event loop."""
+    c = Fast(**kw(emu))
+    ac = AFast(**kw(emu))
+
+    async def cell():
+        a = c.describe_zones()  # sync call while the loop runs: no "already running"
+        b = await ac.describe_zones()
+        # Sync calls from several tasks of the running loop interleaved with async ones.
+        res = await asyncio.gather(
+            ac.describe_regions(), asyncio.to_thread(c.describe_regions)
+        )
+        return a, b, res
+
+    a, b, res = asyncio.run(cell())
+    assert a["ZoneSet"] == b["ZoneSet"]
+    assert res[0]["RegionSet"] == res[1]["RegionSet"]
+
+
+def _wait_child(pid: int, timeout: float) -> int:
+    deadline = time.monotonic() + timeout
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            pytest.fail("the forked child hung")
+        time.sleep(0.02)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork")
+def test_fork_while_other_threads_are_calling(emu):
+    """Fork while 4 threads keep calling (locks may be held at the fork): the child's sync and
+    async clients made before the fork work, and so does the parent afterwards."""
+    transient_faults(emu, rate=0.02)
+    c = Fast(**kw(emu))
+    ac = AFast(**kw(emu))
+    c.describe_zones()
+    asyncio.run(ac.describe_zones())
+    stop = threading.Event()
+    errors: list = []
+
+    def hammer() -> None:
+        while not stop.is_set():
+            try:
+                c.describe_instances(Limit=1)
+            except BaseException as e:  # noqa: BLE001
+                errors.append(e)
+
+    threads = [threading.Thread(target=hammer, daemon=True) for _ in range(4)]
+    for t in threads:
+        t.start()
+    try:
+        for _round in range(3):
+            time.sleep(0.05)
+            pid = os.fork()
+            if pid == 0:
+                code = 1
+                try:
+                    ok = c.describe_zones()["ZoneSet"]
+                    ok2 = asyncio.run(asyncio.wait_for(ac.describe_zones(), 10))[
+                        "ZoneSet"
+                    ]
+                    out = c.run_instances(Placement={"Zone": ZONE}, ImageId=IMAGE)
+                    code = 0 if ok and ok2 and out["InstanceIdSet"] else 3
+                except BaseException:  # noqa: BLE001
+                    code = 2
+                finally:
+                    os._exit(code)
+            assert _wait_child(pid, 30) == 0
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(20)
+    assert not errors, errors[:3]
+    assert c.describe_zones()["ZoneSet"]
+    assert asyncio.run(ac.describe_zones())["ZoneSet"]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork")
+def test_nested_forks(emu):
+    c = Fast(**kw(emu))
+    c.describe_zones()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            c.describe_zones()
+            pid2 = os.fork()
+            if pid2 == 0:
+                try:
+                    c.describe_zones()
+                    os._exit(0)
+                except BaseException:  # noqa: BLE001
+                    os._exit(4)
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                done, status = os.waitpid(pid2, os.WNOHANG)
+                if done:
+                    code = os.WEXITSTATUS(status)
+                    break
+                time.sleep(0.02)
+            else:
+                os.kill(pid2, signal.SIGKILL)
+                code = 5
+        except BaseException:  # noqa: BLE001
+            code = 2
+        finally:
+            os._exit(code)
+    assert _wait_child(pid, 40) == 0
+    assert c.describe_zones()["ZoneSet"]
+
+
+# -- pickling ------------------------------------------------------------------------------------
+
+
+def _child_call(blob: bytes, q) -> None:  # runs in a spawned process
+    try:
+        client = pickle.loads(blob)
+        if isinstance(client, tccvm.AsyncClient):
+            out = asyncio.run(client.describe_zones())
+        else:
+            out = client.describe_zones()
+        q.put(("ok", len(out["ZoneSet"]), client._core.secret_id))
+    except BaseException as e:  # noqa: BLE001
+        q.put(("err", repr(e), None))
+
+
+@pytest.mark.parametrize("cls", [tccvm.Client, tccvm.AsyncClient])
+@pytest.mark.parametrize("method", ["spawn", "fork"])
+def test_pickle_multiprocessing_round_trip(emu, monkeypatch, cls, method):
+    if method not in mp.get_all_start_methods():
+        pytest.skip(f"no {method}")
+    # The secret is not in the pickle: the worker finds its credentials where the user's
+    # workers would (here the environment, inherited by the worker process).
+    monkeypatch.setenv("TENCENTCLOUD_SECRET_ID", emu.secret_id)
+    monkeypatch.setenv("TENCENTCLOUD_SECRET_KEY", emu.secret_key)
+    client = cls(**kw(emu))
+    blob = pickle.dumps(client)
+    assert emu.secret_key.encode() not in blob
+    assert emu.secret_key[:12].encode() not in blob
+    ctx = mp.get_context(method)
+    q = ctx.Queue()
+    p = ctx.Process(target=_child_call, args=(blob, q))
+    p.start()
+    try:
+        status, n, sid = q.get(timeout=60)
+    finally:
+        p.join(30)
+        if p.is_alive():
+            p.kill()
+    assert status == "ok", n
+    assert n > 0 and sid == emu.secret_id
+    # In this process too: the configuration survives, the credentials come from the chain.
+    restored = pickle.loads(blob)
+    assert type(restored) is cls
+    assert restored.region == REGION and restored.endpoint == client.endpoint
+
+
+def test_pickle_keeps_configuration_and_private_knobs(emu, monkeypatch):
+    monkeypatch.setenv("TENCENTCLOUD_SECRET_ID", emu.secret_id)
+    monkeypatch.setenv("TENCENTCLOUD_SECRET_KEY", emu.secret_key)
+    c = Fast(**kw(emu, sign_method="HmacSHA256", http_method="GET", max_attempts=4))
+    r = pickle.loads(pickle.dumps(c))
+    assert r._core.sign_method == "HmacSHA256"
+    assert r._core.http_method == "GET"
+    assert r._core.max_attempts == 4
+    assert r.describe_zones()["ZoneSet"]
