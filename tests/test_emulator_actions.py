@@ -996,3 +996,82 @@ def test_answers_have_the_model_shape(world):
     assert not problems, problems
     assert set(model["actions"]) <= set(RESPONSES)
     assert world.emu.stats()["undocumented_errors"] == {}
+
+
+EXAMPLES_FILE = MODEL_FILE.with_name("examples.json")
+
+
+@pytest.mark.parametrize(
+    "action,key,fields",
+    [
+        ("DescribeRegions", "RegionSet", None),
+        ("DescribeZones", "ZoneSet", None),
+        ("DescribeInstanceFamilyConfigs", "InstanceFamilyConfigSet", None),
+        ("DescribeInternetChargeTypeConfigs", "InternetChargeTypeConfigSet", None),
+        ("DescribeImportImageOs", "ImportImageOsListSupported", None),
+        ("DescribeImportImageOs", "ImportImageOsVersionSet", None),
+        (
+            "DescribeInstanceTypeConfigs",
+            "InstanceTypeConfigSet",
+            ("Zone", "InstanceType", "InstanceFamily", "CPU", "Memory", "GPU", "FPGA"),
+        ),
+        ("DescribeImages", "ImageSet", ("ImageId", "ImageName", "ImageType")),
+    ],
+)
+def test_catalogue_matches_the_reference_examples(world, action, key, fields):
+    if not EXAMPLES_FILE.exists():
+        pytest.skip("no examples file")
+    example = json.loads(EXAMPLES_FILE.read_text(encoding="utf-8"))[action][0]
+    params = {}
+    for k, v in example["input"]:
+        params[k] = v
+    # the flattened example input, sent as the vendor SDK would send nested JSON
+    nested: dict = {}
+    for k, v in params.items():
+        parts = k.split(".")
+        node = nested
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            nxt = parts[i + 1] if not last else None
+            if isinstance(node, list):
+                idx = int(part)
+                while len(node) <= idx:
+                    node.append(None)
+                if last:
+                    node[idx] = v
+                else:
+                    if node[idx] is None:
+                        node[idx] = [] if nxt.isdigit() else {}
+                    node = node[idx]
+            else:
+                if last:
+                    node[part] = v
+                else:
+                    node = node.setdefault(part, [] if nxt.isdigit() else {})
+    want = example["output"]["Response"][key]
+    got = call(w_client(world, example), action, nested)[key]
+    if fields is None:
+        assert got == want
+    else:
+        project = [{f: item.get(f) for f in fields} for item in got]
+        for item in want:
+            assert {f: item.get(f) for f in fields} in project
+
+
+def w_client(world, example):
+    region = example.get("region") or "ap-guangzhou"
+    return vendor(world.emu, region=region)
+
+
+def test_disaster_recover_quota_matches_the_example(world):
+    example = json.loads(EXAMPLES_FILE.read_text(encoding="utf-8"))[
+        "DescribeDisasterRecoverGroupQuota"
+    ][0]["output"]["Response"]
+    got = call(world.c, "DescribeDisasterRecoverGroupQuota")
+    for k in (
+        "GroupQuota",
+        "CvmInHostGroupQuota",
+        "CvmInRackGroupQuota",
+        "CvmInSwGroupQuota",
+    ):
+        assert got[k] == example[k]

@@ -1,5 +1,42 @@
 //! Catalogue data: regions, zones, instance families and types, public images.
-//! Names and ids follow the examples of the API reference.
+//! Names and ids follow the examples of the API reference; where an example lists a whole
+//! catalogue (families, network charge types, importable systems) it is read from
+//! `src/model/examples.json` itself.
+
+use serde_json::Value;
+use std::sync::OnceLock;
+
+/// The `Response` of the first example of `action` in the model's examples.
+pub fn example(action: &str) -> Option<&'static Value> {
+    static EXAMPLES: OnceLock<Option<Value>> = OnceLock::new();
+    EXAMPLES
+        .get_or_init(|| serde_json::from_str(include_str!("../model/examples.json")).ok())
+        .as_ref()?
+        .get(action)?
+        .as_array()?
+        .iter()
+        .find_map(|ex| ex.get("output")?.get("Response"))
+}
+
+/// The importable operating systems: (Windows, Linux) from the DescribeImportImageOs example.
+pub fn import_os() -> (Vec<String>, Vec<String>) {
+    let list = |k: &str, fallback: &[&str]| -> Vec<String> {
+        example("DescribeImportImageOs")
+            .and_then(|r| r.get("ImportImageOsListSupported"))
+            .and_then(|l| l.get(k))
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_else(|| fallback.iter().map(|s| s.to_string()).collect())
+    };
+    (
+        list("Windows", IMPORT_OS_WINDOWS),
+        list("Linux", IMPORT_OS_LINUX),
+    )
+}
 
 pub struct RegionDef {
     pub region: &'static str,

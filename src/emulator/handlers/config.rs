@@ -6,6 +6,11 @@ use crate::emulator::util::{filters, ApiError, HResult, P};
 use serde_json::{json, Value};
 
 pub fn describe_instance_family_configs(_ctx: &mut Ctx<'_>, _p: &P<'_>) -> HResult {
+    if let Some(set) = catalog::example("DescribeInstanceFamilyConfigs")
+        .and_then(|r| r.get("InstanceFamilyConfigSet"))
+    {
+        return Ok(json!({ "InstanceFamilyConfigSet": set }));
+    }
     let set: Vec<Value> = catalog::FAMILIES
         .iter()
         .map(|(f, n)| json!({"InstanceFamilyName": n, "InstanceFamily": f}))
@@ -60,11 +65,16 @@ pub fn describe_instance_type_configs(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
 }
 
 pub fn describe_internet_charge_type_configs(_ctx: &mut Ctx<'_>, _p: &P<'_>) -> HResult {
+    if let Some(set) = catalog::example("DescribeInternetChargeTypeConfigs")
+        .and_then(|r| r.get("InternetChargeTypeConfigSet"))
+    {
+        return Ok(json!({ "InternetChargeTypeConfigSet": set }));
+    }
     let set = json!([
-        {"InternetChargeType": "BANDWIDTH_PREPAID", "Description": "Prepaid by bandwidth"},
-        {"InternetChargeType": "TRAFFIC_POSTPAID_BY_HOUR", "Description": "Postpaid by traffic"},
-        {"InternetChargeType": "BANDWIDTH_POSTPAID_BY_HOUR", "Description": "Postpaid by bandwidth"},
-        {"InternetChargeType": "BANDWIDTH_PACKAGE", "Description": "Bandwidth package"},
+        {"InternetChargeType": "BANDWIDTH_PREPAID", "Description": "Bill by bandwidth"},
+        {"InternetChargeType": "TRAFFIC_POSTPAID_BY_HOUR", "Description": "Bill by traffic"},
+        {"InternetChargeType": "BANDWIDTH_POSTPAID_BY_HOUR", "Description": "Bill by bandwidth usage time"},
+        {"InternetChargeType": "BANDWIDTH_PACKAGE", "Description": "Bill by bandwidth package"},
     ]);
     Ok(json!({ "InternetChargeTypeConfigSet": set }))
 }

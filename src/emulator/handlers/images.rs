@@ -277,9 +277,8 @@ pub fn import_image(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
             "Architecture must be x86_64 or i386.",
         ));
     }
-    if !catalog::IMPORT_OS_LINUX.contains(&os.as_str())
-        && !catalog::IMPORT_OS_WINDOWS.contains(&os.as_str())
-    {
+    let (windows, linux) = catalog::import_os();
+    if !windows.contains(&os) && !linux.contains(&os) {
         return Err(ApiError::new(
             "InvalidImageOsType.Unsupported",
             format!("The OS type `{os}` is not supported."),
@@ -326,13 +325,19 @@ pub fn import_image(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
 }
 
 pub fn describe_import_image_os(_ctx: &mut Ctx<'_>, _p: &P<'_>) -> HResult {
-    let versions: Vec<Value> = catalog::IMPORT_OS_WINDOWS
+    if let Some(Value::Object(r)) = catalog::example("DescribeImportImageOs") {
+        let mut out = r.clone();
+        out.remove("RequestId");
+        return Ok(Value::Object(out));
+    }
+    let (windows, linux) = catalog::import_os();
+    let versions: Vec<Value> = windows
         .iter()
-        .chain(catalog::IMPORT_OS_LINUX.iter())
+        .chain(linux.iter())
         .map(|os| json!({"OsName": os, "OsVersions": ["-"], "Architecture": ["x86_64", "i386"]}))
         .collect();
     Ok(json!({
-        "ImportImageOsListSupported": {"Windows": catalog::IMPORT_OS_WINDOWS, "Linux": catalog::IMPORT_OS_LINUX},
+        "ImportImageOsListSupported": {"Windows": windows, "Linux": linux},
         "ImportImageOsVersionSet": versions,
     }))
 }
