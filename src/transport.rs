@@ -697,7 +697,17 @@ impl Client {
 
     /// Call `action` with `params` (a JSON object, already validated if wanted), retrying per
     /// the policy. The answer's body is returned for the caller to build (GIL held).
-    pub async fn call(self: Arc<Self>, action: String, mut params: Value) -> Result<Answer, Error> {
+    pub async fn call(self: Arc<Self>, action: String, params: Value) -> Result<Answer, Error> {
+        self.call_observed(action, params, None).await
+    }
+
+    /// [`Client::call`], reporting every attempt to `observer` (logging) when one is given.
+    pub async fn call_observed(
+        self: Arc<Self>,
+        action: String,
+        mut params: Value,
+        observer: Option<AttemptObserver>,
+    ) -> Result<Answer, Error> {
         self.stats.calls.fetch_add(1, Ordering::Relaxed);
         let idempotent = self.prepare_params(&action, &mut params);
         let max = self.config.max_attempts;
@@ -712,19 +722,46 @@ impl Client {
             let timestamp = now_secs() + self.clock_offset();
             let prepared = self.prepare(&action, &params, &creds, timestamp);
             drop(creds);
+            let started = std::time::Instant::now();
+            let mut seen_status: Option<u16> = None;
+            let mut seen_request_id: Option<String> = None;
             let (err, outcome_kind): (Error, OutcomeKind) = match self.send(prepared).await {
                 Ok((status, date, body)) => match wire::inspect(&body) {
                     Ok(head) => match head.error {
                         None => {
                             self.budget.release(1 + retried_cost);
+                            if let Some(obs) = &observer {
+                                obs(&AttemptLog {
+                                    attempt,
+                                    max_attempts: max,
+                                    status: Some(status),
+                                    latency: started.elapsed(),
+                                    request_id: head.request_id.clone(),
+                                    outcome: "ok".into(),
+                                    retry_in: None,
+                                });
+                            }
                             return Ok(Answer {
                                 body,
                                 request_id: head.request_id,
                             });
                         }
                         Some((code, message)) => {
+                            seen_status = Some(status);
+                            seen_request_id = head.request_id.clone();
                             if code == "AuthFailure.SignatureExpire" && !clock_corrected {
                                 if let Some(server) = date {
+                                    if let Some(obs) = &observer {
+                                        obs(&AttemptLog {
+                                            attempt,
+                                            max_attempts: max,
+                                            status: Some(status),
+                                            latency: started.elapsed(),
+                                            request_id: seen_request_id.clone(),
+                                            outcome: format!("{code} (clock corrected)"),
+                                            retry_in: Some(Duration::ZERO),
+                                        });
+                                    }
                                     clock_corrected = true;
                                     self.set_clock_offset(server - now_secs());
                                     self.stats.clock_corrections.fetch_add(1, Ordering::Relaxed);
@@ -746,12 +783,15 @@ impl Client {
                         }
                     },
                     Err(not_api) => (
-                        Error::Transport {
-                            kind: TransportKind::NotApi,
-                            message: format!("the answer is not the API's JSON: {not_api}"),
-                            status: Some(status),
-                            action: action.clone(),
-                            attempts: attempt,
+                        {
+                            seen_status = Some(status);
+                            Error::Transport {
+                                kind: TransportKind::NotApi,
+                                message: format!("the answer is not the API's JSON: {not_api}"),
+                                status: Some(status),
+                                action: action.clone(),
+                                attempts: attempt,
+                            }
                         },
                         OutcomeKind::NotApi(status),
                     ),
@@ -779,25 +819,39 @@ impl Client {
                 OutcomeKind::MaybeSent(t) => decide(Outcome::MaybeSent { timeout: *t }, idempotent),
                 OutcomeKind::Fatal => Decision::Fail,
             };
-            let throttled = match decision {
-                Decision::Fail => return Err(err),
-                Decision::Retry { throttled } => throttled,
+            let retry_delay = match decision {
+                Decision::Fail => None,
+                // No sleep (and no retry) after the last attempt.
+                Decision::Retry { .. } if attempt >= max => None,
+                Decision::Retry { throttled } => {
+                    let cost = if matches!(outcome_kind, OutcomeKind::MaybeSent(true)) {
+                        TIMEOUT_RETRY_COST
+                    } else {
+                        RETRY_COST
+                    };
+                    if self.budget.acquire(cost) {
+                        retried_cost += cost;
+                        self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                        Some(backoff_delay(&self.config.backoff, throttled, attempt))
+                    } else {
+                        None
+                    }
+                }
             };
-            // No sleep (and no retry) after the last attempt.
-            if attempt >= max {
-                return Err(err);
+            if let Some(obs) = &observer {
+                obs(&AttemptLog {
+                    attempt,
+                    max_attempts: max,
+                    status: seen_status,
+                    latency: started.elapsed(),
+                    request_id: seen_request_id,
+                    outcome: outcome_kind.label(),
+                    retry_in: retry_delay,
+                });
             }
-            let cost = if matches!(outcome_kind, OutcomeKind::MaybeSent(true)) {
-                TIMEOUT_RETRY_COST
-            } else {
-                RETRY_COST
+            let Some(delay) = retry_delay else {
+                return Err(err);
             };
-            if !self.budget.acquire(cost) {
-                return Err(err);
-            }
-            retried_cost += cost;
-            self.stats.retries.fetch_add(1, Ordering::Relaxed);
-            let delay = backoff_delay(&self.config.backoff, throttled, attempt);
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
             }
@@ -812,6 +866,40 @@ enum OutcomeKind {
     MaybeSent(bool),
     Fatal,
 }
+
+impl OutcomeKind {
+    /// What an attempt log says happened: the API's error code or the transport failure.
+    fn label(&self) -> String {
+        match self {
+            OutcomeKind::Api(code) => code.clone(),
+            OutcomeKind::NotApi(_) => "not_api".into(),
+            OutcomeKind::Connect => "connect".into(),
+            OutcomeKind::MaybeSent(true) => "timeout".into(),
+            OutcomeKind::MaybeSent(false) => "io".into(),
+            OutcomeKind::Fatal => "request".into(),
+        }
+    }
+}
+
+/// One attempt as reported to an [`AttemptObserver`] (logging). It never holds a secret: no
+/// key, token, signature or header, only what the log records show.
+#[derive(Debug, Clone)]
+pub struct AttemptLog {
+    pub attempt: u32,
+    pub max_attempts: u32,
+    /// HTTP status of the answer (None: no answer).
+    pub status: Option<u16>,
+    /// From sending the request to the end of the answer's body (or the failure).
+    pub latency: Duration,
+    pub request_id: Option<String>,
+    /// `"ok"`, the API's error code, or the transport failure (`connect`, `timeout`, ...).
+    pub outcome: String,
+    /// Delay before the next attempt (None: no further attempt).
+    pub retry_in: Option<Duration>,
+}
+
+/// Called once per attempt by [`Client::call_observed`] (on a runtime thread).
+pub type AttemptObserver = Arc<dyn Fn(&AttemptLog) + Send + Sync>;
 
 fn classify(e: reqwest::Error) -> (TransportKind, String) {
     // The error's text can include the URL (with a GET query: the Signature). Never use it.

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from . import _core
+from ._logging import call_log_level
 from ._mixins import AsyncHelpers, SyncHelpers
 from .errors import CredentialError
 
@@ -173,14 +174,14 @@ class Client(SyncHelpers, _BaseClient):
 
     def _invoke(self, action: str, params: Mapping[str, Any] | None = None) -> dict:
         """Call ``action`` with ``params`` validated against the service model."""
-        return self._core.invoke(action, params, True)
+        return self._core.invoke(action, params, True, call_log_level())
 
     def call(self, action: str, params: Mapping[str, Any] | None = None) -> dict:
         """Call any action with a dict of parameters, without model validation.
 
         Returns the object inside ``"Response"`` (``RequestId`` included).
         """
-        return self._core.invoke(action, params, False)
+        return self._core.invoke(action, params, False, call_log_level())
 
     def close(self) -> None:
         """Close the connection pool (a later call opens a new one)."""
@@ -204,11 +205,11 @@ class AsyncClient(AsyncHelpers, _BaseClient):
         self, action: str, params: Mapping[str, Any] | None = None
     ) -> dict:
         """Call ``action`` with ``params`` validated against the service model."""
-        return await self._core.invoke_async(action, params, True)
+        return await self._core.invoke_async(action, params, True, call_log_level())
 
     async def call(self, action: str, params: Mapping[str, Any] | None = None) -> dict:
         """Call any action with a dict of parameters, without model validation."""
-        return await self._core.invoke_async(action, params, False)
+        return await self._core.invoke_async(action, params, False, call_log_level())
 
     async def aclose(self) -> None:
         """Close the connection pool (a later call opens a new one)."""

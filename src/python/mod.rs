@@ -103,8 +103,13 @@ impl<'py> IntoPyObject<'py> for Decoded {
 }
 
 /// Run the call on the runtime as its own task, so that a panic inside is caught (JoinError).
-async fn run(client: Arc<Client>, action: String, params: Value) -> Result<Answer, Error> {
-    let handle = crate::runtime::get().spawn(client.call(action, params));
+async fn run(
+    client: Arc<Client>,
+    action: String,
+    params: Value,
+    observer: Option<transport::AttemptObserver>,
+) -> Result<Answer, Error> {
+    let handle = crate::runtime::get().spawn(client.call_observed(action, params, observer));
     match handle.await {
         Ok(r) => r,
         Err(e) if e.is_panic() => Err(Error::Internal(panic_message(e.into_panic().as_ref()))),
@@ -176,7 +181,57 @@ fn secs(name: &str, v: f64) -> Result<Duration, Error> {
     }
 }
 
+/// `tccvm._logging.emit`, imported once.
+static LOG_EMIT: pyo3::sync::PyOnceLock<Py<PyAny>> = pyo3::sync::PyOnceLock::new();
+
 impl Core {
+    /// An attempt observer that hands each attempt (level 2) or each retry (level 1) to
+    /// `tccvm._logging.emit`, GIL held, as a dict with no secret in it. None for level 0.
+    fn observer(
+        &self,
+        py: Python<'_>,
+        action: &str,
+        level: u8,
+    ) -> PyResult<Option<transport::AttemptObserver>> {
+        if level == 0 {
+            return Ok(None);
+        }
+        let emit = LOG_EMIT
+            .get_or_try_init(py, || -> PyResult<Py<PyAny>> {
+                Ok(py.import("tccvm._logging")?.getattr("emit")?.unbind())
+            })?
+            .clone_ref(py);
+        let action = action.to_string();
+        let region = self.inner.config.region.clone();
+        let endpoint = self.inner.endpoint.url.clone();
+        Ok(Some(Arc::new(move |a: &transport::AttemptLog| {
+            if level < 2 && a.retry_in.is_none() {
+                return;
+            }
+            Python::attach(|py| {
+                let rec = PyDict::new(py);
+                let filled = (|| -> PyResult<()> {
+                    rec.set_item("action", &action)?;
+                    rec.set_item("region", region.as_deref())?;
+                    rec.set_item("endpoint", &endpoint)?;
+                    rec.set_item("attempt", a.attempt)?;
+                    rec.set_item("max_attempts", a.max_attempts)?;
+                    rec.set_item("status", a.status)?;
+                    rec.set_item("latency_ms", a.latency.as_secs_f64() * 1000.0)?;
+                    rec.set_item("request_id", a.request_id.as_deref())?;
+                    rec.set_item("outcome", &a.outcome)?;
+                    rec.set_item("retry_in", a.retry_in.map(|d| d.as_secs_f64()))?;
+                    emit.call1(py, (rec,))?;
+                    Ok(())
+                })();
+                // A failing log handler must not fail the call.
+                if let Err(e) = filled {
+                    e.write_unraisable(py, None);
+                }
+            });
+        })))
+    }
+
     /// Refresh expiring credentials through the Python callable (GIL held).
     fn maybe_refresh(&self, py: Python<'_>) -> PyResult<()> {
         let Some(refresh) = &self.refresh else {
@@ -322,20 +377,23 @@ impl Core {
     }
 
     /// Call `action` and return the `Response` dict (blocking; the GIL is released meanwhile).
-    #[pyo3(signature = (action, params=None, validate=true))]
+    /// `log`: 0 reports nothing, 1 the retries, 2 every attempt, to `tccvm._logging.emit`.
+    #[pyo3(signature = (action, params=None, validate=true, log=0))]
     fn invoke(
         &self,
         py: Python<'_>,
         action: &str,
         params: Option<&Bound<'_, PyAny>>,
         validate: bool,
+        log: u8,
     ) -> PyResult<Py<PyAny>> {
         let v = self.prepare_call(py, action, params, validate)?;
+        let observer = self.observer(py, action, log)?;
         let client = self.inner.clone();
         let action_s = action.to_string();
         let result = py.detach(move || {
             catch_unwind(AssertUnwindSafe(|| {
-                crate::runtime::get().block_on(run(client, action_s, v))
+                crate::runtime::get().block_on(run(client, action_s, v, observer))
             }))
         });
         match result {
@@ -346,19 +404,21 @@ impl Core {
     }
 
     /// Like `invoke`, but return an awaitable (for asyncio); the I/O runs on the tccvm runtime.
-    #[pyo3(signature = (action, params=None, validate=true))]
+    #[pyo3(signature = (action, params=None, validate=true, log=0))]
     fn invoke_async<'py>(
         &self,
         py: Python<'py>,
         action: &str,
         params: Option<&Bound<'py, PyAny>>,
         validate: bool,
+        log: u8,
     ) -> PyResult<Bound<'py, PyAny>> {
         let v = self.prepare_call(py, action, params, validate)?;
+        let observer = self.observer(py, action, log)?;
         let client = self.inner.clone();
         let action_s = action.to_string();
         pyo3_async_runtimes::generic::future_into_py::<TccvmRuntime, _, _>(py, async move {
-            match run(client, action_s.clone(), v).await {
+            match run(client, action_s.clone(), v, observer).await {
                 Ok(answer) => Ok(Decoded {
                     answer,
                     action: action_s,
