@@ -196,9 +196,11 @@ pub struct Head {
     pub error: Option<(String, String)>,
 }
 
+// Structs are read from JSON objects only (`map_only`): serde's derive would also take a JSON
+// array as a struct (`[{}]`, `{"Response": ["id"]}`), which is not the API's JSON.
 #[derive(Deserialize)]
 struct EnvelopeDe {
-    #[serde(rename = "Response")]
+    #[serde(rename = "Response", default, deserialize_with = "map_only")]
     response: Option<HeadDe>,
 }
 
@@ -206,8 +208,33 @@ struct EnvelopeDe {
 struct HeadDe {
     #[serde(rename = "RequestId")]
     request_id: Option<String>,
-    #[serde(rename = "Error")]
+    #[serde(rename = "Error", default, deserialize_with = "map_only")]
     error: Option<ErrorDe>,
+}
+
+/// An optional struct that must be a JSON object (or null).
+fn map_only<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    struct V<T>(std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+        type Value = Option<T>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an object or null")
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            T::deserialize(de::value::MapAccessDeserializer::new(map)).map(Some)
+        }
+    }
+    d.deserialize_any(V(std::marker::PhantomData))
 }
 
 #[derive(Deserialize)]
@@ -240,6 +267,10 @@ impl fmt::Display for NotApi {
 pub fn inspect(body: &[u8]) -> Result<Head, NotApi> {
     if body.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(NotApi::Empty);
+    }
+    // The envelope is an object: a JSON array would otherwise be read as the struct's fields.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(NotApi::NotJson("not a JSON object".into()));
     }
     let env: EnvelopeDe = serde_json::from_slice(body).map_err(|e| {
         // Only the classification and position: never the body (could hold anything).
@@ -523,5 +554,17 @@ mod tests {
             Err(NotApi::NotJson(_))
         ));
         assert!(matches!(inspect(br#"[1]"#), Err(NotApi::NotJson(_))));
+        // Arrays are not objects, at any level (serde's derive would read them as structs).
+        for body in [
+            &br#"[{}]"#[..],
+            br#" [{"RequestId": "r"}]"#,
+            br#"{"Response": ["r", null]}"#,
+            br#"{"Response": {"RequestId": "r", "Error": ["Code", "Msg"]}}"#,
+        ] {
+            assert!(matches!(inspect(body), Err(NotApi::NotJson(_))), "{body:?}");
+        }
+        let ok = inspect(br#"{"Response": {"RequestId": "r", "Error": null}}"#).unwrap();
+        assert_eq!((ok.request_id.as_deref(), ok.error), (Some("r"), None));
+        assert_eq!(inspect(br#"{"Response": null}"#), Err(NotApi::NoResponse));
     }
 }
