@@ -351,3 +351,29 @@ def test_metadata_no_role(monkeypatch):
     finally:
         srv.shutdown()
         srv.server_close()
+
+
+def test_metadata_by_host_name(monkeypatch, emu):
+    """A host name (resolved with a time limit, every address tried) works like an address."""
+    monkeypatch.setenv(cr.ENV_METADATA, f"http://localhost:{emu.port}")
+    p = resolve()
+    assert isinstance(p, cr.MetadataRoleProvider) and p.get().token
+
+
+def test_slow_name_lookup_is_bounded(monkeypatch):
+    """Without a reachable DNS server getaddrinfo can block for many seconds; the chain gives
+    up on the metadata service after its connect timeout. (A slow resolver cannot be produced
+    for real on loopback, so getaddrinfo is replaced by a slow one here.)"""
+    real = socket.getaddrinfo
+
+    def slow(host, *a, **kw):
+        if host == "metadata.invalid":
+            time.sleep(5)
+        return real(host, *a, **kw)
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow)
+    monkeypatch.setenv(cr.ENV_METADATA, "http://metadata.invalid")
+    t = time.monotonic()
+    with pytest.raises(CredentialError, match="cannot resolve metadata.invalid"):
+        resolve()
+    assert time.monotonic() - t < cr.METADATA_CONNECT_TIMEOUT + 1

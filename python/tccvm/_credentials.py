@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import configparser
 import http.client
+import ipaddress
 import json
 import logging
 import os
+import socket
 import threading
 import time
 import urllib.parse
@@ -249,7 +251,10 @@ def _http_get(url: str, deadline: float) -> str:
     conn = conn_cls(host, port, timeout=min(METADATA_CONNECT_TIMEOUT, remaining))
     try:
         try:
-            conn.connect()
+            if parts.scheme == "http":
+                conn.sock = _connect(host, port or 80, deadline)
+            else:
+                conn.connect()
         except OSError as e:
             raise MetadataError(f"cannot connect ({_reason(e)})") from None
         remaining = deadline - time.monotonic()
@@ -271,6 +276,47 @@ def _http_get(url: str, deadline: float) -> str:
         return body.decode("utf-8", "replace")
     finally:
         conn.close()
+
+
+def _connect(host: str, port: int, deadline: float) -> socket.socket:
+    """Connect with a time limit on the name lookup too (getaddrinfo has none of its own:
+    without a reachable DNS server it can block for many seconds), trying each address."""
+    try:
+        ipaddress.ip_address(host)
+        addrs: list[Any] = [
+            (socket.AF_INET6 if ":" in host else socket.AF_INET, (host, port))
+        ]
+    except ValueError:
+        result: list[Any] = []
+
+        def lookup() -> None:
+            try:
+                result.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+            except OSError as e:
+                result.append(e)
+
+        t = threading.Thread(target=lookup, name="tccvm-metadata-dns", daemon=True)
+        t.start()
+        t.join(max(0.0, min(METADATA_CONNECT_TIMEOUT, deadline - time.monotonic())))
+        if not result:
+            raise MetadataError(f"cannot resolve {host} (timed out)") from None
+        if isinstance(result[0], OSError):
+            raise result[0]
+        addrs = [(fam, sa) for fam, _, _, _, sa in result[0]]
+    last: OSError = OSError("no address")
+    for fam, sa in addrs:
+        left = min(METADATA_CONNECT_TIMEOUT, deadline - time.monotonic())
+        if left <= 0:
+            raise TimeoutError("timed out")
+        sock = socket.socket(fam, socket.SOCK_STREAM)
+        sock.settimeout(left)
+        try:
+            sock.connect(sa)
+            return sock
+        except OSError as e:
+            sock.close()
+            last = e
+    raise last
 
 
 def _reason(e: OSError) -> str:
