@@ -174,6 +174,9 @@ pub fn verify(creds: &mut Creds, p: &Presented<'_>, now: i64) -> Result<String, 
                 ));
             }
             creds.nonces.insert(key, ts);
+            if creds.nonces.len() % 4096 == 0 {
+                creds.purge(now);
+            }
             Ok(id.to_string())
         }
         Presented::Tc3 {
