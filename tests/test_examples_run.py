@@ -3,6 +3,7 @@ subprocesses (as a user runs them) and the notebook under nbclient."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -162,3 +163,7 @@ def test_notebook_runs_top_to_bottom(tmp_path):
     assert "InvalidInstanceId" in text and "ParamValidationError" in text
     assert "describe_instances" in text and "Help on function" in text
     assert "done" in text
+    # Progress of the waiters shows in the notebook (tqdm), without tqdm's widget warning.
+    if importlib.util.find_spec("tqdm") is not None:
+        assert "waiting for instance_running (RUNNING, RUNNING, RUNNING)" in text
+        assert "IProgress" not in text

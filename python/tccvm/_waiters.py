@@ -97,15 +97,10 @@ def _state_of(spec: dict[str, Any], response: Any, error_code: str | None) -> An
     # No projected path (e.g. instance_terminated, which counts): show any *State of the
     # listed resources, else the first path's value.
     if isinstance(response, dict):
-        for v in response.values():
-            if isinstance(v, list) and v and isinstance(v[0], dict):
-                states = [
-                    x[k]
-                    for x in v
-                    if isinstance(x, dict)
-                    for k in x
-                    if k.endswith("State")
-                ]
+        for key, v in response.items():
+            if key.endswith("Set") and isinstance(v, list) and v:
+                field = key[: -len("Set")] + "State"  # InstanceSet -> InstanceState
+                states = [x[field] for x in v if isinstance(x, dict) and field in x]
                 if states:
                     return states if len(states) > 1 else states[0]
     for a in spec["acceptors"]:
@@ -135,18 +130,33 @@ class _Progress:
         if progress is False or (progress is None and not _interactive()):
             return
         try:
-            from tqdm.auto import tqdm  # type: ignore[import-untyped]
+            from tqdm import tqdm  # type: ignore[import-untyped]
         except ImportError:
             return
+        if "ipykernel" in sys.modules:
+            try:  # the widget bar needs ipywidgets; without it, the text bar
+                import ipywidgets  # type: ignore[import-untyped]  # noqa: F401
+                from tqdm.notebook import tqdm  # type: ignore[import-untyped,no-redef]
+            except ImportError:
+                pass
         self.bar = tqdm(
-            total=round(timeout, 1), desc=f"waiting for {name}", unit="s", leave=False
+            total=round(timeout, 1),
+            desc=f"waiting for {name}",
+            bar_format="{desc} {bar} {n:.1f}/{total:g}s",
+            leave=False,
         )
+        self.name = name
         self.start = time.monotonic()
 
     def update(self, state: Any) -> None:
         if self.bar is not None:
             self.bar.n = min(round(time.monotonic() - self.start, 1), self.bar.total)
-            self.bar.set_postfix_str(str(state), refresh=True)
+            shown = (
+                ", ".join(map(str, state)) if isinstance(state, list) else str(state)
+            )
+            self.bar.set_description_str(
+                f"waiting for {self.name} ({shown})", refresh=True
+            )
 
     def close(self) -> None:
         if self.bar is not None:
