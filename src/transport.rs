@@ -95,6 +95,9 @@ pub struct Config {
     pub client_token_actions: HashSet<String>,
     /// Retry budget capacity (tokens); a retry costs 5 (10 after a timeout), a success gives 1.
     pub retry_budget: i64,
+    /// Client-side rate limiting per action at the model's documented requests per second,
+    /// shared by every thread and task using this client (off by default).
+    pub rate_limit: bool,
 }
 
 impl Default for Config {
@@ -113,6 +116,7 @@ impl Default for Config {
             backoff: Backoff::default(),
             client_token_actions: HashSet::new(),
             retry_budget: 500,
+            rate_limit: false,
         }
     }
 }
@@ -337,6 +341,90 @@ impl RetryBudget {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Client-side rate limiting
+// ---------------------------------------------------------------------------------------------
+
+/// The documented requests per second of each action, from the service model.
+pub fn model_rate_limit(action: &str) -> Option<u32> {
+    crate::model::action(action)
+        .map(|a| a.rate_limit)
+        .filter(|l| *l > 0)
+}
+
+/// The window the service counts requests in, plus a small margin.
+pub const RATE_WINDOW: Duration = Duration::from_millis(1010);
+
+/// Per-action request permits: `limit` per action; a request holds one from before it is sent
+/// until its answer is in, and the permit comes back one window after that. The service
+/// received the request before the answer came, so any `limit + 1` requests to an action
+/// reach it at least a window apart, whatever the latency. FIFO (tokio's semaphore), shared by
+/// every thread and task of the client; reset after a fork (permits held by the parent's
+/// requests would never come back in the child).
+#[derive(Debug, Default)]
+pub struct RateLimiter {
+    #[allow(clippy::type_complexity)]
+    permits: Mutex<
+        Option<(
+            u32,
+            std::collections::HashMap<String, Arc<tokio::sync::Semaphore>>,
+        )>,
+    >,
+}
+
+/// A permit held for one request; dropping it gives it back one window later.
+#[derive(Debug)]
+pub struct RatePermit(Option<tokio::sync::OwnedSemaphorePermit>);
+
+impl Drop for RatePermit {
+    fn drop(&mut self) {
+        if let Some(p) = self.0.take() {
+            match tokio::runtime::Handle::try_current() {
+                Ok(h) => {
+                    h.spawn(async move {
+                        tokio::time::sleep(RATE_WINDOW).await;
+                        drop(p);
+                    });
+                }
+                // Outside the runtime (not expected): keep the permit a window on this thread
+                // would block; give it back now instead.
+                Err(_) => drop(p),
+            }
+        }
+    }
+}
+
+impl RateLimiter {
+    fn semaphore(&self, action: &str, limit: u32) -> Arc<tokio::sync::Semaphore> {
+        let pid = std::process::id();
+        let mut g = match self.permits.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        if g.as_ref().is_none_or(|(owner, _)| *owner != pid) {
+            *g = Some((pid, std::collections::HashMap::new()));
+        }
+        let Some((_, map)) = g.as_mut() else {
+            return Arc::new(tokio::sync::Semaphore::new(limit.max(1) as usize));
+        };
+        match map.get(action) {
+            Some(s) => s.clone(),
+            None => {
+                let s = Arc::new(tokio::sync::Semaphore::new(limit.max(1) as usize));
+                map.insert(action.to_string(), s.clone());
+                s
+            }
+        }
+    }
+
+    /// Wait for a permit to send one request to `action` (limited to `limit` per window).
+    pub async fn acquire(&self, action: &str, limit: u32) -> RatePermit {
+        let sem = self.semaphore(action, limit);
+        // The semaphore is never closed: acquire only fails if it were.
+        RatePermit(sem.acquire_owned().await.ok())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // The client
 // ---------------------------------------------------------------------------------------------
 
@@ -347,6 +435,8 @@ pub struct Stats {
     pub attempts: AtomicU64,
     pub retries: AtomicU64,
     pub clock_corrections: AtomicU64,
+    /// Attempts that waited for the client-side rate limiter.
+    pub rate_limited: AtomicU64,
 }
 
 /// A successful answer: the whole body (its `Response` is built into Python objects later).
@@ -362,6 +452,7 @@ pub struct Client {
     pub credentials: CredentialStore,
     http: Mutex<Option<(u32, reqwest::Client)>>,
     budget: RetryBudget,
+    limiter: RateLimiter,
     /// Seconds to add to the local clock (corrected from the server's Date header).
     clock_offset: AtomicI64,
     pub stats: Stats,
@@ -424,6 +515,7 @@ impl Client {
         let endpoint = resolve_endpoint(config.endpoint.as_deref(), config.region.as_deref())?;
         let client = Client {
             budget: RetryBudget::new(config.retry_budget),
+            limiter: RateLimiter::default(),
             config,
             endpoint,
             credentials: CredentialStore::new(credentials),
@@ -717,6 +809,18 @@ impl Client {
         loop {
             attempt += 1;
             self.stats.attempts.fetch_add(1, Ordering::Relaxed);
+            // Held until this attempt's answer is in (dropped at the end of the iteration).
+            let _permit = match (self.config.rate_limit, model_rate_limit(&action)) {
+                (true, Some(limit)) => {
+                    let t = std::time::Instant::now();
+                    let p = self.limiter.acquire(&action, limit).await;
+                    if t.elapsed() >= Duration::from_millis(1) {
+                        self.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Some(p)
+                }
+                _ => None,
+            };
             // Fresh credentials, timestamp and nonce for every attempt.
             let creds = self.credentials.get();
             let timestamp = now_secs() + self.clock_offset();
@@ -1056,6 +1160,26 @@ mod tests {
             cap: 1.0,
         };
         assert_eq!(backoff_delay(&zero, true, 3), Duration::ZERO);
+    }
+
+    #[test]
+    fn rate_limiter_permits() {
+        let rt = crate::runtime::get();
+        rt.block_on(async {
+            let l = Arc::new(RateLimiter::default());
+            let t = tokio::time::Instant::now();
+            // `limit` at once; the next waits a window after the first answer.
+            let a = l.acquire("A", 2).await;
+            let _b = l.acquire("A", 2).await;
+            assert!(t.elapsed() < Duration::from_millis(100));
+            // Other actions have their own permits.
+            drop(l.acquire("B", 1).await);
+            drop(a);
+            let _c = l.acquire("A", 2).await;
+            assert!(t.elapsed() >= RATE_WINDOW, "{:?}", t.elapsed());
+        });
+        assert_eq!(model_rate_limit("DescribeInstances"), Some(40));
+        assert_eq!(model_rate_limit("NoSuchAction"), None);
     }
 
     #[test]

@@ -135,6 +135,7 @@ class _BaseClient:
         proxy: str | None = None,
         verify: bool | str | os.PathLike[str] = True,
         profile: str | None = None,
+        rate_limit: bool = False,
     ) -> None: ...
     @property
     def region(self) -> str | None: ...

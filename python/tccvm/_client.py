@@ -90,6 +90,7 @@ class _BaseClient:
         proxy: str | None = None,
         verify: bool | str | os.PathLike = True,
         profile: str | None = None,
+        rate_limit: bool = False,
     ) -> None:
         if region is None:
             region = os.environ.get(_ENV_REGION) or None
@@ -108,6 +109,9 @@ class _BaseClient:
             "proxy": proxy,
             "verify": verify,
             "profile": profile,
+            # Client-side rate limiting per action at the model's documented requests per
+            # second, shared by every thread and task using this client.
+            "rate_limit": bool(rate_limit),
         }
         provider = _resolve_provider(secret_id, secret_key, token, profile)
         self._explicit_credentials = secret_id is not None or secret_key is not None

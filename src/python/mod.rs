@@ -294,7 +294,7 @@ impl Core {
         sign_method="TC3-HMAC-SHA256", http_method="POST", language=None, timeout=60.0,
         connect_timeout=10.0, max_attempts=3, proxy=None, verify=None,
         client_token_actions=None, backoff_base=0.05, throttle_base=1.0, backoff_cap=20.0,
-        retry_budget=500, expires_at=None, refresh=None
+        retry_budget=500, expires_at=None, refresh=None, rate_limit=false
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -319,6 +319,7 @@ impl Core {
         retry_budget: i64,
         expires_at: Option<f64>,
         refresh: Option<Py<PyAny>>,
+        rate_limit: bool,
     ) -> PyResult<Core> {
         let e = |e: Error| e.to_pyerr(py);
         let sign_method = crate::sign::SignMethod::parse(sign_method).ok_or_else(|| {
@@ -366,6 +367,7 @@ impl Core {
                 .into_iter()
                 .collect::<HashSet<_>>(),
             retry_budget: retry_budget.max(0),
+            rate_limit,
         };
         let creds = Credentials::new(secret_id, secret_key, token, expires_at.map(|t| t as i64))
             .map_err(e)?;
@@ -508,6 +510,7 @@ impl Core {
             s.clock_corrections.load(Ordering::Relaxed),
         )?;
         d.set_item("retry_budget", self.inner.budget_available())?;
+        d.set_item("rate_limited", s.rate_limited.load(Ordering::Relaxed))?;
         Ok(d)
     }
 
