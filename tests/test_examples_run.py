@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import tccvm
 from tccvm.emulator import Emulator
 
 pytestmark = pytest.mark.timeout(180)
@@ -167,3 +168,23 @@ def test_notebook_runs_top_to_bottom(tmp_path):
     if importlib.util.find_spec("tqdm") is not None:
         assert "waiting for instance_running (RUNNING, RUNNING, RUNNING)" in text
         assert "IProgress" not in text
+
+
+def test_ensure_fleet_restarts_stopped_instances(emu):
+    s = fleet(emu, "--name", "api", "--count", "2")
+    ids = s["launched"]
+    assert len(ids) == 2
+    with tccvm.Client(
+        secret_id=emu.secret_id,
+        secret_key=emu.secret_key,
+        region="ap-guangzhou",
+        endpoint=emu.endpoint,
+    ) as c:
+        c.stop_instances(InstanceIds=ids[:1])
+        c.wait("instance_stopped", timeout=20, interval=0.1, InstanceIds=ids[:1])
+    before = mutating(emu)
+    s = fleet(emu, "--name", "api", "--count", "2", "--check")
+    assert s["start"] == ids[:1] and s["launch"] == 0 and mutating(emu) == before
+    s = fleet(emu, "--name", "api", "--count", "2")
+    assert s["start"] == ids[:1] and s["launched"] == [] and emu.launches == 1
+    assert not fleet(emu, "--name", "api", "--count", "2", "--check")["changed"]
