@@ -196,3 +196,36 @@ def test_launch_failed_is_a_failure_state(emu, client):
     assert e.reason == "failure" and "LAUNCH_FAILED" in e.last_state
     assert "LAUNCH_FAILED" in str(e)
     client.wait("instance_running", timeout=20, interval=0.1, InstanceIds=[good])
+
+
+def test_progress_in_an_interactive_session(emu):
+    """In the interactive interpreter (a terminal session) the progress bar shows by itself."""
+    pytest.importorskip("tqdm")
+    import subprocess
+    import sys
+
+    emu.reset()
+    emu.set_timers(all=0.3)
+    lines = [
+        "import tccvm",
+        (
+            f"c = tccvm.Client(secret_id={emu.secret_id!r}, "
+            f"secret_key={emu.secret_key!r}, region={REGION!r}, endpoint={emu.endpoint!r})"
+        ),
+        (
+            f"ids = c.run_instances(Placement={{'Zone': {ZONE!r}}}, ImageId={IMAGE!r})"
+            "['InstanceIdSet']"
+        ),
+        "r = c.wait('instance_running', interval=0.1, InstanceIds=ids)",
+        "print('state', r['InstanceSet'][0]['InstanceState'])",
+    ]
+    p = subprocess.run(
+        [sys.executable, "-i", "-q"],
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert "state RUNNING" in p.stdout, p.stderr
+    assert "waiting for instance_running" in p.stderr
