@@ -112,6 +112,7 @@ def test_offset_filters_and_empty(emu, client):
     launch(client, 25, name="web")
     launch(client, 7, name="db")
     assert len(list(client.paginate("DescribeInstances", Offset=20, Limit=3))) == 12
+    assert len(list(client.paginate("DescribeInstances", Offset=None, Limit=None))) == 32
     f = [{"Name": "tag:batch", "Values": ["db"]}]
     dbs = list(client.paginate("DescribeInstances", Filters=f, Limit=2))
     assert len(dbs) == 7 and {i["InstanceName"][:2] for i in dbs} == {"db"}

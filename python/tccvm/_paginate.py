@@ -70,7 +70,8 @@ class _Pager:
         self.lim_key: str = pag["limit"]
         self.total_key: str = pag["total_count"]
         self.result_key: str = pag["result"]
-        self.params = dict(params)
+        # None means "not given", as for the generated methods.
+        self.params = {k: v for k, v in params.items() if v is not None}
         self.offset = _int(self.params.get(self.off_key, 0), self.off_key)
         limit = self.params.get(self.lim_key)
         if limit is None:
