@@ -57,14 +57,15 @@ def _make(action: dict[str, Any], asynchronous: bool) -> Callable[..., Any]:
 
     if asynchronous:
 
-        async def method(self: Any, **params: Any) -> Any:
+        async def method(self: Any, /, **params: Any) -> Any:
             return await self._invoke(
                 name, {k: v for k, v in params.items() if v is not None}
             )
 
     else:
-
-        def method(self: Any, **params: Any) -> Any:
+        # `self` positional-only: a keyword named "self" is then a parameter like any other
+        # (refused by validation), not a TypeError.
+        def method(self: Any, /, **params: Any) -> Any:
             return self._invoke(
                 name, {k: v for k, v in params.items() if v is not None}
             )
