@@ -19,6 +19,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -275,28 +276,67 @@ def bench_decode(emu: EmulatorProcess, smoke: bool) -> dict[str, Any]:
     return out
 
 
+def _cpu_self() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def _cpu_of(pid: int) -> float:
+    try:
+        f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
+def _measure(emu: EmulatorProcess, n: int, fn: Callable[[], Any]) -> dict[str, float]:
+    """calls/s, and CPU milliseconds per call in this process and in the emulator's."""
+    e0, c0, t0 = _cpu_of(emu.proc.pid), _cpu_self(), time.perf_counter()
+    for _ in range(n):
+        fn()
+    dt = time.perf_counter() - t0
+    c1, e1 = _cpu_self(), _cpu_of(emu.proc.pid)
+    return {
+        "rate": n / dt,
+        "client_cpu_ms": (c1 - c0) / n * 1e3,
+        "emulator_cpu_ms": (e1 - e0) / n * 1e3,
+    }
+
+
 def bench_sequential(emu: EmulatorProcess, smoke: bool) -> dict[str, Any]:
     """Sequential sync DescribeInstances(Limit=20), one client, no added latency."""
     n_t, n_v = (20, 10) if smoke else (3000, 400)
     c = tccvm_client(emu)
     for _ in range(min(50, n_t)):
         c.describe_instances(Limit=20)
-    dt = timed(lambda: [c.describe_instances(Limit=20) for _ in range(n_t)])
+    m = _measure(emu, n_t, lambda: c.describe_instances(Limit=20))
     c.close()
-    out: dict[str, Any] = {"tccvm_calls": n_t, "tccvm_rate": n_t / dt}
-    log(f"sequential: tccvm {out['tccvm_rate']:.0f} calls/s")
+    out: dict[str, Any] = {"tccvm_calls": n_t, "tccvm_rate": m["rate"]}
+    out["tccvm_client_cpu_ms"] = m["client_cpu_ms"]
+    out["tccvm_emulator_cpu_ms"] = m["emulator_cpu_ms"]
+    log(
+        f"sequential: tccvm {out['tccvm_rate']:.0f} calls/s "
+        f"(cpu/call: client {m['client_cpu_ms']:.2f} ms, emulator {m['emulator_cpu_ms']:.2f} ms)"
+    )
     if have_vendor():
         for keep_alive, key in ((True, "vendor"), (False, "vendor_default")):
             v = vendor_client(emu, keep_alive)
             for _ in range(min(20, n_v)):
                 v.DescribeInstances(vendor_request())
-            dtv = timed(
-                lambda v=v: [v.DescribeInstances(vendor_request()) for _ in range(n_v)]
-            )
+            m = _measure(emu, n_v, lambda v=v: v.DescribeInstances(vendor_request()))
             out[f"{key}_calls"] = n_v
-            out[f"{key}_rate"] = n_v / dtv
-            log(f"sequential: {key} (keepAlive={keep_alive}) {n_v / dtv:.0f} calls/s")
+            out[f"{key}_rate"] = m["rate"]
+            out[f"{key}_client_cpu_ms"] = m["client_cpu_ms"]
+            out[f"{key}_emulator_cpu_ms"] = m["emulator_cpu_ms"]
+            log(
+                f"sequential: {key} (keepAlive={keep_alive}) {m['rate']:.0f} calls/s "
+                f"(cpu/call: client {m['client_cpu_ms']:.2f} ms, "
+                f"emulator {m['emulator_cpu_ms']:.2f} ms)"
+            )
         out["ratio"] = out["tccvm_rate"] / out["vendor_rate"]
+        out["client_cpu_ratio"] = (
+            out["vendor_client_cpu_ms"] / out["tccvm_client_cpu_ms"]
+        )
     return out
 
 
@@ -790,24 +830,29 @@ def markdown(r: dict[str, Any], command: str, chart_name: str | None) -> str:
             "",
             "### Per-call overhead: sequential sync `DescribeInstances(Limit=20)`",
             "",
-            "| client | calls | calls/s |",
-            "| --- | --- | --- |",
-            f"| tccvm `Client` | {s['tccvm_calls']} | {s['tccvm_rate']:.0f} |",
+            "| client | calls | calls/s | client CPU ms/call | emulator CPU ms/call |",
+            "| --- | --- | --- | --- | --- |",
+            (
+                f"| tccvm `Client` | {s['tccvm_calls']} | {s['tccvm_rate']:.0f} | "
+                f"{s['tccvm_client_cpu_ms']:.3f} | {s['tccvm_emulator_cpu_ms']:.3f} |"
+            ),
         ]
-        if "vendor_rate" in s:
-            L.append(
-                f"| vendor `CvmClient`, keepAlive=True | {s['vendor_calls']} | "
-                f"{s['vendor_rate']:.0f} |"
-            )
-            L.append(
-                f"| vendor `CvmClient`, default (keepAlive=False) | "
-                f"{s['vendor_default_calls']} | {s['vendor_default_rate']:.0f} |"
-            )
+        for key, name in (
+            ("vendor", "vendor `CvmClient`, keepAlive=True"),
+            ("vendor_default", "vendor `CvmClient`, default (keepAlive=False)"),
+        ):
+            if f"{key}_rate" in s:
+                L.append(
+                    f"| {name} | {s[f'{key}_calls']} | {s[f'{key}_rate']:.0f} | "
+                    f"{s[f'{key}_client_cpu_ms']:.3f} | {s[f'{key}_emulator_cpu_ms']:.3f} |"
+                )
+        if "ratio" in s:
             L.append("")
             L.append(
-                f"tccvm / vendor (keep-alive): **{s['ratio']:.1f}x**; "
+                f"tccvm / vendor (keep-alive), calls/s: **{s['ratio']:.1f}x**; "
                 f"vs the vendor's default: "
-                f"{s['tccvm_rate'] / s['vendor_default_rate']:.1f}x."
+                f"{s['tccvm_rate'] / s['vendor_default_rate']:.1f}x. Client CPU per call, "
+                f"vendor / tccvm: **{s['client_cpu_ratio']:.1f}x**."
             )
     f = r.get("fanout")
     if f:

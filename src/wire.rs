@@ -20,7 +20,6 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 use serde::Deserialize;
 use serde_json::Value;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::fmt;
 
 // ---------------------------------------------------------------------------------------------
@@ -297,11 +296,84 @@ pub fn inspect(body: &[u8]) -> Result<Head, NotApi> {
 // Responses: Python objects straight from the parser (GIL held)
 // ---------------------------------------------------------------------------------------------
 
-type KeyCache<'py> = RefCell<HashMap<String, Bound<'py, PyString>>>;
+/// Longest string (in bytes) the decoder shares between occurrences.
+const SHARED_MAX_LEN: usize = 32;
+
+/// One slot of [`StrCache`]: the bytes of a short string and its Python object.
+struct Slot<'py> {
+    len: u8,
+    bytes: [u8; SHARED_MAX_LEN],
+    obj: Option<Bound<'py, PyString>>,
+}
+
+/// A direct-mapped cache of short Python strings for one decode: every dict key, and short
+/// values (`RUNNING`, zone and type names, dates, image ids...) that repeat through a list of
+/// resources, are built once and shared (Python strings are immutable, so sharing is invisible
+/// except to `is`). Shared key objects also carry their hash, so dict inserts do not rehash.
+/// Slots are indexed by an FNV-1a hash of the bytes and hold the bytes inline, so a lookup or
+/// an eviction allocates nothing; a collision only costs a fresh string.
+struct StrCache<'py> {
+    slots: RefCell<Vec<Slot<'py>>>,
+    mask: usize,
+}
+
+impl<'py> StrCache<'py> {
+    /// Sized for the document: from 64 slots (small answers) to 1024 (100 KB and more).
+    fn for_len(n: usize) -> StrCache<'py> {
+        let slots = (n / 96).clamp(64, 1024).next_power_of_two();
+        StrCache {
+            slots: RefCell::new(
+                (0..slots)
+                    .map(|_| Slot {
+                        len: 0,
+                        bytes: [0; SHARED_MAX_LEN],
+                        obj: None,
+                    })
+                    .collect(),
+            ),
+            mask: slots - 1,
+        }
+    }
+
+    #[inline]
+    fn hash(b: &[u8]) -> u64 {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for &x in b {
+            h = (h ^ u64::from(x)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        h
+    }
+
+    /// The shared Python string for `s` (a new one when `s` is long or not cached yet).
+    #[inline]
+    fn get(&self, py: Python<'py>, s: &str) -> Bound<'py, PyString> {
+        let b = s.as_bytes();
+        if b.len() > SHARED_MAX_LEN {
+            return PyString::new(py, s);
+        }
+        let i = (Self::hash(b) as usize) & self.mask;
+        let Ok(mut slots) = self.slots.try_borrow_mut() else {
+            return PyString::new(py, s);
+        };
+        let Some(slot) = slots.get_mut(i) else {
+            return PyString::new(py, s);
+        };
+        if let Some(o) = &slot.obj {
+            if usize::from(slot.len) == b.len() && &slot.bytes[..b.len()] == b {
+                return o.clone();
+            }
+        }
+        let o = PyString::new(py, s);
+        slot.len = b.len() as u8;
+        slot.bytes[..b.len()].copy_from_slice(b);
+        slot.obj = Some(o.clone());
+        o
+    }
+}
 
 struct PySeed<'a, 'py> {
     py: Python<'py>,
-    keys: &'a KeyCache<'py>,
+    strings: &'a StrCache<'py>,
 }
 
 impl<'a, 'py> Clone for PySeed<'a, 'py> {
@@ -311,15 +383,6 @@ impl<'a, 'py> Clone for PySeed<'a, 'py> {
 }
 
 impl<'a, 'py> Copy for PySeed<'a, 'py> {}
-
-fn key_object<'py>(py: Python<'py>, keys: &KeyCache<'py>, k: &str) -> Bound<'py, PyString> {
-    if let Some(s) = keys.borrow().get(k) {
-        return s.clone();
-    }
-    let s = PyString::new(py, k);
-    keys.borrow_mut().insert(k.to_string(), s.clone());
-    s
-}
 
 struct KeySeed<'a, 'py>(PySeed<'a, 'py>);
 
@@ -336,7 +399,7 @@ impl<'de, 'a, 'py> Visitor<'de> for KeySeed<'a, 'py> {
         f.write_str("a string key")
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(key_object(self.0.py, self.0.keys, v))
+        Ok(self.0.strings.get(self.0.py, v))
     }
 }
 
@@ -376,7 +439,7 @@ impl<'de, 'a, 'py> Visitor<'de> for PySeed<'a, 'py> {
         Ok(PyFloat::new(self.py, v).into_any())
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(PyString::new(self.py, v).into_any())
+        Ok(self.strings.get(self.py, v).into_any())
     }
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
         Ok(self.py.None().into_bound(self.py))
@@ -434,8 +497,11 @@ impl<'de, 'a, 'py> Visitor<'de> for TopSeed<'a, 'py> {
 /// Build the Python object of `Response` from the body. Errors when the body is not a JSON
 /// object with `Response` (the caller has normally checked with [`inspect`] first).
 pub fn response_to_python<'py>(py: Python<'py>, body: &[u8]) -> Result<Bound<'py, PyAny>, NotApi> {
-    let keys: KeyCache<'py> = RefCell::new(HashMap::new());
-    let seed = TopSeed(PySeed { py, keys: &keys });
+    let strings = StrCache::for_len(body.len());
+    let seed = TopSeed(PySeed {
+        py,
+        strings: &strings,
+    });
     let mut de = serde_json::Deserializer::from_slice(body);
     let found = seed
         .deserialize(&mut de)
@@ -453,8 +519,11 @@ pub fn response_to_python<'py>(py: Python<'py>, body: &[u8]) -> Result<Bound<'py
 
 /// Build any JSON document as Python objects (exposed as `_core.loads` for tests/benchmarks).
 pub fn json_to_python<'py>(py: Python<'py>, body: &[u8]) -> Result<Bound<'py, PyAny>, String> {
-    let keys: KeyCache<'py> = RefCell::new(HashMap::new());
-    let seed = PySeed { py, keys: &keys };
+    let strings = StrCache::for_len(body.len());
+    let seed = PySeed {
+        py,
+        strings: &strings,
+    };
     let mut de = serde_json::Deserializer::from_slice(body);
     let v = seed.deserialize(&mut de).map_err(|e| e.to_string())?;
     de.end().map_err(|e| e.to_string())?;
