@@ -25,6 +25,7 @@ pub struct FlatError(pub String);
 /// Build the nested object from flattened pairs, skipping the common parameters.
 pub fn unflatten(pairs: &[(String, String)]) -> Result<Value, FlatError> {
     let mut root = Value::Object(Map::new());
+    let mut budget: usize = 200_000;
     for (k, v) in pairs {
         if COMMON.contains(&k.as_str()) {
             continue;
@@ -33,18 +34,25 @@ pub fn unflatten(pairs: &[(String, String)]) -> Result<Value, FlatError> {
         if segs.iter().any(|s| s.is_empty()) {
             return Err(FlatError(format!("malformed parameter name `{k}`")));
         }
-        insert(&mut root, &segs, Value::String(v.clone()), k)?;
+        insert(&mut root, &segs, Value::String(v.clone()), k, &mut budget)?;
     }
     Ok(root)
 }
 
-fn insert(node: &mut Value, segs: &[&str], v: Value, full: &str) -> Result<(), FlatError> {
+/// `budget` bounds the list slots a request may create (indices need not be dense).
+fn insert(
+    node: &mut Value,
+    segs: &[&str],
+    v: Value,
+    full: &str,
+    budget: &mut usize,
+) -> Result<(), FlatError> {
     let (head, rest) = match segs.split_first() {
         Some(x) => x,
         None => return Ok(()),
     };
     if let Ok(idx) = head.parse::<usize>() {
-        if idx > 10_000 {
+        if idx > 1_000 {
             return Err(FlatError(format!("index too large in `{full}`")));
         }
         if node.is_null() {
@@ -54,13 +62,17 @@ fn insert(node: &mut Value, segs: &[&str], v: Value, full: &str) -> Result<(), F
             .as_array_mut()
             .ok_or_else(|| FlatError(format!("`{full}` mixes a list and a structure")))?;
         while arr.len() <= idx {
+            if *budget == 0 {
+                return Err(FlatError("too many list elements".into()));
+            }
+            *budget -= 1;
             arr.push(Value::Null);
         }
         if rest.is_empty() {
             arr[idx] = v;
             Ok(())
         } else {
-            insert(&mut arr[idx], rest, v, full)
+            insert(&mut arr[idx], rest, v, full, budget)
         }
     } else {
         if node.is_null() {
@@ -77,7 +89,7 @@ fn insert(node: &mut Value, segs: &[&str], v: Value, full: &str) -> Result<(), F
             Ok(())
         } else {
             let child = obj.entry(head.to_string()).or_insert(Value::Null);
-            insert(child, rest, v, full)
+            insert(child, rest, v, full, budget)
         }
     }
 }
