@@ -769,7 +769,17 @@ impl Client {
             .map_err(|e| (TransportKind::Request, e.to_string()))?;
         let mut rb = http.request(p.method, p.url.as_str());
         for (k, v) in p.headers {
-            rb = rb.header(k, v);
+            let mut hv = reqwest::header::HeaderValue::from_str(&v).map_err(|_| {
+                (
+                    TransportKind::Request,
+                    format!("the value of the {k} header cannot be sent (control characters?)"),
+                )
+            })?;
+            // Never shown by any Debug output of the request.
+            if k == "authorization" || k == "x-tc-token" {
+                hv.set_sensitive(true);
+            }
+            rb = rb.header(k, hv);
         }
         if let Some(b) = p.body {
             rb = rb.body(b);

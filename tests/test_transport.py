@@ -498,3 +498,11 @@ def test_no_secret_in_repr_errors_or_pickle(
     assert dict(sent.query_pairs)["Signature"] not in joined
     restored = pickle.loads(blob)  # credentials resolved again, from the environment
     assert restored._core.secret_id == "env-id"
+
+
+def test_unsendable_token_is_a_clear_error(client_factory):
+    c = client_factory(token="bad\ntoken", max_attempts=1)
+    with pytest.raises(tccvm.TransportError) as ei:
+        c.call("DescribeRegions")
+    assert ei.value.kind == "request"
+    assert "bad" not in str(ei.value)
