@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 
 import pytest
 import tccvm
@@ -112,7 +113,9 @@ def test_offset_filters_and_empty(emu, client):
     launch(client, 25, name="web")
     launch(client, 7, name="db")
     assert len(list(client.paginate("DescribeInstances", Offset=20, Limit=3))) == 12
-    assert len(list(client.paginate("DescribeInstances", Offset=None, Limit=None))) == 32
+    assert (
+        len(list(client.paginate("DescribeInstances", Offset=None, Limit=None))) == 32
+    )
     f = [{"Name": "tag:batch", "Values": ["db"]}]
     dbs = list(client.paginate("DescribeInstances", Filters=f, Limit=2))
     assert len(dbs) == 7 and {i["InstanceName"][:2] for i in dbs} == {"db"}
@@ -170,3 +173,16 @@ def test_async_paginate(emu):
             assert describes(emu) - before == 3 and it.pages == 3
 
     asyncio.run(asyncio.wait_for(main(), 30))
+
+
+def test_docs_name_exactly_the_models_paginated_actions():
+    """The README and the docstring are checked against the model, the one source of truth."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("## Pagination", 1)[1].split("\n## ", 1)[0]
+    para = section.strip().split("\n\n", 1)[0]
+    named = set(re.findall(r"`(Describe\w+)`", para))
+    assert named == set(paginated_actions())
+    for a in paginated_actions():
+        assert a in tccvm.Client.paginate.__doc__

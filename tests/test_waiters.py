@@ -229,3 +229,28 @@ def test_progress_in_an_interactive_session(emu):
     )
     assert "state RUNNING" in p.stdout, p.stderr
     assert "waiting for instance_running" in p.stderr
+
+
+def test_readme_waiter_table_matches_the_model():
+    from pathlib import Path
+
+    from tccvm._paginate import service_model
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("## Waiters", 1)[1].split("\n## ", 1)[0]
+    rows = {
+        cells[0].strip("` "): cells
+        for cells in (
+            [c.strip() for c in ln.strip("|").split("|")]
+            for ln in section.splitlines()
+            if ln.startswith("| `")
+        )
+    }
+    waiters = service_model()["waiters"]
+    assert set(rows) == set(waiters)
+    for name, w in waiters.items():
+        polls, success, failure = rows[name][1], rows[name][2], rows[name][3]
+        assert w["operation"] in polls
+        for acc in w["acceptors"]:
+            cell = success if acc["state"] == "success" else failure
+            assert str(acc["expected"]) in cell, (name, acc)

@@ -26,8 +26,7 @@ class SyncHelpers:
             for inst in client.paginate("DescribeInstances", Filters=[...]):
                 print(inst["InstanceId"])
 
-        Paginated actions: DescribeInstances, DescribeInstancesStatus, DescribeImages,
-        DescribeKeyPairs, DescribeHosts, DescribeDisasterRecoverGroups (from the model).
+        Paginated actions (from the service model): {paginated}.
         """
         return _paginate.PageIterator(self._invoke, action, params)  # type: ignore[attr-defined]
 
@@ -42,10 +41,9 @@ class SyncHelpers:
     ) -> Any:
         """Poll until ``waiter`` is satisfied and return the last response.
 
-        Waiters: ``instance_running``, ``instance_stopped``, ``instance_terminated``
-        (parameters of DescribeInstances, e.g. ``InstanceIds=[...]``) and ``image_normal``
-        (parameters of DescribeImages, e.g. ``ImageIds=[...]``). ``timeout`` (seconds) and
-        ``interval`` (seconds between polls) default to the model's values (e.g. 200 s and 5 s).
+        Waiters (from the service model; keyword arguments are the parameters of the action
+        polled): {waiters}. ``timeout`` (seconds) and ``interval`` (seconds between polls)
+        default to the model's values (``delay * max_attempts`` and ``delay``).
         Raises :class:`tccvm.WaiterError` on timeout or on a failure state (e.g.
         ``LAUNCH_FAILED``); its ``last_state`` and ``last_response`` show what was seen last.
         ``progress``: a tqdm bar (if tqdm is installed); by default only in notebooks and
@@ -93,3 +91,22 @@ class AsyncHelpers:
             progress,
             params,
         )
+
+
+def _fill_docstrings() -> None:
+    """Put the model's paginated actions and waiters into the docstrings (one source of truth)."""
+    model = _paginate.service_model()
+    paginated = ", ".join(_paginate.paginated_actions())
+    waiters = ", ".join(
+        f"``{n}`` ({w['operation']})"
+        for n, w in sorted(model.get("waiters", {}).items())
+    )
+    for cls in (SyncHelpers, AsyncHelpers):
+        for fn in (cls.paginate, cls.wait):
+            if fn.__doc__:
+                fn.__doc__ = fn.__doc__.replace("{paginated}", paginated).replace(
+                    "{waiters}", waiters
+                )
+
+
+_fill_docstrings()
