@@ -7,8 +7,9 @@ service suffixes with 1, 2 ... when it launches several at once).
     python examples/ensure_fleet.py --name web --count 3 --demo     # embedded emulator
 
 It looks at the instances called NAME (every page of DescribeInstances), then
-- starts the STOPPED ones it needs, launches the missing ones (RunInstances with a ClientToken
-  derived from the fleet, so a retried or repeated run never launches twice),
+- starts the STOPPED ones it needs, launches the missing ones (one RunInstances; tccvm gives it
+  a ClientToken that it keeps across retries, so a retried request never launches twice, and a
+  repeated run sees the instances already launched),
 - terminates the surplus (stopped ones first, then the newest),
 - waits until exactly COUNT are RUNNING.
 A second run with the same arguments changes nothing. With --check it only reports what it
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import json
 import os
 import sys
@@ -57,12 +57,6 @@ def plan(instances: list[dict[str, Any]], count: int) -> dict[str, Any]:
         terminate = [i["InstanceId"] for i in stopped if i["InstanceId"] not in start]
         launch = missing
     return {"launch": launch, "start": start, "terminate": terminate}
-
-
-def client_token(name: str, count: int, existing: list[dict[str, Any]]) -> str:
-    """The same fleet state asks for the same launch: a repeated run is not a second launch."""
-    key = json.dumps([name, count, sorted(i["InstanceId"] for i in existing)])
-    return "fleet-" + hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
 def ensure(
@@ -124,7 +118,6 @@ def ensure(
             TagSpecification=[
                 {"ResourceType": "instance", "Tags": [{"Key": "fleet", "Value": name}]}
             ],
-            ClientToken=client_token(name, count, instances),
         )["InstanceIdSet"]
         log(f"launched {launched}")
     keep = [i["InstanceId"] for i in instances if i["InstanceState"] in ALIVE | STOPPED]

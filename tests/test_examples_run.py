@@ -188,3 +188,13 @@ def test_ensure_fleet_restarts_stopped_instances(emu):
     s = fleet(emu, "--name", "api", "--count", "2")
     assert s["start"] == ids[:1] and s["launched"] == [] and emu.launches == 1
     assert not fleet(emu, "--name", "api", "--count", "2", "--check")["changed"]
+
+
+def test_ensure_fleet_down_to_zero_and_back(emu):
+    first = fleet(emu, "--name", "batch", "--count", "2")["launched"]
+    s = fleet(emu, "--name", "batch", "--count", "0")
+    assert sorted(s["terminate"]) == sorted(first)
+    assert not fleet(emu, "--name", "batch", "--count", "0", "--check")["changed"]
+    again = fleet(emu, "--name", "batch", "--count", "2")["launched"]
+    assert len(again) == 2 and not set(again) & set(first)
+    assert emu.launches == 2
