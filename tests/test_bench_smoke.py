@@ -44,7 +44,7 @@ def test_benchmark_smoke(tmp_path: Path) -> None:
     assert d["tccvm_us"] > 0 and d["json_loads_us"] > 0
     assert results["sequential"]["tccvm_rate"] > 0
     assert set(results["threads"]["latency_0ms"]) == {"1", "4", "16"}
-    f = results["fanout"]
+    f = results["fanout"]["limit_20"]
     assert f["tccvm_s"] > 0 and f["ideal_s"] > 0
     assert results["ceiling"]["tccvm_async_rate"] > 0
     assert results["import"]["tccvm_ms"] > 0
