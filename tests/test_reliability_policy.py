@@ -342,3 +342,40 @@ def test_clock_skew_corrected_only_once(client_factory, recording_server):
         c.call("DescribeZones")
     assert ei.value.code == "AuthFailure.SignatureExpire"
     assert len(srv.requests) == 2
+
+
+@pytest.mark.parametrize("client_cls", ["sync", "async"])
+def test_failed_run_reports_its_client_token(emu, client_cls):
+    """Every attempt dropped after the launch took effect: the error carries the ClientToken
+    tccvm generated; retrying with it returns the same instance, launched once."""
+    import asyncio
+
+    emu.inject("drop_after", count=3, actions="RunInstances")
+    before = emu.stats()["launches"]
+    params = {"Placement": {"Zone": ZONE}, "ImageId": IMAGE}
+    with make(emu, max_attempts=3) as c:
+        if client_cls == "sync":
+            with pytest.raises(tccvm.TransportError) as ei:
+                c.run_instances(**params)
+        else:
+            ac = tccvm.AsyncClient(
+                secret_id=emu.secret_id,
+                secret_key=emu.secret_key,
+                region=REGION,
+                endpoint=emu.endpoint,
+                max_attempts=3,
+            )
+            with pytest.raises(tccvm.TransportError) as ei:
+                asyncio.run(ac.run_instances(**params))
+        token = ei.value.client_token
+        assert token and len(token) == 36
+        assert emu.stats()["launches"] - before == 1  # it did take effect, once
+        out = c.run_instances(ClientToken=token, **params)
+        assert emu.stats()["launches"] - before == 1
+        assert [
+            i["InstanceId"] for i in emu.instances(REGION) if i["ClientToken"] == token
+        ] == out["InstanceIdSet"]
+        # Actions without a ClientToken report none.
+        with pytest.raises(tccvm.TencentCloudError) as ei:
+            c.start_instances(InstanceIds=["ins-00000000"])
+        assert ei.value.client_token is None

@@ -16,7 +16,14 @@ __all__ = [
 
 
 class TccvmError(Exception):
-    """Base class of every tccvm exception (also raised for internal errors: a bug)."""
+    """Base class of every tccvm exception (also raised for internal errors: a bug).
+
+    ``client_token``: for a failed call to an action that takes a ``ClientToken``, the token the
+    request carried (the caller's, or the one tccvm generated); calling again with
+    ``ClientToken=err.client_token`` cannot run the action twice. Else None.
+    """
+
+    client_token: str | None = None
 
 
 class TencentCloudError(TccvmError):

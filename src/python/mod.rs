@@ -184,7 +184,26 @@ fn secs(name: &str, v: f64) -> Result<Duration, Error> {
 /// `tccvm._logging.emit`, imported once.
 static LOG_EMIT: pyo3::sync::PyOnceLock<Py<PyAny>> = pyo3::sync::PyOnceLock::new();
 
+/// Put the ClientToken a failed call carried on its exception (`client_token`), so that the
+/// caller can retry with it: the service then runs the action at most once overall.
+fn with_client_token(py: Python<'_>, e: PyErr, token: Option<&str>) -> PyErr {
+    if let Some(t) = token {
+        let _ = e.value(py).setattr("client_token", t);
+    }
+    e
+}
+
 impl Core {
+    /// Fill in the ClientToken now (where the action takes one and none was given) so that a
+    /// failed call can report it; the transport keeps a token that is already there.
+    fn fill_client_token(&self, action: &str, params: &mut Value) -> Option<String> {
+        self.inner.prepare_params(action, params);
+        params
+            .get("ClientToken")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    }
+
     /// An attempt observer that hands each attempt (level 2) or each retry (level 1) to
     /// `tccvm._logging.emit`, GIL held, as a dict with no secret in it. None for level 0.
     fn observer(
@@ -389,7 +408,8 @@ impl Core {
         validate: bool,
         log: u8,
     ) -> PyResult<Py<PyAny>> {
-        let v = self.prepare_call(py, action, params, validate)?;
+        let mut v = self.prepare_call(py, action, params, validate)?;
+        let token = self.fill_client_token(action, &mut v);
         let observer = self.observer(py, action, log)?;
         let client = self.inner.clone();
         let action_s = action.to_string();
@@ -400,7 +420,7 @@ impl Core {
         });
         match result {
             Ok(Ok(answer)) => build_response(py, &answer, action),
-            Ok(Err(err)) => Err(err.to_pyerr(py)),
+            Ok(Err(err)) => Err(with_client_token(py, err.to_pyerr(py), token.as_deref())),
             Err(p) => Err(Error::Internal(panic_message(p.as_ref())).to_pyerr(py)),
         }
     }
@@ -415,7 +435,8 @@ impl Core {
         validate: bool,
         log: u8,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let v = self.prepare_call(py, action, params, validate)?;
+        let mut v = self.prepare_call(py, action, params, validate)?;
+        let token = self.fill_client_token(action, &mut v);
         let observer = self.observer(py, action, log)?;
         let client = self.inner.clone();
         let action_s = action.to_string();
@@ -425,7 +446,9 @@ impl Core {
                     answer,
                     action: action_s,
                 }),
-                Err(e) => Err(PyErr::from(e)),
+                Err(e) => Err(Python::attach(|py| {
+                    with_client_token(py, e.to_pyerr(py), token.as_deref())
+                })),
             }
         })
     }
