@@ -24,6 +24,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -495,8 +496,9 @@ def bench_ceiling(emu: EmulatorProcess, smoke: bool) -> dict[str, Any]:
                 body.encode(),
                 ts,
             )
-            script = ROOT / "benches" / "results" / "wrk_request.lua"
-            script.parent.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(prefix="tccvm-wrk-", suffix=".lua")
+            os.close(fd)
+            script = Path(name)
             headers = {
                 "Content-Type": "application/json",
                 "X-TC-Action": "DescribeInstances",
