@@ -225,8 +225,9 @@ pub fn utc_date(timestamp: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
-// Howard Hinnant's days-to-civil algorithm.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
+/// (year, month, day) of a count of days since 1970-01-01 (Howard Hinnant's days-to-civil
+/// algorithm). Shared with the emulator's timestamps.
+pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);

@@ -1,7 +1,6 @@
 //! Small helpers shared by the emulator: time formatting, request ids, tolerant accessors on
 //! parameters (flattened requests carry strings; JSON requests carry typed values).
 
-use rand::Rng;
 use serde_json::{Map, Value};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -36,7 +35,7 @@ pub fn unix_now(offset_secs: i64) -> i64 {
 pub fn iso8601(secs: i64) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
+    let (y, m, d) = crate::sign::civil_from_days(days);
     format!(
         "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
         rem / 3600,
@@ -45,41 +44,9 @@ pub fn iso8601(secs: i64) -> String {
     )
 }
 
-/// `YYYY-MM-DD` (UTC) for a unix time.
-pub fn date_utc(secs: i64) -> String {
-    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-// Howard Hinnant's days-from-civil inverse.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-/// A random version-4 UUID, as the service formats its RequestId.
-pub fn uuid4() -> String {
-    let mut b: [u8; 16] = rand::rng().random();
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h = hex::encode(b);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
-}
+/// A random version-4 UUID, as the service formats its RequestId (the client's ClientToken
+/// generator: one implementation).
+pub use crate::transport::new_client_token as uuid4;
 
 /// Tolerant accessors over a request's parameter object.
 pub struct P<'a>(pub &'a Value);
@@ -279,7 +246,7 @@ mod tests {
     fn iso_dates() {
         assert_eq!(iso8601(0), "1970-01-01T00:00:00Z");
         assert_eq!(iso8601(1_465_185_768), "2016-06-06T04:02:48Z");
-        assert_eq!(date_utc(1_551_113_065), "2019-02-25");
+        assert_eq!(crate::sign::utc_date(1_551_113_065), "2019-02-25");
     }
 
     #[test]
