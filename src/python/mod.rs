@@ -3,8 +3,9 @@
 //! One call: params converted (pythonize) and validated with the GIL held; then, without the
 //! GIL, signed/sent/retried on the process runtime; then the `Response` object built from the
 //! bytes with the GIL. The sync method blocks on the runtime (`py.detach`); the async method
-//! returns an awaitable whose future runs on the same runtime. Panics are caught at this
-//! boundary and become `tccvm.TccvmError`.
+//! returns an asyncio future that the call's task completes through its event loop's
+//! [`completer`] (batched, no GIL on the runtime's threads). Panics are caught at this boundary
+//! and become `tccvm.TccvmError`.
 
 use crate::credentials::Credentials;
 use crate::error::{panic_message, Error};
@@ -13,67 +14,16 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use serde_json::Value;
 use std::collections::HashSet;
-use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-// ---------------------------------------------------------------------------------------------
-// pyo3-async-runtimes on OUR runtime (rebuilt after fork), not its own global one
-// ---------------------------------------------------------------------------------------------
-
-pub struct TccvmRuntime;
-
-tokio::task_local! {
-    static TASK_LOCALS: pyo3_async_runtimes::TaskLocals;
-}
-
-impl pyo3_async_runtimes::generic::Runtime for TccvmRuntime {
-    type JoinError = tokio::task::JoinError;
-    type JoinHandle = tokio::task::JoinHandle<()>;
-
-    fn spawn<F>(fut: F) -> Self::JoinHandle
-    where
-        F: Future<Output = ()> + Send + 'static,
-    {
-        crate::runtime::get().spawn(fut)
-    }
-
-    fn spawn_blocking<F>(f: F) -> Self::JoinHandle
-    where
-        F: FnOnce() + Send + 'static,
-    {
-        crate::runtime::get().spawn_blocking(f)
-    }
-}
-
-impl pyo3_async_runtimes::generic::ContextExt for TccvmRuntime {
-    fn scope<F, R>(
-        locals: pyo3_async_runtimes::TaskLocals,
-        fut: F,
-    ) -> Pin<Box<dyn Future<Output = R> + Send>>
-    where
-        F: Future<Output = R> + Send + 'static,
-    {
-        Box::pin(TASK_LOCALS.scope(locals, fut))
-    }
-
-    fn get_task_locals() -> Option<pyo3_async_runtimes::TaskLocals> {
-        TASK_LOCALS.try_with(|l| l.clone()).ok()
-    }
-}
+mod completer;
 
 // ---------------------------------------------------------------------------------------------
 // Results
 // ---------------------------------------------------------------------------------------------
-
-/// A successful answer, turned into Python objects when it reaches Python (GIL held).
-pub struct Decoded {
-    answer: Answer,
-    action: String,
-}
 
 fn build_response(py: Python<'_>, answer: &Answer, action: &str) -> PyResult<Py<PyAny>> {
     match catch_unwind(AssertUnwindSafe(|| {
@@ -89,16 +39,6 @@ fn build_response(py: Python<'_>, answer: &Answer, action: &str) -> PyResult<Py<
         }
         .to_pyerr(py)),
         Err(p) => Err(Error::Internal(panic_message(p.as_ref())).to_pyerr(py)),
-    }
-}
-
-impl<'py> IntoPyObject<'py> for Decoded {
-    type Target = PyAny;
-    type Output = Bound<'py, PyAny>;
-    type Error = PyErr;
-
-    fn into_pyobject(self, py: Python<'py>) -> Result<Self::Output, Self::Error> {
-        build_response(py, &self.answer, &self.action).map(|o| o.into_bound(py))
     }
 }
 
@@ -440,17 +380,12 @@ impl Core {
         let observer = self.observer(py, action, log)?;
         let client = self.inner.clone();
         let action_s = action.to_string();
-        pyo3_async_runtimes::generic::future_into_py::<TccvmRuntime, _, _>(py, async move {
-            match run(client, action_s.clone(), v, observer).await {
-                Ok(answer) => Ok(Decoded {
-                    answer,
-                    action: action_s,
-                }),
-                Err(e) => Err(Python::attach(|py| {
-                    with_client_token(py, e.to_pyerr(py), token.as_deref())
-                })),
-            }
-        })
+        completer::spawn(
+            py,
+            async move { client.call_observed(action_s, v, observer).await },
+            action,
+            token,
+        )
     }
 
     /// Replace the credentials (e.g. after the Python provider refreshed them).
@@ -664,6 +599,23 @@ pub fn _check_panic_boundary(py: Python<'_>, in_runtime: bool) -> PyResult<()> {
     }
 }
 
+/// The async twin: an awaitable whose call panics on the runtime, delivered through the same
+/// completer as every async call (raises `tccvm.TccvmError` when awaited).
+#[pyfunction]
+pub fn _check_panic_boundary_async(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+    completer::spawn(
+        py,
+        async {
+            if std::hint::black_box(true) {
+                panic!("deliberate test panic in an async call");
+            }
+            Err(Error::Internal("unreachable".into()))
+        },
+        "CheckPanicBoundary",
+        None,
+    )
+}
+
 /// Register the classes and functions of this module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Core>()?;
@@ -672,6 +624,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(flatten_params, m)?)?;
     m.add_function(wrap_pyfunction!(loads, m)?)?;
     m.add_function(wrap_pyfunction!(_check_panic_boundary, m)?)?;
+    m.add_function(wrap_pyfunction!(_check_panic_boundary_async, m)?)?;
     m.add("DEFAULT_HOST", transport::DEFAULT_HOST)?;
     Ok(())
 }
