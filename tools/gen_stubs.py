@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generate the type stubs of tccvm from the service model.
 
-    python tools/gen_stubs.py           # writes python/tccvm/types.py[i] and python/tccvm/_client.pyi
+    python tools/gen_stubs.py           # writes python/tccvm/types.py[i], _client.pyi and _actions.py
     python tools/gen_stubs.py --check   # exits 1 if the committed stubs differ from a fresh run
 
 - ``types.pyi``: a TypedDict per data type of the model (``Placement``, ``Filter``, ...), with
@@ -11,6 +11,10 @@
 - ``_client.pyi``: ``Client`` and ``AsyncClient`` with one method per action, keyword-only
   parameters typed, returning the response TypedDict (a coroutine on ``AsyncClient``), plus the
   hand-written surface of API.md (constructor, ``call``, ``paginate``, ``wait``, ...).
+- ``_actions.py`` (run time): what ``import tccvm`` needs to attach the per-action methods,
+  so that it neither parses the model JSON nor imports ``inspect``: one signature template
+  per action (its keyword-only parameters, string annotations, and the method's docstring,
+  exactly ``tccvm._docs.docstring()``), the paginated actions and the waiters.
 
 Standard library only; reads src/model/cvm-2017-03-12.json.
 """
@@ -31,6 +35,7 @@ MODEL = ROOT / "src" / "model" / "cvm-2017-03-12.json"
 OUT_TYPES = ROOT / "python" / "tccvm" / "types.pyi"
 OUT_TYPES_PY = ROOT / "python" / "tccvm" / "types.py"
 OUT_CLIENT = ROOT / "python" / "tccvm" / "_client.pyi"
+OUT_ACTIONS = ROOT / "python" / "tccvm" / "_actions.py"
 
 PY = {
     "String": "str",
@@ -246,6 +251,94 @@ def gen_client(model: dict) -> str:
     return "\n".join(out).rstrip("\n") + "\n"
 
 
+ACTIONS_DOC = '''"""The per-action knowledge of the clients, generated from the service model.
+
+``tccvm._methods`` attaches one method per action from this table at import, so that
+``import tccvm`` neither parses the model JSON nor builds ``inspect.Signature`` objects. Each
+function here is the signature template of one action: keyword-only parameters with the API's
+names (required ones without a default), string annotations, and the method's docstring
+(``tccvm._docs.docstring``). The client method itself takes ``**params`` (the core validates
+them, so a misspelt name is a ``ParamValidationError``); its ``__wrapped__`` is its template,
+which is what ``inspect.signature``, ``help()``, IDEs and Jupyter show. Templates are never
+called.
+"""'''
+
+
+def gen_actions(model: dict) -> str:
+    import ast
+    import keyword
+
+    used: set[str] = set()
+    defs: list[str] = []
+    for name in model["actions"]:  # the model's order, as the methods are attached
+        a = model["actions"][name]
+        fn = a["snake_name"]
+        assert fn.isidentifier() and not keyword.iskeyword(fn), fn
+        params = ["self"]
+        if a["inputs"]:
+            params.append("*")
+        for m in a["inputs"]:
+            assert m["name"].isidentifier() and not keyword.iskeyword(m["name"])
+            t = DOCS.python_type(m)
+            used.add(m["type"])
+            params.append(
+                f"{m['name']}: {t}"
+                if m["required"]
+                else f"{m['name']}: {t} | None = None"
+            )
+        text = DOCS.docstring(a, model["shapes"])
+        # One plain literal (not a docstring: formatters and Python 3.13's compiler re-indent
+        # those), so that __doc__ is exactly _docs.docstring(); one per action because many
+        # short literals compile much slower (tccvm may be imported without cached bytecode).
+        lit = repr(text)
+        assert ast.literal_eval(lit) == text, name
+        defs.append(f"def {fn}({', '.join(params)}) -> dict[str, Any]: ...")
+        defs.append(f"{fn}.__doc__ = {lit}")
+        defs.append("")
+    shape_names = sorted(t for t in used if t in model["shapes"])
+    out = [
+        HEADER.rstrip("\n"),
+        ACTIONS_DOC,
+        "",
+        "from __future__ import annotations",
+        "",
+        "from typing import TYPE_CHECKING",
+        "",
+        "if TYPE_CHECKING:",
+        "    from typing import Any, Callable",
+        "",
+        f"    from .types import {', '.join(shape_names)}" if shape_names else "",
+        "",
+        '__all__ = ["ACTIONS", "PAGINATED", "WAITERS"]',
+        "",
+        "",
+        *defs,
+        "",
+        "#: API action name -> its signature template (``__name__`` is the method name).",
+        "ACTIONS: dict[str, Callable[..., Any]] = {",
+        *(f"    {n!r}: {a['snake_name']}," for n, a in model["actions"].items()),
+        "}",
+        "",
+        "#: The actions ``paginate()`` accepts (those with a paginator in the model).",
+        "PAGINATED: tuple[str, ...] = (",
+        *(
+            f"    {n!r},"
+            for n in sorted(model["actions"])
+            if model["actions"][n].get("paginator")
+        ),
+        ")",
+        "",
+        "#: Waiter name -> the action it polls.",
+        "WAITERS: dict[str, str] = {",
+        *(
+            f"    {w!r}: {spec['operation']!r},"
+            for w, spec in sorted(model.get("waiters", {}).items())
+        ),
+        "}",
+    ]
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
 def ruff_format(text: str, name: str) -> str:
     """Format like the rest of the tree (`ruff format`), so that formatting the tree leaves the
     generated files alone. Without ruff the text is returned as generated."""
@@ -279,6 +372,7 @@ def main() -> int:
         OUT_TYPES: gen_types(model),
         OUT_TYPES_PY: gen_types(model, runtime=True),
         OUT_CLIENT: gen_client(model),
+        OUT_ACTIONS: gen_actions(model),
     }
     outputs = {
         p: ruff_format(text, str(p.relative_to(ROOT))) for p, text in outputs.items()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import _paginate, _waiters
+from . import _actions, _paginate, _waiters
 
 __all__ = ["AsyncHelpers", "SyncHelpers"]
 
@@ -95,12 +95,9 @@ class AsyncHelpers:
 
 def _fill_docstrings() -> None:
     """Put the model's paginated actions and waiters into the docstrings (one source of truth)."""
-    model = _paginate.service_model()
-    paginated = ", ".join(_paginate.paginated_actions())
-    waiters = ", ".join(
-        f"``{n}`` ({w['operation']})"
-        for n, w in sorted(model.get("waiters", {}).items())
-    )
+    # From the generated table (tccvm._actions), not the model JSON: import stays cheap.
+    paginated = ", ".join(_actions.PAGINATED)
+    waiters = ", ".join(f"``{n}`` ({op})" for n, op in sorted(_actions.WAITERS.items()))
     for cls in (SyncHelpers, AsyncHelpers):
         for fn in (cls.paginate, cls.wait):
             if fn.__doc__:

@@ -11,7 +11,6 @@ Paths are dotted, with ``[]`` projecting over a list: ``InstanceSet[].InstanceSt
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import time
 from collections.abc import Awaitable
@@ -270,6 +269,8 @@ async def await_(
     progress: bool | None = None,
     params: dict[str, Any] | None = None,
 ) -> Any:
+    import asyncio  # here, not at the top: `import tccvm` does not pay for asyncio
+
     w = _Waiter(name, timeout, interval, dict(params or {}))
     bar = _Progress(name, w.timeout, progress)
     try:

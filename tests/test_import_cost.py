@@ -1,0 +1,73 @@
+"""`import tccvm` stays cheap: what a fresh interpreter imports (not how long it takes), and the
+methods built from the generated table (python/tccvm/_actions.py) are exactly what the model
+says: same signature, same docstring as produced from the model JSON."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import subprocess
+import sys
+
+import pytest
+import tccvm
+from tccvm import _actions, _core, _docs
+
+pytestmark = pytest.mark.timeout(60)
+
+#: Modules `import tccvm` must not pull in: the event loop (asyncio), the metadata provider's
+#: HTTP stack (http.client, ssl, socket, urllib), signature building (inspect) and the model
+#: JSON parse.
+HEAVY = ("asyncio", "ssl", "http.client", "socket", "urllib.request", "inspect")
+
+
+def fresh_modules(code: str) -> set[str]:
+    r = subprocess.run(
+        [sys.executable, "-c", code + "\nimport sys; print('\\n'.join(sys.modules))"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    return set(r.stdout.split())
+
+
+def test_import_tccvm_does_not_import_heavy_modules():
+    before = fresh_modules("pass")
+    after = fresh_modules("import tccvm")
+    assert "tccvm._core" in after
+    pulled = sorted(m for m in HEAVY if m in after and m not in before)
+    assert not pulled, f"import tccvm imports {pulled}"
+
+
+def test_methods_match_the_model():
+    model = json.loads(_core.service_model_json())
+    assert list(_actions.ACTIONS) == list(model["actions"])
+    assert list(_actions.PAGINATED) == sorted(
+        n for n, a in model["actions"].items() if a.get("paginator")
+    )
+    assert _actions.WAITERS == {
+        n: w["operation"] for n, w in sorted(model["waiters"].items())
+    }
+    for name, action in model["actions"].items():
+        want_doc = _docs.docstring(action, model["shapes"])
+        params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+        for m in action["inputs"]:
+            t = _docs.python_type(m)
+            params.append(
+                inspect.Parameter(
+                    m["name"],
+                    inspect.Parameter.KEYWORD_ONLY,
+                    default=inspect.Parameter.empty if m["required"] else None,
+                    annotation=t if m["required"] else f"{t} | None",
+                )
+            )
+        want_sig = inspect.Signature(params, return_annotation="dict[str, Any]")
+        for cls in (tccvm.Client, tccvm.AsyncClient):
+            meth = cls.__dict__[action["snake_name"]]
+            assert meth.__doc__ == want_doc, name
+            assert inspect.signature(meth) == want_sig, name
+            assert meth.__name__ == action["snake_name"]
+            assert meth.__qualname__ == f"{cls.__name__}.{action['snake_name']}"
+            assert meth.__module__ == "tccvm._client"
+            assert meth._tccvm_action == name
