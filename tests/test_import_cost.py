@@ -40,6 +40,18 @@ def test_import_tccvm_does_not_import_heavy_modules():
     assert not pulled, f"import tccvm imports {pulled}"
 
 
+def test_a_client_with_keys_does_not_import_the_metadata_http_stack():
+    before = fresh_modules("pass")
+    after = fresh_modules(
+        "import tccvm\n"
+        "tccvm.Client(secret_id='AKIDx', secret_key='k', region='ap-guangzhou').close()"
+    )
+    assert "tccvm._credentials" in after
+    heavy = HEAVY + ("configparser", "urllib.parse", "email.parser")
+    pulled = sorted(m for m in heavy if m in after and m not in before)
+    assert not pulled, f"tccvm.Client(...) imports {pulled}"
+
+
 def test_methods_match_the_model():
     model = json.loads(_core.service_model_json())
     assert list(_actions.ACTIONS) == list(model["actions"])

@@ -18,17 +18,16 @@ No secret key or token ever appears in a repr, a log record or an exception text
 
 from __future__ import annotations
 
-import configparser
-import http.client
-import ipaddress
-import json
 import logging
 import os
-import socket
 import threading
 import time
-import urllib.parse
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+# configparser, http.client (and with it ssl and email), socket, ipaddress, urllib.parse and
+# json are imported where they are used: a client built with keys never needs them.
+if TYPE_CHECKING:
+    import socket
 
 try:
     from .errors import CredentialError
@@ -184,6 +183,8 @@ def _from_file(profile: str | None, tried: _Tried) -> CredentialProvider | None:
             # Asked for explicitly: going on to the next source would hide the mistake.
             raise tried.error(f"credentials file {path} not found")
         return None
+    import configparser
+
     parser = configparser.ConfigParser(interpolation=None)
     try:
         with open(path, encoding="utf-8") as f:
@@ -235,6 +236,9 @@ class MetadataError(Exception):
 
 def _http_get(url: str, deadline: float) -> str:
     """GET ``url`` with a short connect timeout, no proxy, and an overall deadline."""
+    import http.client
+    import urllib.parse
+
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise MetadataError(f"unsupported scheme {parts.scheme!r}")
@@ -281,6 +285,9 @@ def _http_get(url: str, deadline: float) -> str:
 def _connect(host: str, port: int, deadline: float) -> socket.socket:
     """Connect with a time limit on the name lookup too (getaddrinfo has none of its own:
     without a reachable DNS server it can block for many seconds), trying each address."""
+    import ipaddress
+    import socket
+
     try:
         ipaddress.ip_address(host)
         addrs: list[Any] = [
@@ -353,6 +360,9 @@ class MetadataRoleProvider(CredentialProvider):
         return self._expires if self._creds is not None else None
 
     def _fetch(self) -> tuple[Credentials, float]:
+        import json
+        import urllib.parse
+
         deadline = time.monotonic() + METADATA_TIMEOUT
         role = self.role
         if not role:
