@@ -14,13 +14,12 @@
 //!   `Placement.Zone`). An empty list or dict produces no pair (in a JSON body it is kept).
 //! * A JSON body (TC3 + POST) is the params object as compact UTF-8 JSON, key order kept.
 
+use pyo3::ffi;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyFloat, PyList, PyString};
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde::Deserialize;
+use pyo3::types::PyBool;
 use serde_json::Value;
-use std::cell::RefCell;
 use std::fmt;
+use std::sync::{Mutex, MutexGuard};
 
 // ---------------------------------------------------------------------------------------------
 // Parameters
@@ -184,8 +183,31 @@ pub fn json_body(params: &Value) -> Vec<u8> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Responses: the typed head (no GIL)
+// Responses: one hand-written JSON parser, two uses
 // ---------------------------------------------------------------------------------------------
+//
+// The same grammar code serves the transport's check of an answer (no GIL: [`inspect`] reads
+// the head and validates every byte without building anything) and the decoder that builds the
+// Python objects in a single pass over the bytes (GIL held: [`response_to_python`],
+// [`json_to_python`]).
+//
+// # Decoded values (documented behaviour; the same as `json.loads` on the same bytes)
+// * Objects -> `dict` (key order kept, a duplicate key: the last value wins), arrays -> `list`,
+//   `true`/`false`/`null` -> `True`/`False`/`None`.
+// * A number without fraction or exponent -> `int` of any size (beyond 64 bits through
+//   CPython's own conversion, so its digit limit applies); otherwise `float`, correctly rounded
+//   (`-0.0` kept, `1e999` -> `inf`).
+// * Strings: `\uXXXX` escapes with surrogate pairs joined; a lone surrogate is kept as that
+//   code point, as `json.loads` does. Raw control characters inside strings are rejected.
+// * The input must be UTF-8 (a leading UTF-8 BOM is skipped, as `json.loads(bytes)` does);
+//   invalid UTF-8, `NaN`/`Infinity` (not JSON), trailing data and nesting deeper than
+//   [`MAX_DEPTH`] are rejected with the reason and the line/column, never the body's text.
+// * Dict keys of up to 48 bytes come from a process-wide cache of interned strings (so the
+//   keys of every answer are the same objects, with their hash already computed); values are
+//   fresh objects.
+
+/// Deepest nesting of arrays and objects accepted.
+pub const MAX_DEPTH: usize = 512;
 
 /// What the transport needs to know about an answer, read without building it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -193,55 +215,6 @@ pub struct Head {
     pub request_id: Option<String>,
     /// `(Code, Message)` of `Response.Error`.
     pub error: Option<(String, String)>,
-}
-
-// Structs are read from JSON objects only (`map_only`): serde's derive would also take a JSON
-// array as a struct (`[{}]`, `{"Response": ["id"]}`), which is not the API's JSON.
-#[derive(Deserialize)]
-struct EnvelopeDe {
-    #[serde(rename = "Response", default, deserialize_with = "map_only")]
-    response: Option<HeadDe>,
-}
-
-#[derive(Deserialize)]
-struct HeadDe {
-    #[serde(rename = "RequestId")]
-    request_id: Option<String>,
-    #[serde(rename = "Error", default, deserialize_with = "map_only")]
-    error: Option<ErrorDe>,
-}
-
-/// An optional struct that must be a JSON object (or null).
-fn map_only<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    struct V<T>(std::marker::PhantomData<T>);
-    impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
-        type Value = Option<T>;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("an object or null")
-        }
-        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-            T::deserialize(de::value::MapAccessDeserializer::new(map)).map(Some)
-        }
-    }
-    d.deserialize_any(V(std::marker::PhantomData))
-}
-
-#[derive(Deserialize)]
-struct ErrorDe {
-    #[serde(rename = "Code")]
-    code: Option<String>,
-    #[serde(rename = "Message")]
-    message: Option<String>,
 }
 
 /// Why an answer is not the API's JSON.
@@ -262,31 +235,587 @@ impl fmt::Display for NotApi {
     }
 }
 
-/// Parse the head of an answer: a JSON object with a `Response` object.
+const EOF: &str = "unexpected end of data";
+/// The reason of a [`Fail`] when a Python call failed (its exception is set).
+const PY_FAILED: &str = "\0python";
+
+/// A parse failure: the byte offset and the reason (a static text: never the body's bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Fail {
+    pos: usize,
+    what: &'static str,
+}
+
+#[inline(never)]
+#[cold]
+fn fail<T>(pos: usize, what: &'static str) -> Result<T, Fail> {
+    Err(Fail { pos, what })
+}
+
+/// `"<reason> at line L column C"` (1-based, columns in bytes).
+fn describe(body: &[u8], f: Fail) -> String {
+    let before = body.get(..f.pos).unwrap_or(body);
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let col = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+    format!("{} at line {line} column {col}", f.what)
+}
+
+/// Where a parsed string's text is: a range of the body (no escapes) or the scratch buffer
+/// (escapes decoded; `lone` when it holds a lone surrogate, encoded as WTF-8).
+#[derive(Clone, Copy)]
+enum Text {
+    Raw(usize, usize),
+    Scratch { lone: bool },
+}
+
+/// A number's extent and, for an integer of up to 19 digits, its magnitude.
+enum Num {
+    Int {
+        neg: bool,
+        mant: u64,
+        digits: usize,
+        start: usize,
+        end: usize,
+    },
+    Float {
+        start: usize,
+        end: usize,
+    },
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// The index of the first byte at or after `i` that ends a run of plain string bytes: `"`,
+/// `\`, a control character, or (when `stop_high`) a non-ASCII byte; `b.len()` if none.
+/// Eight bytes at a time: a flag bit for each byte that matches, the lowest one is exact.
+#[inline(always)]
+fn string_run_end(b: &[u8], mut i: usize, stop_high: bool) -> usize {
+    while let Some(chunk) = b.get(i..).and_then(|s| s.first_chunk::<8>()) {
+        let w = u64::from_le_bytes(*chunk);
+        let q = w ^ (ONES * u64::from(b'"'));
+        let s = w ^ (ONES * u64::from(b'\\'));
+        let mut m = (q.wrapping_sub(ONES) & !q)
+            | (s.wrapping_sub(ONES) & !s)
+            | (w.wrapping_sub(ONES * 0x20) & !w);
+        if stop_high {
+            m |= w;
+        }
+        m &= HIGH;
+        if m != 0 {
+            return i + (m.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while let Some(&c) = b.get(i) {
+        if c == b'"' || c == b'\\' || c < 0x20 || (stop_high && c >= 0x80) {
+            return i;
+        }
+        i += 1;
+    }
+    i
+}
+
+#[inline]
+fn hex4(b: &[u8], at: usize) -> Result<u32, Fail> {
+    let Some(h) = b.get(at..at + 4) else {
+        // Truncated, or a non-hex digit before the end.
+        let rest = b.get(at..).unwrap_or_default();
+        if rest.iter().all(u8::is_ascii_hexdigit) {
+            return fail(b.len(), EOF);
+        }
+        return fail(at, "invalid \\uXXXX escape");
+    };
+    let mut v = 0u32;
+    for &c in h {
+        let d = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            b'A'..=b'F' => c - b'A' + 10,
+            _ => return fail(at, "invalid \\uXXXX escape"),
+        };
+        v = (v << 4) | u32::from(d);
+    }
+    Ok(v)
+}
+
+/// Append a code point as UTF-8 (a surrogate as its 3-byte WTF-8 form).
+fn push_code_point(out: &mut Vec<u8>, c: u32) {
+    if c < 0x80 {
+        out.push(c as u8);
+    } else if c < 0x800 {
+        out.extend_from_slice(&[0xC0 | (c >> 6) as u8, 0x80 | (c & 0x3F) as u8]);
+    } else if c < 0x1_0000 {
+        out.extend_from_slice(&[
+            0xE0 | (c >> 12) as u8,
+            0x80 | ((c >> 6) & 0x3F) as u8,
+            0x80 | (c & 0x3F) as u8,
+        ]);
+    } else {
+        out.extend_from_slice(&[
+            0xF0 | (c >> 18) as u8,
+            0x80 | ((c >> 12) & 0x3F) as u8,
+            0x80 | ((c >> 6) & 0x3F) as u8,
+            0x80 | (c & 0x3F) as u8,
+        ]);
+    }
+}
+
+/// The grammar: a cursor over the body and the scratch buffer of escaped strings.
+struct Parser<'a> {
+    b: &'a [u8],
+    i: usize,
+    scratch: Vec<u8>,
+}
+
+impl<'a> Parser<'a> {
+    fn new(b: &'a [u8]) -> Parser<'a> {
+        let i = if b.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+        Parser {
+            b,
+            i,
+            scratch: Vec::new(),
+        }
+    }
+
+    #[inline(always)]
+    fn ws(&mut self) {
+        while let Some(&c) = self.b.get(self.i) {
+            if matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
+                self.i += 1;
+            } else {
+                break;
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    /// A failure at the cursor: the end of data when there is nothing left.
+    #[cold]
+    fn unexpected<T>(&self, what: &'static str) -> Result<T, Fail> {
+        if self.i >= self.b.len() {
+            fail(self.b.len(), EOF)
+        } else {
+            fail(self.i, what)
+        }
+    }
+
+    /// Skip whitespace, then expect `c`.
+    #[inline(always)]
+    fn expect(&mut self, c: u8, what: &'static str) -> Result<(), Fail> {
+        self.ws();
+        if self.peek() == Some(c) {
+            self.i += 1;
+            Ok(())
+        } else {
+            self.unexpected(what)
+        }
+    }
+
+    /// After an item of a container: `Ok(true)` on `,` (more follow), `Ok(false)` on `close`.
+    #[inline(always)]
+    fn next_item(&mut self, close: u8, what: &'static str) -> Result<bool, Fail> {
+        self.ws();
+        match self.peek() {
+            Some(b',') => {
+                self.i += 1;
+                self.ws();
+                Ok(true)
+            }
+            Some(c) if c == close => {
+                self.i += 1;
+                Ok(false)
+            }
+            _ => self.unexpected(what),
+        }
+    }
+
+    fn literal(&mut self, word: &'static [u8]) -> Result<(), Fail> {
+        let end = self.i + word.len();
+        match self.b.get(self.i..end) {
+            Some(s) if s == word => {
+                self.i = end;
+                Ok(())
+            }
+            Some(_) => fail(self.i, "expected a value"),
+            None => {
+                let rest = self.b.get(self.i..).unwrap_or_default();
+                if word.starts_with(rest) {
+                    fail(self.b.len(), EOF)
+                } else {
+                    fail(self.i, "expected a value")
+                }
+            }
+        }
+    }
+
+    /// The string at the cursor (on its opening quote). With `COPY`, an escaped string is
+    /// decoded into the scratch buffer; without, escapes are only checked.
+    #[inline(always)]
+    fn string<const COPY: bool>(&mut self) -> Result<Text, Fail> {
+        let b = self.b;
+        let start = self.i + 1;
+        let mut i = start;
+        let mut non_ascii = false;
+        let mut escaped = false;
+        let mut lone = false;
+        let mut seg = start;
+        loop {
+            i = string_run_end(b, i, !non_ascii);
+            let Some(&c) = b.get(i) else {
+                return fail(b.len(), EOF);
+            };
+            match c {
+                b'"' => break,
+                b'\\' => {
+                    if COPY {
+                        if !escaped {
+                            self.scratch.clear();
+                        }
+                        self.scratch
+                            .extend_from_slice(b.get(seg..i).unwrap_or_default());
+                    }
+                    escaped = true;
+                    i = self.escape::<COPY>(i, &mut lone)?;
+                    seg = i;
+                }
+                0x80.. => {
+                    non_ascii = true;
+                    i += 1;
+                }
+                _ => return fail(i, "control character in a string"),
+            }
+        }
+        if non_ascii {
+            if let Err(e) = std::str::from_utf8(b.get(start..i).unwrap_or_default()) {
+                return fail(start + e.valid_up_to(), "invalid UTF-8");
+            }
+        }
+        self.i = i + 1;
+        if escaped {
+            if COPY {
+                self.scratch
+                    .extend_from_slice(b.get(seg..i).unwrap_or_default());
+            }
+            Ok(Text::Scratch { lone })
+        } else {
+            Ok(Text::Raw(start, i))
+        }
+    }
+
+    /// The escape at `i` (a backslash): decoded into the scratch buffer with `COPY`. Returns
+    /// the index after it.
+    fn escape<const COPY: bool>(&mut self, i: usize, lone: &mut bool) -> Result<usize, Fail> {
+        let b = self.b;
+        let Some(&c) = b.get(i + 1) else {
+            return fail(b.len(), EOF);
+        };
+        let byte = match c {
+            b'"' => b'"',
+            b'\\' => b'\\',
+            b'/' => b'/',
+            b'b' => 8,
+            b'f' => 12,
+            b'n' => b'\n',
+            b'r' => b'\r',
+            b't' => b'\t',
+            b'u' => {
+                let mut next = i + 6;
+                let mut cp = hex4(b, i + 2)?;
+                if (0xD800..0xDC00).contains(&cp)
+                    && b.get(next) == Some(&b'\\')
+                    && b.get(next + 1) == Some(&b'u')
+                {
+                    let lo = hex4(b, next + 2)?;
+                    if (0xDC00..0xE000).contains(&lo) {
+                        cp = 0x1_0000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                        next += 6;
+                    }
+                }
+                if (0xD800..0xE000).contains(&cp) {
+                    *lone = true;
+                }
+                if COPY {
+                    push_code_point(&mut self.scratch, cp);
+                }
+                return Ok(next);
+            }
+            _ => return fail(i, "invalid escape"),
+        };
+        if COPY {
+            self.scratch.push(byte);
+        }
+        Ok(i + 2)
+    }
+
+    /// The bytes of a parsed string.
+    #[inline(always)]
+    fn text(&self, t: Text) -> &[u8] {
+        match t {
+            Text::Raw(s, e) => self.b.get(s..e).unwrap_or_default(),
+            Text::Scratch { .. } => &self.scratch,
+        }
+    }
+
+    /// The number at the cursor (`-` or a digit).
+    #[inline(always)]
+    fn number(&mut self) -> Result<Num, Fail> {
+        let b = self.b;
+        let start = self.i;
+        let mut i = start;
+        let neg = b.get(i) == Some(&b'-');
+        if neg {
+            i += 1;
+        }
+        let mut mant: u64 = 0;
+        match b.get(i) {
+            Some(b'0') => i += 1,
+            Some(b'1'..=b'9') => {
+                while let Some(&c) = b.get(i) {
+                    if !c.is_ascii_digit() {
+                        break;
+                    }
+                    mant = mant.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
+                    i += 1;
+                }
+            }
+            Some(_) => return fail(i, "expected a digit"),
+            None => return fail(b.len(), EOF),
+        }
+        let digits = i - start - usize::from(neg);
+        let mut float = false;
+        if b.get(i) == Some(&b'.') {
+            i = Self::digits(b, i + 1)?;
+            float = true;
+        }
+        if matches!(b.get(i), Some(b'e' | b'E')) {
+            i += 1;
+            if matches!(b.get(i), Some(b'+' | b'-')) {
+                i += 1;
+            }
+            i = Self::digits(b, i)?;
+            float = true;
+        }
+        self.i = i;
+        Ok(if float {
+            Num::Float { start, end: i }
+        } else {
+            Num::Int {
+                neg,
+                mant,
+                digits,
+                start,
+                end: i,
+            }
+        })
+    }
+
+    /// One or more digits from `i`; the index after them.
+    #[inline(always)]
+    fn digits(b: &[u8], mut i: usize) -> Result<usize, Fail> {
+        let first = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        if i == first {
+            return if i >= b.len() {
+                fail(b.len(), EOF)
+            } else {
+                fail(i, "expected a digit")
+            };
+        }
+        Ok(i)
+    }
+
+    /// Check the value at the cursor and move past it, building nothing.
+    fn skip_value(&mut self, depth: usize) -> Result<(), Fail> {
+        match self.peek() {
+            Some(b'"') => self.string::<false>().map(|_| ()),
+            Some(b'{') => {
+                if depth >= MAX_DEPTH {
+                    return fail(self.i, "nesting too deep");
+                }
+                self.i += 1;
+                self.ws();
+                if self.peek() == Some(b'}') {
+                    self.i += 1;
+                    return Ok(());
+                }
+                loop {
+                    if self.peek() != Some(b'"') {
+                        return self.unexpected("expected a string key");
+                    }
+                    self.string::<false>()?;
+                    self.expect(b':', "expected ':'")?;
+                    self.ws();
+                    self.skip_value(depth + 1)?;
+                    if !self.next_item(b'}', "expected ',' or '}'")? {
+                        return Ok(());
+                    }
+                }
+            }
+            Some(b'[') => {
+                if depth >= MAX_DEPTH {
+                    return fail(self.i, "nesting too deep");
+                }
+                self.i += 1;
+                self.ws();
+                if self.peek() == Some(b']') {
+                    self.i += 1;
+                    return Ok(());
+                }
+                loop {
+                    self.skip_value(depth + 1)?;
+                    if !self.next_item(b']', "expected ',' or ']'")? {
+                        return Ok(());
+                    }
+                }
+            }
+            Some(b't') => self.literal(b"true"),
+            Some(b'f') => self.literal(b"false"),
+            Some(b'n') => self.literal(b"null"),
+            Some(b'-' | b'0'..=b'9') => self.number().map(|_| ()),
+            _ => self.unexpected("expected a value"),
+        }
+    }
+
+    /// After the document: only whitespace.
+    fn end(&mut self) -> Result<(), Fail> {
+        self.ws();
+        if self.i < self.b.len() {
+            return fail(self.i, "extra data after the document");
+        }
+        Ok(())
+    }
+
+    /// A string or null (for the head's fields); lossy on a lone surrogate.
+    fn opt_string(&mut self) -> Result<Option<String>, Fail> {
+        match self.peek() {
+            Some(b'"') => {
+                let t = self.string::<true>()?;
+                Ok(Some(String::from_utf8_lossy(self.text(t)).into_owned()))
+            }
+            Some(b'n') => self.literal(b"null").map(|()| None),
+            _ => self.unexpected("expected a string or null"),
+        }
+    }
+
+    /// The members of the object at the cursor (on `{`): `member(self, key, depth)` is called
+    /// with the cursor on each value and must move past it.
+    fn members(
+        &mut self,
+        depth: usize,
+        mut member: impl FnMut(&mut Self, Text) -> Result<(), Fail>,
+    ) -> Result<(), Fail> {
+        if depth >= MAX_DEPTH {
+            return fail(self.i, "nesting too deep");
+        }
+        self.i += 1;
+        self.ws();
+        if self.peek() == Some(b'}') {
+            self.i += 1;
+            return Ok(());
+        }
+        loop {
+            if self.peek() != Some(b'"') {
+                return self.unexpected("expected a string key");
+            }
+            let key = self.string::<true>()?;
+            self.expect(b':', "expected ':'")?;
+            self.ws();
+            member(self, key)?;
+            if !self.next_item(b'}', "expected ',' or '}'")? {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// Parse the head of an answer: a JSON object with a `Response` object; the whole body is
+/// checked (a truncated or garbled answer is not the API's JSON) but nothing else is built.
 pub fn inspect(body: &[u8]) -> Result<Head, NotApi> {
     if body.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(NotApi::Empty);
     }
-    // The envelope is an object: a JSON array would otherwise be read as the struct's fields.
-    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+    let mut p = Parser::new(body);
+    p.ws();
+    if p.peek() != Some(b'{') {
         return Err(NotApi::NotJson("not a JSON object".into()));
     }
-    let env: EnvelopeDe = serde_json::from_slice(body).map_err(|e| {
-        // Only the classification and position: never the body (could hold anything).
-        NotApi::NotJson(format!(
-            "{:?} at line {} column {}",
-            e.classify(),
-            e.line(),
-            e.column()
-        ))
+    let mut response: Option<Option<Head>> = None;
+    let r = p
+        .members(0, |p, key| {
+            if p.text(key) != b"Response" {
+                return p.skip_value(1);
+            }
+            if response.is_some() {
+                return fail(p.i, "duplicate \"Response\"");
+            }
+            response = Some(match p.peek() {
+                Some(b'{') => Some(read_head(p)?),
+                Some(b'n') => p.literal(b"null").map(|()| None)?,
+                _ => return p.unexpected("\"Response\" is not an object"),
+            });
+            Ok(())
+        })
+        .and_then(|()| p.end());
+    if let Err(f) = r {
+        // Only the reason and the position: never the body (could hold anything).
+        return Err(NotApi::NotJson(describe(body, f)));
+    }
+    response.flatten().ok_or(NotApi::NoResponse)
+}
+
+/// `Response`'s `RequestId` and `Error` (`Code`, `Message`); other members are checked only.
+fn read_head(p: &mut Parser<'_>) -> Result<Head, Fail> {
+    let mut request_id: Option<Option<String>> = None;
+    let mut error: Option<Option<(Option<String>, Option<String>)>> = None;
+    p.members(1, |p, key| match p.text(key) {
+        b"RequestId" => {
+            if request_id.is_some() {
+                return fail(p.i, "duplicate \"RequestId\"");
+            }
+            request_id = Some(p.opt_string()?);
+            Ok(())
+        }
+        b"Error" => {
+            if error.is_some() {
+                return fail(p.i, "duplicate \"Error\"");
+            }
+            error = Some(match p.peek() {
+                Some(b'{') => {
+                    let (mut code, mut message) = (None, None);
+                    p.members(2, |p, key| match p.text(key) {
+                        b"Code" if code.is_none() => {
+                            code = Some(p.opt_string()?);
+                            Ok(())
+                        }
+                        b"Message" if message.is_none() => {
+                            message = Some(p.opt_string()?);
+                            Ok(())
+                        }
+                        b"Code" | b"Message" => fail(p.i, "duplicate error field"),
+                        _ => p.skip_value(3),
+                    })?;
+                    Some((code.flatten(), message.flatten()))
+                }
+                Some(b'n') => p.literal(b"null").map(|()| None)?,
+                _ => return p.unexpected("\"Error\" is not an object"),
+            });
+            Ok(())
+        }
+        _ => p.skip_value(2),
     })?;
-    let head = env.response.ok_or(NotApi::NoResponse)?;
     Ok(Head {
-        request_id: head.request_id,
-        error: head.error.map(|e| {
+        request_id: request_id.flatten(),
+        error: error.flatten().map(|(code, message)| {
             (
-                e.code.unwrap_or_else(|| "UnknownError".to_string()),
-                e.message.unwrap_or_default(),
+                code.unwrap_or_else(|| "UnknownError".to_string()),
+                message.unwrap_or_default(),
             )
         }),
     })
@@ -296,238 +825,366 @@ pub fn inspect(body: &[u8]) -> Result<Head, NotApi> {
 // Responses: Python objects straight from the parser (GIL held)
 // ---------------------------------------------------------------------------------------------
 
-/// Longest string (in bytes) the decoder shares between occurrences.
-const SHARED_MAX_LEN: usize = 32;
+/// Longest key (in bytes) kept in the key cache.
+const KEY_MAX: usize = 48;
+/// Slots of the key cache (a power of two).
+const KEY_SLOTS: usize = 1024;
 
-/// One slot of [`StrCache`]: the bytes of a short string and its Python object.
-struct Slot<'py> {
-    len: u8,
-    bytes: [u8; SHARED_MAX_LEN],
-    obj: Option<Bound<'py, PyString>>,
+struct KeySlot {
+    len: usize,
+    bytes: [u8; KEY_MAX],
+    /// A strong reference to the interned key, or null.
+    obj: *mut ffi::PyObject,
 }
 
-/// A direct-mapped cache of short Python strings for one decode: every dict key, and short
-/// values (`RUNNING`, zone and type names, dates, image ids...) that repeat through a list of
-/// resources, are built once and shared (Python strings are immutable, so sharing is invisible
-/// except to `is`). Shared key objects also carry their hash, so dict inserts do not rehash.
-/// Slots are indexed by an FNV-1a hash of the bytes and hold the bytes inline, so a lookup or
-/// an eviction allocates nothing; a collision only costs a fresh string.
-struct StrCache<'py> {
-    slots: RefCell<Vec<Slot<'py>>>,
-    mask: usize,
+/// A direct-mapped cache of interned dict keys, process-wide: an answer's keys are the same few
+/// dozen names every time. Slots are indexed by a hash of the bytes and hold the bytes inline;
+/// a collision only costs a fresh string (and evicts the older one).
+struct KeyCache {
+    slots: Box<[KeySlot]>,
 }
 
-impl<'py> StrCache<'py> {
-    /// Sized for the document: from 64 slots (small answers) to 1024 (100 KB and more).
-    fn for_len(n: usize) -> StrCache<'py> {
-        let slots = (n / 96).clamp(64, 1024).next_power_of_two();
-        StrCache {
-            slots: RefCell::new(
-                (0..slots)
-                    .map(|_| Slot {
-                        len: 0,
-                        bytes: [0; SHARED_MAX_LEN],
-                        obj: None,
-                    })
-                    .collect(),
-            ),
-            mask: slots - 1,
-        }
-    }
+// SAFETY: the cache is only read or written while holding the mutex AND the GIL (the decoder
+// runs with the GIL held), so the Python objects it references are never touched concurrently.
+unsafe impl Send for KeyCache {}
 
-    #[inline]
-    fn hash(b: &[u8]) -> u64 {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for &x in b {
-            h = (h ^ u64::from(x)).wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        h
-    }
+static KEYS: Mutex<Option<KeyCache>> = Mutex::new(None);
 
-    /// The shared Python string for `s` (a new one when `s` is long or not cached yet).
-    #[inline]
-    fn get(&self, py: Python<'py>, s: &str) -> Bound<'py, PyString> {
-        let b = s.as_bytes();
-        if b.len() > SHARED_MAX_LEN {
-            return PyString::new(py, s);
-        }
-        let i = (Self::hash(b) as usize) & self.mask;
-        let Ok(mut slots) = self.slots.try_borrow_mut() else {
-            return PyString::new(py, s);
-        };
-        let Some(slot) = slots.get_mut(i) else {
-            return PyString::new(py, s);
-        };
-        if let Some(o) = &slot.obj {
-            if usize::from(slot.len) == b.len() && &slot.bytes[..b.len()] == b {
-                return o.clone();
-            }
-        }
-        let o = PyString::new(py, s);
-        slot.len = b.len() as u8;
-        slot.bytes[..b.len()].copy_from_slice(b);
-        slot.obj = Some(o.clone());
-        o
+#[inline(always)]
+fn key_hash(b: &[u8]) -> usize {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut h = (b.len() as u64).wrapping_mul(K);
+    let mut chunks = b.chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K).rotate_left(29);
     }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut w = [0u8; 8];
+        w[..rest.len()].copy_from_slice(rest);
+        h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K);
+    }
+    (h ^ (h >> 32)) as usize
 }
 
-struct PySeed<'a, 'py> {
+/// The decoder: the parser plus what building Python objects needs.
+struct Builder<'a, 'py> {
+    p: Parser<'a>,
     py: Python<'py>,
-    strings: &'a StrCache<'py>,
+    /// Items of the lists being built (a list is made once its length is known).
+    stack: Vec<Bound<'py, PyAny>>,
+    /// The key cache, when not in use elsewhere (then keys are fresh strings).
+    keys: Option<MutexGuard<'static, Option<KeyCache>>>,
+    /// Room for a big integer's digits and the NUL `PyLong_FromString` wants.
+    digits: Vec<u8>,
 }
 
-impl<'a, 'py> Clone for PySeed<'a, 'py> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-
-impl<'a, 'py> Copy for PySeed<'a, 'py> {}
-
-struct KeySeed<'a, 'py>(PySeed<'a, 'py>);
-
-impl<'de, 'a, 'py> DeserializeSeed<'de> for KeySeed<'a, 'py> {
-    type Value = Bound<'py, PyString>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl<'de, 'a, 'py> Visitor<'de> for KeySeed<'a, 'py> {
-    type Value = Bound<'py, PyString>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a string key")
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(self.0.strings.get(self.0.py, v))
-    }
-}
-
-impl<'de, 'a, 'py> DeserializeSeed<'de> for PySeed<'a, 'py> {
-    type Value = Bound<'py, PyAny>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-fn py_err<E: de::Error>(e: PyErr) -> E {
-    E::custom(format!("building Python objects: {e}"))
-}
-
-impl<'de, 'a, 'py> Visitor<'de> for PySeed<'a, 'py> {
-    type Value = Bound<'py, PyAny>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        Ok(pyo3::types::PyBool::new(self.py, v).to_owned().into_any())
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        match v.into_pyobject(self.py) {
-            Ok(o) => Ok(o.into_any()),
-            Err(e) => match e {},
+impl<'a, 'py> Builder<'a, 'py> {
+    fn new(py: Python<'py>, body: &'a [u8]) -> Builder<'a, 'py> {
+        let keys = match KEYS.try_lock() {
+            Ok(mut g) => {
+                if g.is_none() {
+                    *g = Some(KeyCache {
+                        slots: (0..KEY_SLOTS)
+                            .map(|_| KeySlot {
+                                len: 0,
+                                bytes: [0; KEY_MAX],
+                                obj: std::ptr::null_mut(),
+                            })
+                            .collect(),
+                    });
+                }
+                Some(g)
+            }
+            Err(_) => None,
+        };
+        Builder {
+            p: Parser::new(body),
+            py,
+            stack: Vec::with_capacity(64),
+            keys,
+            digits: Vec::new(),
         }
     }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        match v.into_pyobject(self.py) {
-            Ok(o) => Ok(o.into_any()),
-            Err(e) => match e {},
+
+    /// A new reference from the C API, or the failure (its exception is set) when null.
+    #[inline(always)]
+    fn own(&self, o: *mut ffi::PyObject) -> Result<Bound<'py, PyAny>, Fail> {
+        if o.is_null() {
+            fail(self.p.i, PY_FAILED)
+        } else {
+            // SAFETY: `o` is a new, non-null reference returned by the C API.
+            Ok(unsafe { Bound::from_owned_ptr(self.py, o) })
         }
     }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        Ok(PyFloat::new(self.py, v).into_any())
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(self.strings.get(self.py, v).into_any())
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(self.py.None().into_bound(self.py))
-    }
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        self.visit_unit()
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut items: Vec<Bound<'py, PyAny>> = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(item) = seq.next_element_seed(self)? {
-            items.push(item);
-        }
-        PyList::new(self.py, items)
-            .map(|l| l.into_any())
-            .map_err(py_err)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let dict = PyDict::new(self.py);
-        while let Some(k) = map.next_key_seed(KeySeed(self))? {
-            let v = map.next_value_seed(self)?;
-            dict.set_item(k, v).map_err(py_err)?;
-        }
-        Ok(dict.into_any())
-    }
-}
 
-/// Top level: find `Response`, build it, skip everything else.
-struct TopSeed<'a, 'py>(PySeed<'a, 'py>);
-
-impl<'de, 'a, 'py> DeserializeSeed<'de> for TopSeed<'a, 'py> {
-    type Value = Option<Bound<'py, PyAny>>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de, 'a, 'py> Visitor<'de> for TopSeed<'a, 'py> {
-    type Value = Option<Bound<'py, PyAny>>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut found = None;
-        while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            if k == "Response" && found.is_none() {
-                found = Some(map.next_value_seed(self.0)?);
+    /// A Python string of the text (WTF-8 with lone surrogates: through `surrogatepass`).
+    #[inline(always)]
+    fn str_of(&self, t: Text) -> Result<Bound<'py, PyAny>, Fail> {
+        let s = self.p.text(t);
+        // SAFETY: the pointer and length are those of a live slice; GIL held.
+        let o = unsafe {
+            if let Text::Scratch { lone: true } = t {
+                ffi::PyUnicode_DecodeUTF8(
+                    s.as_ptr().cast(),
+                    s.len() as ffi::Py_ssize_t,
+                    c"surrogatepass".as_ptr(),
+                )
             } else {
-                map.next_value::<IgnoredAny>()?;
+                ffi::PyUnicode_FromStringAndSize(s.as_ptr().cast(), s.len() as ffi::Py_ssize_t)
+            }
+        };
+        self.own(o)
+    }
+
+    /// A dict key: from the cache when short (built, interned and cached on a miss).
+    #[inline(always)]
+    fn key(&mut self, t: Text) -> Result<Bound<'py, PyAny>, Fail> {
+        let s = self.p.text(t);
+        let cacheable = s.len() <= KEY_MAX && !matches!(t, Text::Scratch { lone: true });
+        let Some(cache) = self
+            .keys
+            .as_mut()
+            .and_then(|g| g.as_mut())
+            .filter(|_| cacheable)
+        else {
+            return self.str_of(t);
+        };
+        let Some(slot) = cache.slots.get_mut(key_hash(s) & (KEY_SLOTS - 1)) else {
+            return self.str_of(t);
+        };
+        if slot.len == s.len() && !slot.obj.is_null() && slot.bytes.get(..s.len()) == Some(s) {
+            // SAFETY: the slot holds a strong reference; this takes another one.
+            return Ok(unsafe { Bound::from_borrowed_ptr(self.py, slot.obj) });
+        }
+        // SAFETY: a live slice; GIL held; `o` is a new reference (or null).
+        let mut o = unsafe {
+            ffi::PyUnicode_FromStringAndSize(s.as_ptr().cast(), s.len() as ffi::Py_ssize_t)
+        };
+        if o.is_null() {
+            return fail(self.p.i, PY_FAILED);
+        }
+        // SAFETY: `o` is an exact str we own; interning may swap it for the interned object
+        // (giving back an owned reference either way). The slot takes its own reference and
+        // releases the evicted one.
+        unsafe {
+            ffi::PyUnicode_InternInPlace(&mut o);
+            ffi::Py_IncRef(o);
+            let old = std::mem::replace(&mut slot.obj, o);
+            if !old.is_null() {
+                ffi::Py_DecRef(old);
+            }
+            slot.len = s.len();
+            if let Some(dst) = slot.bytes.get_mut(..s.len()) {
+                dst.copy_from_slice(s);
             }
         }
-        Ok(found)
+        self.own(o)
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Bound<'py, PyAny>, Fail> {
+        let py = self.py;
+        match self.p.peek() {
+            Some(b'"') => {
+                let t = self.p.string::<true>()?;
+                self.str_of(t)
+            }
+            Some(b'{') => self.object(depth),
+            Some(b'[') => self.array(depth),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(b't') => {
+                self.p.literal(b"true")?;
+                Ok(PyBool::new(py, true).to_owned().into_any())
+            }
+            Some(b'f') => {
+                self.p.literal(b"false")?;
+                Ok(PyBool::new(py, false).to_owned().into_any())
+            }
+            Some(b'n') => {
+                self.p.literal(b"null")?;
+                Ok(py.None().into_bound(py))
+            }
+            _ => self.p.unexpected("expected a value"),
+        }
+    }
+
+    fn object(&mut self, depth: usize) -> Result<Bound<'py, PyAny>, Fail> {
+        if depth >= MAX_DEPTH {
+            return fail(self.p.i, "nesting too deep");
+        }
+        self.p.i += 1;
+        // SAFETY: GIL held.
+        let dict = self.own(unsafe { ffi::PyDict_New() })?;
+        self.p.ws();
+        if self.p.peek() == Some(b'}') {
+            self.p.i += 1;
+            return Ok(dict);
+        }
+        loop {
+            if self.p.peek() != Some(b'"') {
+                return self.p.unexpected("expected a string key");
+            }
+            let t = self.p.string::<true>()?;
+            let key = self.key(t)?;
+            self.p.expect(b':', "expected ':'")?;
+            self.p.ws();
+            let v = self.value(depth + 1)?;
+            // SAFETY: three live objects, `dict` a dict; SetItem takes its own references.
+            if unsafe { ffi::PyDict_SetItem(dict.as_ptr(), key.as_ptr(), v.as_ptr()) } != 0 {
+                return fail(self.p.i, PY_FAILED);
+            }
+            if !self.p.next_item(b'}', "expected ',' or '}'")? {
+                return Ok(dict);
+            }
+        }
+    }
+
+    fn array(&mut self, depth: usize) -> Result<Bound<'py, PyAny>, Fail> {
+        if depth >= MAX_DEPTH {
+            return fail(self.p.i, "nesting too deep");
+        }
+        self.p.i += 1;
+        self.p.ws();
+        let base = self.stack.len();
+        if self.p.peek() == Some(b']') {
+            self.p.i += 1;
+        } else {
+            loop {
+                let v = self.value(depth + 1)?;
+                self.stack.push(v);
+                if !self.p.next_item(b']', "expected ',' or ']'")? {
+                    break;
+                }
+            }
+        }
+        let n = self.stack.len().saturating_sub(base);
+        // SAFETY: GIL held.
+        let list = self.own(unsafe { ffi::PyList_New(n as ffi::Py_ssize_t) })?;
+        for (k, item) in self.stack.drain(base..).enumerate() {
+            // SAFETY: `list` is a new list of length n, k < n; SetItem steals the reference.
+            unsafe { ffi::PyList_SetItem(list.as_ptr(), k as ffi::Py_ssize_t, item.into_ptr()) };
+        }
+        Ok(list)
+    }
+
+    fn number(&mut self) -> Result<Bound<'py, PyAny>, Fail> {
+        let n = self.p.number()?;
+        // SAFETY (all the calls below): GIL held; the digits buffer is NUL-terminated.
+        let o = match n {
+            Num::Int {
+                neg, mant, digits, ..
+            } if digits <= 18 => {
+                let v = mant as i64;
+                unsafe { ffi::PyLong_FromLongLong(if neg { -v } else { v }) }
+            }
+            Num::Int {
+                neg: false,
+                mant,
+                digits: 19,
+                ..
+            } => unsafe { ffi::PyLong_FromUnsignedLongLong(mant) },
+            Num::Int {
+                neg: true,
+                mant,
+                digits: 19,
+                ..
+            } if mant <= 1 << 63 => unsafe {
+                ffi::PyLong_FromLongLong((mant as i64).wrapping_neg())
+            },
+            Num::Int { start, end, .. } => {
+                self.digits.clear();
+                self.digits
+                    .extend_from_slice(self.p.b.get(start..end).unwrap_or_default());
+                self.digits.push(0);
+                unsafe {
+                    ffi::PyLong_FromString(self.digits.as_ptr().cast(), std::ptr::null_mut(), 10)
+                }
+            }
+            Num::Float { start, end } => {
+                let text = self.p.b.get(start..end).unwrap_or_default();
+                // The grammar has checked the text: ASCII digits, sign, '.', exponent.
+                let f = std::str::from_utf8(text)
+                    .ok()
+                    .and_then(|s| s.parse::<f64>().ok());
+                match f {
+                    Some(f) => unsafe { ffi::PyFloat_FromDouble(f) },
+                    None => return fail(start, "invalid number"),
+                }
+            }
+        };
+        self.own(o)
+    }
+
+    /// The text of a failure (the Python exception's, when a Python call failed).
+    fn explain(&self, f: Fail) -> String {
+        if f.what == PY_FAILED {
+            match PyErr::take(self.py) {
+                Some(e) => e.to_string(),
+                None => "building Python objects failed".to_string(),
+            }
+        } else {
+            describe(self.p.b, f)
+        }
     }
 }
 
-/// Build the Python object of `Response` from the body. Errors when the body is not a JSON
-/// object with `Response` (the caller has normally checked with [`inspect`] first).
+/// Build the Python object of `Response` from the body (other top-level members are checked,
+/// not built). Errors when the body is not a JSON object with `Response` (the caller has
+/// normally checked with [`inspect`] first).
 pub fn response_to_python<'py>(py: Python<'py>, body: &[u8]) -> Result<Bound<'py, PyAny>, NotApi> {
-    let strings = StrCache::for_len(body.len());
-    let seed = TopSeed(PySeed {
-        py,
-        strings: &strings,
-    });
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let found = seed
-        .deserialize(&mut de)
-        .and_then(|v| de.end().map(|_| v))
-        .map_err(|e| {
-            NotApi::NotJson(format!(
-                "{:?} at line {} column {}",
-                e.classify(),
-                e.line(),
-                e.column()
-            ))
-        })?;
-    found.ok_or(NotApi::NoResponse)
+    let mut bld = Builder::new(py, body);
+    bld.p.ws();
+    if bld.p.peek() != Some(b'{') {
+        return Err(NotApi::NotJson("not a JSON object".into()));
+    }
+    let mut found = None;
+    let r = (|| {
+        if MAX_DEPTH == 0 {
+            return fail(0, "nesting too deep");
+        }
+        bld.p.i += 1;
+        bld.p.ws();
+        if bld.p.peek() == Some(b'}') {
+            bld.p.i += 1;
+        } else {
+            loop {
+                if bld.p.peek() != Some(b'"') {
+                    return bld.p.unexpected("expected a string key");
+                }
+                let t = bld.p.string::<true>()?;
+                let is_response = bld.p.text(t) == b"Response";
+                bld.p.expect(b':', "expected ':'")?;
+                bld.p.ws();
+                if is_response && found.is_none() {
+                    found = Some(bld.value(1)?);
+                } else {
+                    bld.p.skip_value(1)?;
+                }
+                if !bld.p.next_item(b'}', "expected ',' or '}'")? {
+                    break;
+                }
+            }
+        }
+        bld.p.end()
+    })();
+    match r {
+        Ok(()) => found.ok_or(NotApi::NoResponse),
+        Err(f) => Err(NotApi::NotJson(bld.explain(f))),
+    }
 }
 
 /// Build any JSON document as Python objects (exposed as `_core.loads` for tests/benchmarks).
 pub fn json_to_python<'py>(py: Python<'py>, body: &[u8]) -> Result<Bound<'py, PyAny>, String> {
-    let strings = StrCache::for_len(body.len());
-    let seed = PySeed {
-        py,
-        strings: &strings,
-    };
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let v = seed.deserialize(&mut de).map_err(|e| e.to_string())?;
-    de.end().map_err(|e| e.to_string())?;
-    Ok(v)
+    let mut bld = Builder::new(py, body);
+    let r = (|| {
+        bld.p.ws();
+        let v = bld.value(0)?;
+        bld.p.end()?;
+        Ok(v)
+    })();
+    r.map_err(|f| bld.explain(f))
 }
 
 #[cfg(test)]
@@ -635,5 +1292,72 @@ mod tests {
         let ok = inspect(br#"{"Response": {"RequestId": "r", "Error": null}}"#).unwrap();
         assert_eq!((ok.request_id.as_deref(), ok.error), (Some("r"), None));
         assert_eq!(inspect(br#"{"Response": null}"#), Err(NotApi::NoResponse));
+    }
+
+    #[test]
+    fn inspect_edges() {
+        // Escaped names are the same names; other members are checked, not read.
+        let h = inspect(
+            "\u{feff} {\"X\": [1, {\"a\": \"\\u00e9\"}], \"Re\\u0073ponse\": {\"RequestId\": \"r\\n\", \"Error\": {\"Code\": \"A.B\", \"Extra\": [true]}}}\n"
+                .as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(h.request_id.as_deref(), Some("r\n"));
+        assert_eq!(h.error, Some(("A.B".into(), String::new())));
+        let h = inspect(br#"{"Response": {"Error": {"Code": null, "Message": "m"}}}"#).unwrap();
+        assert_eq!(h.error, Some(("UnknownError".into(), "m".into())));
+        for body in [
+            &br#"{"Response": {}, "Response": {}}"#[..],
+            br#"{"Response": {"RequestId": "a", "RequestId": "b"}}"#,
+            br#"{"Response": {"Error": null, "Error": {}}}"#,
+            br#"{"Response": {"RequestId": 5}}"#,
+            br#"{"Response": {"Error": {"Code": 1}}}"#,
+            br#"{"Response": {"RequestId": "r"}} x"#,
+            br#"{"Response": {"RequestId": "r", "X": NaN}}"#,
+            br#"{"Response": {"RequestId": "r", "X": "\x"}}"#,
+            b"{\"Response\": {\"RequestId\": \"\xff\"}}",
+            b"{\"Response\": {\"RequestId\": \"a\x01\"}}",
+        ] {
+            assert!(matches!(inspect(body), Err(NotApi::NotJson(_))), "{body:?}");
+        }
+        // Nesting is bounded (the same bound as the decoder's), deep input never overflows.
+        let deep = |n: usize| {
+            let mut b = br#"{"Response": {"X": "#.to_vec();
+            b.extend(std::iter::repeat_n(b'[', n));
+            b.extend(std::iter::repeat_n(b']', n));
+            b.extend_from_slice(b"}}");
+            b
+        };
+        assert!(inspect(&deep(MAX_DEPTH - 2)).is_ok());
+        assert!(
+            matches!(inspect(&deep(MAX_DEPTH - 1)), Err(NotApi::NotJson(e)) if e.contains("nesting"))
+        );
+        assert!(matches!(inspect(&deep(1_000_000)), Err(NotApi::NotJson(_))));
+        // Errors say where, never what.
+        let Err(NotApi::NotJson(e)) =
+            inspect(b"{\"Response\": {\"RequestId\": \"secret-1\",\n  \"X\": secret-2}}")
+        else {
+            panic!("not rejected");
+        };
+        assert_eq!(e, "expected a value at line 2 column 8");
+    }
+
+    #[test]
+    fn string_runs() {
+        for n in 0..40 {
+            for (special, stop_high) in [(b'"', false), (b'\\', true), (0x1f, false), (0xc3, true)]
+            {
+                let mut b = vec![b'a'; n];
+                b.push(special);
+                b.extend_from_slice(b"aaaaaaaaa");
+                assert_eq!(string_run_end(&b, 0, stop_high), n);
+                let plain = vec![b'a'; n];
+                assert_eq!(string_run_end(&plain, 0, true), n);
+            }
+            let mut b = vec![b'a'; n];
+            b.push(0xc3);
+            b.push(b'"');
+            assert_eq!(string_run_end(&b, 0, false), n + 1);
+        }
     }
 }

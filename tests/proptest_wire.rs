@@ -96,6 +96,28 @@ proptest! {
     }
 
     #[test]
+    fn inspect_checks_json_like_serde(v in arb_json(), pos in any::<prop::sample::Index>(),
+                                      byte in any::<u8>(), op in 0u8..4) {
+        // A damaged answer (one byte changed, removed or added) is taken for JSON exactly when
+        // serde_json takes it for JSON (the transport's check of every answer).
+        let mut body = serde_json::to_vec(&json!({"Response": {"RequestId": "r", "V": v}}))
+            .unwrap_or_default();
+        let k = pos.index(body.len());
+        match op {
+            0 => body[k] = byte,
+            1 => { body.remove(k); }
+            2 => body.insert(k, byte),
+            _ => {}
+        }
+        let serde = serde_json::from_slice::<Value>(&body);
+        // serde_json refuses a float beyond f64 (1e999); json.loads (and tccvm) take it as inf.
+        prop_assume!(!serde.as_ref().is_err_and(|e| e.to_string().contains("number out of range")));
+        let serde_ok = serde.is_ok();
+        let ours = wire::inspect(&body);
+        prop_assert_eq!(serde_ok, !matches!(ours, Err(wire::NotApi::NotJson(_))), "{:?}", ours);
+    }
+
+    #[test]
     fn flatten_counts_and_round_trips(params in arb_object()) {
         let pairs = wire::flatten(&params);
         prop_assert_eq!(pairs.len(), leaves(&params));

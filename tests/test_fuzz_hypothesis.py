@@ -295,3 +295,65 @@ def test_rust_panic_becomes_a_python_exception(in_runtime):
     assert "panic" in str(ei.value)
     # The interpreter and the runtime are still fine afterwards.
     assert _core.loads(b'{"a": 1}') == {"a": 1}
+
+
+_chars = st.one_of(
+    st.characters(),
+    st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF),  # lone surrogates
+    st.sampled_from('"\\/\b\f\n\r\t\x00\x1f\x7f'),
+)
+_rich_values = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.integers(min_value=-(2**70), max_value=2**70),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.floats(min_value=-1e-300, max_value=1e-300),
+        st.text(_chars, max_size=40),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=6),
+        st.dictionaries(st.text(_chars, max_size=12), inner, max_size=6),
+    ),
+    max_leaves=60,
+)
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(
+    v=_rich_values,
+    ensure_ascii=st.booleans(),
+    indent=st.sampled_from([None, 0, 2, "\t"]),
+)
+def test_decoder_matches_json_loads_rich(v, ensure_ascii, indent):
+    try:
+        text = json.dumps(v, ensure_ascii=ensure_ascii, indent=indent)
+        data = text.encode()
+    except UnicodeEncodeError:  # lone surrogates cannot be UTF-8 unescaped
+        data = json.dumps(v, indent=indent).encode()
+    assert _same(_core.loads(data), json.loads(data))
+    body = b'{"Other": [1], "Response": ' + data + b', "Z": {"a": "b"}}'
+    assert _same(_core.loads(body), json.loads(body))
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    v=_rich_values,
+    cut=st.integers(min_value=0, max_value=10_000),
+    junk=st.binary(max_size=3),
+)
+def test_decoder_on_damaged_json_agrees_with_json_loads(v, cut, junk):
+    data = json.dumps({"Response": v}).encode()
+    damaged = data[: cut % (len(data) + 1)] + junk + data[cut % (len(data) + 1) + 1 :]
+    if json.detect_encoding(damaged) not in ("utf-8", "utf-8-sig"):
+        return
+    try:
+        want = json.loads(damaged)
+    except ValueError:
+        with pytest.raises(ValueError):
+            _core.loads(damaged)
+        return
+    if b"\xed" in junk:  # raw encoded surrogates: json.loads takes them, tccvm does not
+        return
+    assert _same(_core.loads(damaged), want)
