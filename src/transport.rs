@@ -2,8 +2,11 @@
 //! policy (backoff with full jitter, retry budget, idempotency guard, ClientToken) and clock
 //! skew correction.
 //!
-//! Each call is one async function, [`Client::call`]; the sync and async Python methods both run
-//! it on the process runtime (`crate::runtime`).
+//! Each call is one async function, [`Client::call`]. The async Python methods run it on the
+//! process runtime (`crate::runtime`); the sync methods run it with [`Client::call_blocking`] on
+//! the client's *sync lane*: a current-thread runtime driven by the calling thread itself, with
+//! an HTTP client of its own whose connection tasks live on that runtime too, so that a sync
+//! call needs no other thread (no wake-ups across threads, one `epoll_wait` per answer).
 
 use crate::credentials::{CredentialStore, Credentials};
 use crate::error::{Error, TransportKind};
@@ -13,7 +16,7 @@ use bytes::Bytes;
 use rand::Rng;
 use serde_json::Value;
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -439,6 +442,45 @@ pub struct Stats {
     pub rate_limited: AtomicU64,
 }
 
+tokio::task_local! {
+    /// The HTTP client of the sync lane a call runs on (none: the process runtime's pool).
+    static SYNC_LANE_HTTP: reqwest::Client;
+}
+
+/// A client's sync lane: a current-thread runtime and the HTTP client whose connection tasks
+/// run on it. Tagged with the pid that built it; in another process (after a fork) it is
+/// leaked, never used or dropped.
+pub struct Lane {
+    pid: u32,
+    /// A thread is driving the lane (see [`Client::call_blocking`]).
+    busy: AtomicBool,
+    parts: Option<(tokio::runtime::Runtime, reqwest::Client)>,
+}
+
+/// The calling thread's turn on a lane; gives it back when dropped (also on a panic).
+struct LaneTurn<'a>(&'a AtomicBool);
+
+impl Drop for LaneTurn<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
+impl Drop for Lane {
+    fn drop(&mut self) {
+        if let Some((runtime, http)) = self.parts.take() {
+            if self.pid == std::process::id() {
+                drop(http);
+                // Never blocks, so dropping the last reference is fine on any thread (also
+                // inside another runtime, where a plain drop would panic).
+                runtime.shutdown_background();
+            } else {
+                std::mem::forget((runtime, http));
+            }
+        }
+    }
+}
+
 /// A successful answer: the whole body (its `Response` is built into Python objects later).
 #[derive(Debug, Clone)]
 pub struct Answer {
@@ -450,7 +492,10 @@ pub struct Client {
     pub config: Config,
     pub endpoint: Endpoint,
     pub credentials: CredentialStore,
+    /// The pool used on the process runtime (async calls), tagged with the pid that built it.
     http: Mutex<Option<(u32, reqwest::Client)>>,
+    /// The sync lane, built on the first sync call (an async-only client never has one).
+    lane: Mutex<Option<Arc<Lane>>>,
     budget: RetryBudget,
     limiter: RateLimiter,
     /// Seconds to add to the local clock (corrected from the server's Date header).
@@ -520,6 +565,7 @@ impl Client {
             endpoint,
             credentials: CredentialStore::new(credentials),
             http: Mutex::new(None),
+            lane: Mutex::new(None),
             clock_offset: AtomicI64::new(0),
             stats: Stats::default(),
         };
@@ -587,7 +633,8 @@ impl Client {
         Ok(c)
     }
 
-    /// Drop the connection pool (the next call builds a new one).
+    /// Drop the connection pools, async and sync (the next call builds a new one). The sync
+    /// lane's runtime goes with its pool (closing its sockets) once no call is using it.
     pub fn close(&self) {
         let mut g = match self.http.lock() {
             Ok(g) => g,
@@ -598,6 +645,115 @@ impl Client {
                 std::mem::forget(c);
             }
         }
+        drop(g);
+        let lane = match self.lane.lock() {
+            Ok(mut g) => g.take(),
+            Err(p) => p.into_inner().take(),
+        };
+        // A lane of another process (before a fork) is forgotten by `Lane::drop`.
+        drop(lane);
+    }
+
+    /// Block on [`Client::call_observed`] run as a task of the process runtime (its panic
+    /// becomes `Error::Internal`).
+    pub fn call_on_runtime(
+        self: Arc<Self>,
+        action: String,
+        params: Value,
+        observer: Option<AttemptObserver>,
+    ) -> Result<Answer, Error> {
+        let runtime = crate::runtime::get();
+        runtime.block_on(async move {
+            match runtime
+                .spawn(self.call_observed(action, params, observer))
+                .await
+            {
+                Ok(r) => r,
+                Err(e) if e.is_panic() => Err(Error::Internal(crate::error::panic_message(
+                    e.into_panic().as_ref(),
+                ))),
+                Err(_) => Err(Error::Internal("the call was cancelled".into())),
+            }
+        })
+    }
+
+    /// This client's sync lane in this process, built on first use and rebuilt after a fork.
+    fn lane(&self) -> Result<Arc<Lane>, Error> {
+        let pid = std::process::id();
+        let mut g = match self.lane.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        if let Some(l) = g.as_ref() {
+            if l.pid == pid {
+                return Ok(l.clone());
+            }
+        }
+        // After a fork the parent's lane (its epoll fd is shared with the parent, its
+        // connections are the parent's) must never be used or dropped here: leak it.
+        if let Some(old) = g.take() {
+            std::mem::forget(old);
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Internal(format!("cannot start a tokio runtime: {e}")))?;
+        let lane = Arc::new(Lane {
+            pid,
+            busy: AtomicBool::new(false),
+            parts: Some((runtime, self.build_http()?)),
+        });
+        *g = Some(lane.clone());
+        Ok(lane)
+    }
+
+    /// Run [`Client::call_observed`] on this client's sync lane, driven by the calling thread
+    /// (which blocks until the answer is in). Several threads may do this at once: one drives
+    /// the lane's I/O and timers for all, the others wait and take over when it returns.
+    ///
+    /// Fails (no panic) on a thread that is already inside a tokio runtime, e.g. a log handler
+    /// called during a call that makes a sync call itself.
+    pub fn call_blocking(
+        self: Arc<Self>,
+        action: String,
+        params: Value,
+        observer: Option<AttemptObserver>,
+    ) -> Result<Answer, Error> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(Error::Internal(
+                "a synchronous tccvm call cannot be made on a thread that is already running \
+                 a tokio runtime (for example from a log handler during another call, or from \
+                 a task on a runtime thread); use tccvm.AsyncClient there, or another thread"
+                    .into(),
+            ));
+        }
+        let lane = self.lane()?;
+        let Some((runtime, http)) = lane.parts.as_ref() else {
+            return Err(Error::Internal("the sync lane is gone".into()));
+        };
+        // One thread at a time drives the lane. tokio would let several threads block on it at
+        // once, but then one of them runs every connection task and wakes the others for each
+        // answer: 4 threads made half the calls per second of 1. A thread that finds the lane
+        // taken uses the process runtime instead, like an async call.
+        if lane
+            .busy
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            drop(lane);
+            return self.call_on_runtime(action, params, observer);
+        }
+        let _turn = LaneTurn(&lane.busy);
+        let http = http.clone();
+        runtime.block_on(SYNC_LANE_HTTP.scope(http, async move {
+            // Nobody drove this lane since the last call: let its connection tasks see what
+            // happened meanwhile (a server that closed an idle connection) before a pooled
+            // connection is picked. The first yield polls the I/O driver, the second lets the
+            // woken connection tasks run.
+            tokio::task::yield_now().await;
+            tokio::task::yield_now().await;
+            self.call_observed(action, params, observer).await
+        }))
     }
 
     pub fn clock_offset(&self) -> i64 {
@@ -764,9 +920,12 @@ impl Client {
         &self,
         p: Prepared,
     ) -> Result<(u16, Option<i64>, Bytes), (TransportKind, String)> {
-        let http = self
-            .http()
-            .map_err(|e| (TransportKind::Request, e.to_string()))?;
+        let http = match SYNC_LANE_HTTP.try_with(reqwest::Client::clone) {
+            Ok(lane_http) => lane_http,
+            Err(_) => self
+                .http()
+                .map_err(|e| (TransportKind::Request, e.to_string()))?,
+        };
         let mut rb = http.request(p.method, p.url.as_str());
         for (k, v) in p.headers {
             let mut hv = reqwest::header::HeaderValue::from_str(&v).map_err(|_| {
@@ -1190,6 +1349,43 @@ mod tests {
         });
         assert_eq!(model_rate_limit("DescribeInstances"), Some(40));
         assert_eq!(model_rate_limit("NoSuchAction"), None);
+    }
+
+    #[test]
+    fn sync_call_inside_a_runtime_is_an_error_not_a_panic() {
+        let c = Arc::new(
+            Client::new(
+                Config {
+                    endpoint: Some("http://127.0.0.1:9".into()),
+                    ..Config::default()
+                },
+                Credentials::new("id".into(), "key".into(), None, None).unwrap(),
+            )
+            .unwrap(),
+        );
+        let inner = c.clone();
+        let r = crate::runtime::get().block_on(async move {
+            inner.call_blocking("DescribeZones".into(), serde_json::json!({}), None)
+        });
+        match r {
+            Err(Error::Internal(m)) => assert!(m.contains("already running a tokio runtime")),
+            other => panic!("{other:?}"),
+        }
+        // No lane was built for it; outside a runtime the call runs (and fails to connect).
+        assert!(c.lane.lock().unwrap().is_none());
+        let r = c
+            .clone()
+            .call_blocking("DescribeZones".into(), serde_json::json!({}), None);
+        assert!(matches!(
+            r,
+            Err(Error::Transport {
+                kind: TransportKind::Connect,
+                ..
+            })
+        ));
+        assert!(c.lane.lock().unwrap().is_some());
+        c.close();
+        assert!(c.lane.lock().unwrap().is_none());
     }
 
     #[test]

@@ -1,11 +1,11 @@
 //! The pyo3 classes: `_core.Core`, used by `tccvm.Client` and `tccvm.AsyncClient`.
 //!
 //! One call: params converted (pythonize) and validated with the GIL held; then, without the
-//! GIL, signed/sent/retried on the process runtime; then the `Response` object built from the
-//! bytes with the GIL. The sync method blocks on the runtime (`py.detach`); the async method
-//! returns an asyncio future that the call's task completes through its event loop's
-//! [`completer`] (batched, no GIL on the runtime's threads). Panics are caught at this boundary
-//! and become `tccvm.TccvmError`.
+//! GIL, signed/sent/retried; then the `Response` object built from the bytes with the GIL. The
+//! sync method drives the client's own sync lane on the calling thread (`py.detach` +
+//! `Client::call_blocking`); the async method returns an asyncio future that the call's task
+//! (on the process runtime) completes through its event loop's [`completer`] (batched, no GIL
+//! on the runtime's threads). Panics are caught at this boundary and become `tccvm.TccvmError`.
 
 use crate::credentials::Credentials;
 use crate::error::{panic_message, Error};
@@ -39,21 +39,6 @@ fn build_response(py: Python<'_>, answer: &Answer, action: &str) -> PyResult<Py<
         }
         .to_pyerr(py)),
         Err(p) => Err(Error::Internal(panic_message(p.as_ref())).to_pyerr(py)),
-    }
-}
-
-/// Run the call on the runtime as its own task, so that a panic inside is caught (JoinError).
-async fn run(
-    client: Arc<Client>,
-    action: String,
-    params: Value,
-    observer: Option<transport::AttemptObserver>,
-) -> Result<Answer, Error> {
-    let handle = crate::runtime::get().spawn(client.call_observed(action, params, observer));
-    match handle.await {
-        Ok(r) => r,
-        Err(e) if e.is_panic() => Err(Error::Internal(panic_message(e.into_panic().as_ref()))),
-        Err(_) => Err(Error::Internal("the call was cancelled".into())),
     }
 }
 
@@ -353,9 +338,10 @@ impl Core {
         let observer = self.observer(py, action, log)?;
         let client = self.inner.clone();
         let action_s = action.to_string();
+        // On the client's sync lane, driven by this thread (no handoff to a runtime thread).
         let result = py.detach(move || {
             catch_unwind(AssertUnwindSafe(|| {
-                crate::runtime::get().block_on(run(client, action_s, v, observer))
+                client.call_blocking(action_s, v, observer)
             }))
         });
         match result {
