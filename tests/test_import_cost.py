@@ -16,9 +16,18 @@ from tccvm import _actions, _core, _docs
 pytestmark = pytest.mark.timeout(60)
 
 #: Modules `import tccvm` must not pull in: the event loop (asyncio), the metadata provider's
-#: HTTP stack (http.client, ssl, socket, urllib), signature building (inspect) and the model
-#: JSON parse.
-HEAVY = ("asyncio", "ssl", "http.client", "socket", "urllib.request", "inspect")
+#: HTTP stack (http.client, ssl, socket, urllib), signature building (inspect), the model
+#: JSON parse (json) and logging (set up when the first client is made).
+HEAVY = (
+    "asyncio",
+    "ssl",
+    "http.client",
+    "socket",
+    "urllib.request",
+    "inspect",
+    "json",
+    "logging",
+)
 
 
 def fresh_modules(code: str) -> set[str]:
@@ -47,9 +56,31 @@ def test_a_client_with_keys_does_not_import_the_metadata_http_stack():
         "tccvm.Client(secret_id='AKIDx', secret_key='k', region='ap-guangzhou').close()"
     )
     assert "tccvm._credentials" in after
-    heavy = HEAVY + ("configparser", "urllib.parse", "email.parser")
+    heavy = ("asyncio", "ssl", "http.client", "socket", "inspect")
+    heavy += ("configparser", "urllib.parse", "email.parser")
     pulled = sorted(m for m in heavy if m in after and m not in before)
     assert not pulled, f"tccvm.Client(...) imports {pulled}"
+
+
+LOGGER_CODE = """
+import tccvm, logging
+c = tccvm.Client(secret_id='AKIDx', secret_key='k', region='ap-guangzhou')
+print([type(h).__name__ for h in logging.getLogger('tccvm').handlers])
+from tccvm import _logging
+assert _logging.logger is logging.getLogger('tccvm')
+print(_logging.call_log_level())
+"""
+
+
+def test_the_tccvm_logger_has_its_null_handler_once_a_client_exists():
+    r = subprocess.run(
+        [sys.executable, "-c", LOGGER_CODE],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    assert r.stdout.split() == ["['NullHandler']", "1"]  # WARNING: retries reported
 
 
 def test_methods_match_the_model():

@@ -10,16 +10,23 @@ the environment), hold no secret themselves, and give the Pythonic surface (cont
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+
+# threading.Lock is _thread.allocate_lock; threading itself (with functools and collections)
+# is left to the credential chain, imported when the first client is made.
+from _thread import allocate_lock as _new_lock
 
 from . import _core
-from ._logging import call_log_level
+from ._logging import call_log_level, get_logger
 from ._mixins import AsyncHelpers, SyncHelpers
 from .errors import CredentialError
 
+# Not typing's TYPE_CHECKING: `import tccvm` does not import typing (type checkers treat any
+# name TYPE_CHECKING as true).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
     from typing_extensions import Self
 
 __all__ = ["AsyncClient", "Client"]
@@ -113,9 +120,10 @@ class _BaseClient:
             # second, shared by every thread and task using this client.
             "rate_limit": bool(rate_limit),
         }
+        get_logger()  # the logger "tccvm" exists (with its NullHandler) once a client does
         provider = _resolve_provider(secret_id, secret_key, token, profile)
         self._explicit_credentials = secret_id is not None or secret_key is not None
-        self._lock = threading.Lock()
+        self._lock = _new_lock()
         self._closed = False
         self._core = self._make_core(provider)
 
@@ -163,7 +171,7 @@ class _BaseClient:
         if state.get("core_options"):
             self._core_options = state["core_options"]
         self._explicit_credentials = False
-        self._lock = threading.Lock()
+        self._lock = _new_lock()
         self._closed = False
         provider = _resolve_provider(None, None, None, self._config.get("profile"))
         self._core = self._make_core(provider)

@@ -18,24 +18,52 @@ structured handlers.
 
 from __future__ import annotations
 
-import logging
-from typing import Any
+from _thread import allocate_lock  # threading.Lock, without importing threading
 
-__all__ = ["LOG_ATTEMPTS", "LOG_OFF", "LOG_RETRIES", "call_log_level", "emit", "logger"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import logging
+    from typing import Any
 
-logger = logging.getLogger("tccvm")
-# A library never configures logging; without this, Python's last-resort handler would print
-# the retry warnings of an unconfigured script on stderr.
-logger.addHandler(logging.NullHandler())
+# Also `logger` (the logger "tccvm"), produced on first use (__getattr__).
+__all__ = ["LOG_ATTEMPTS", "LOG_OFF", "LOG_RETRIES", "call_log_level", "emit"]
 
 LOG_OFF, LOG_RETRIES, LOG_ATTEMPTS = 0, 1, 2
+
+# The logging module is imported, and the logger set up, when the first client is made (or
+# the first call checks its level), not by `import tccvm`: nothing is logged before that.
+_logger: logging.Logger | None = None
+_setup_lock = allocate_lock()
+
+
+def get_logger() -> logging.Logger:
+    """The logger ``tccvm``, with its NullHandler (added once)."""
+    global _logger
+    if _logger is None:
+        import logging
+
+        with _setup_lock:
+            if _logger is None:
+                lg = logging.getLogger("tccvm")
+                # A library never configures logging; without this, Python's last-resort
+                # handler would print the retry warnings of an unconfigured script on stderr.
+                lg.addHandler(logging.NullHandler())
+                _logger = lg
+    return _logger
+
+
+def __getattr__(name: str) -> Any:
+    if name == "logger":
+        return get_logger()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def call_log_level() -> int:
     """What the core should report for the call about to start (checked once per call)."""
-    if logger.isEnabledFor(logging.DEBUG):
+    logger = _logger or get_logger()
+    if logger.isEnabledFor(10):  # logging.DEBUG
         return LOG_ATTEMPTS
-    if logger.isEnabledFor(logging.WARNING):
+    if logger.isEnabledFor(30):  # logging.WARNING
         return LOG_RETRIES
     return LOG_OFF
 
@@ -61,7 +89,8 @@ def emit(rec: dict[str, Any]) -> None:
         "outcome": rec.get("outcome"),
         "retry_in": rec.get("retry_in"),
     }
-    if logger.isEnabledFor(logging.DEBUG):
+    logger = _logger or get_logger()
+    if logger.isEnabledFor(10):  # logging.DEBUG
         logger.debug(
             "%s attempt %s/%s region=%s endpoint=%s status=%s latency=%.1fms "
             "request_id=%s outcome=%s",

@@ -16,10 +16,11 @@ parameters, string annotations), which ``inspect.signature`` and ``help()`` foll
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ._actions import ACTIONS
 
+# Not `from typing import TYPE_CHECKING`: `import tccvm` does not import typing (type checkers
+# treat any name TYPE_CHECKING as true).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Callable
 

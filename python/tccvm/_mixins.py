@@ -5,9 +5,15 @@ The client classes inherit these; the calls go through the client's validated ``
 
 from __future__ import annotations
 
-from typing import Any
+from . import _actions
 
-from . import _actions, _paginate, _waiters
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from . import _paginate
+
+# _paginate and _waiters (and json, asyncio) are imported by the first paginate()/wait().
 
 __all__ = ["AsyncHelpers", "SyncHelpers"]
 
@@ -28,6 +34,8 @@ class SyncHelpers:
 
         Paginated actions (from the service model): {paginated}.
         """
+        from . import _paginate
+
         return _paginate.PageIterator(self._invoke, action, params)  # type: ignore[attr-defined]
 
     def wait(
@@ -49,6 +57,8 @@ class SyncHelpers:
         ``progress``: a tqdm bar (if tqdm is installed); by default only in notebooks and
         interactive sessions, never in scripts.
         """
+        from . import _waiters
+
         return _waiters.wait(
             self._invoke,  # type: ignore[attr-defined]
             waiter,
@@ -70,6 +80,8 @@ class AsyncHelpers:
 
         Same parameters and behaviour as :meth:`tccvm.Client.paginate`.
         """
+        from . import _paginate
+
         return _paginate.AsyncPageIterator(self._invoke, action, params)  # type: ignore[attr-defined]
 
     async def wait(
@@ -83,6 +95,8 @@ class AsyncHelpers:
     ) -> Any:
         """Poll (without blocking the event loop) until ``waiter`` is satisfied; returns the
         last response. Same parameters and errors as :meth:`tccvm.Client.wait`."""
+        from . import _waiters
+
         return await _waiters.await_(
             self._invoke,  # type: ignore[attr-defined]
             waiter,
