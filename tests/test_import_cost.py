@@ -56,7 +56,7 @@ def test_a_client_with_keys_does_not_import_the_metadata_http_stack():
         "tccvm.Client(secret_id='AKIDx', secret_key='k', region='ap-guangzhou').close()"
     )
     assert "tccvm._credentials" in after
-    heavy = ("asyncio", "ssl", "http.client", "socket", "inspect")
+    heavy = ("asyncio", "ssl", "http.client", "socket", "inspect", "logging")
     heavy += ("configparser", "urllib.parse", "email.parser")
     pulled = sorted(m for m in heavy if m in after and m not in before)
     assert not pulled, f"tccvm.Client(...) imports {pulled}"
@@ -81,6 +81,32 @@ def test_the_tccvm_logger_has_its_null_handler_once_a_client_exists():
         check=True,
     )
     assert r.stdout.split() == ["['NullHandler']", "1"]  # WARNING: retries reported
+
+
+LATE_LOGGING_CODE = """
+import sys, tccvm
+from tccvm.emulator import Emulator
+with Emulator() as emu:
+    c = tccvm.Client(secret_id=emu.secret_id, secret_key=emu.secret_key,
+                     region="ap-guangzhou", endpoint=emu.endpoint)
+    c.describe_regions()
+    print("logging imported before:", "logging" in sys.modules)
+    import logging
+    logging.basicConfig(level=logging.DEBUG, stream=sys.stdout,
+                        format="record %(name)s %(levelname)s %(action)s")
+    c.describe_regions()
+"""
+
+
+def test_logging_imported_after_the_client_still_gets_the_records():
+    r = subprocess.run(
+        [sys.executable, "-c", LATE_LOGGING_CODE],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    assert "record tccvm DEBUG DescribeRegions" in r.stdout, r.stdout + r.stderr
 
 
 def test_methods_match_the_model():

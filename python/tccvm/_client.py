@@ -16,7 +16,7 @@ import os
 from _thread import allocate_lock as _new_lock
 
 from . import _core
-from ._logging import call_log_level, get_logger
+from ._logging import call_log_level
 from ._mixins import AsyncHelpers, SyncHelpers
 from .errors import CredentialError
 
@@ -120,7 +120,6 @@ class _BaseClient:
             # second, shared by every thread and task using this client.
             "rate_limit": bool(rate_limit),
         }
-        get_logger()  # the logger "tccvm" exists (with its NullHandler) once a client does
         provider = _resolve_provider(secret_id, secret_key, token, profile)
         self._explicit_credentials = secret_id is not None or secret_key is not None
         self._lock = _new_lock()

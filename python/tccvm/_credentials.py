@@ -18,16 +18,32 @@ No secret key or token ever appears in a repr, a log record or an exception text
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 import time
-from typing import TYPE_CHECKING, Any, NamedTuple
+
+from ._logging import active_logger
 
 # configparser, http.client (and with it ssl and email), socket, ipaddress, urllib.parse and
-# json are imported where they are used: a client built with keys never needs them.
+# json are imported where they are used: a client built with keys never needs them. Nor does
+# it import typing or logging (see tccvm._logging); type checkers take any TYPE_CHECKING as
+# true.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import socket
+    from typing import Any, NamedTuple
+
+    class _CredentialFields(NamedTuple):
+        secret_id: str
+        secret_key: str
+        token: str | None = None
+
+else:
+    from collections import namedtuple
+
+    _CredentialFields = namedtuple(
+        "Credentials", ("secret_id", "secret_key", "token"), defaults=(None,)
+    )
 
 try:
     from .errors import CredentialError
@@ -46,7 +62,15 @@ __all__ = [
     "resolve",
 ]
 
-log = logging.getLogger("tccvm")
+
+def _log(level: int, msg: str, *args: object) -> None:
+    """Log on the logger ``tccvm`` (nothing while the program has not imported logging)."""
+    lg = active_logger()
+    if lg is not None:
+        lg.log(level, msg, *args, stacklevel=2)
+
+
+_DEBUG, _WARNING = 10, 30  # logging.DEBUG, logging.WARNING
 
 ENV_ID = "TENCENTCLOUD_SECRET_ID"
 ENV_KEY = "TENCENTCLOUD_SECRET_KEY"
@@ -66,12 +90,10 @@ METADATA_CONNECT_TIMEOUT = 1.0
 METADATA_TIMEOUT = 3.0
 
 
-class Credentials(NamedTuple):
+class Credentials(_CredentialFields):
     """A secret id, a secret key and an optional token. The repr hides the key and token."""
 
-    secret_id: str
-    secret_key: str
-    token: str | None = None
+    __slots__ = ()
 
     def __repr__(self) -> str:
         return (
@@ -399,7 +421,8 @@ class MetadataRoleProvider(CredentialProvider):
         # Never refetch more often than once a second, even for credentials about to expire.
         self._refresh_at = max(expires - margin, now + 1.0)
         self.fetches += 1
-        log.debug(
+        _log(
+            _DEBUG,
             "tccvm: CVM role %r credentials fetched, expire in %.0f s",
             self.role,
             lifetime,
@@ -417,7 +440,8 @@ class MetadataRoleProvider(CredentialProvider):
                 self._refresh_locked()
             except MetadataError as e:
                 if self._creds is not None and now < self._expires:
-                    log.warning(
+                    _log(
+                        _WARNING,
                         "tccvm: refreshing CVM role credentials failed (%s); "
                         "keeping the current ones until they expire",
                         e,
@@ -473,5 +497,5 @@ def resolve(
         found = _from_metadata(tried)
     if found is None:
         raise tried.error()
-    log.debug("tccvm: credentials from %s", found.source)
+    _log(_DEBUG, "tccvm: credentials from %s", found.source)
     return found

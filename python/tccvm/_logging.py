@@ -18,6 +18,7 @@ structured handlers.
 
 from __future__ import annotations
 
+import sys
 from _thread import allocate_lock  # threading.Lock, without importing threading
 
 TYPE_CHECKING = False
@@ -30,8 +31,10 @@ __all__ = ["LOG_ATTEMPTS", "LOG_OFF", "LOG_RETRIES", "call_log_level", "emit"]
 
 LOG_OFF, LOG_RETRIES, LOG_ATTEMPTS = 0, 1, 2
 
-# The logging module is imported, and the logger set up, when the first client is made (or
-# the first call checks its level), not by `import tccvm`: nothing is logged before that.
+# tccvm never imports the logging module itself: as long as the program has not imported it,
+# no handler can exist and nothing would be shown, so nothing is logged (that is what the
+# NullHandler below gives an unconfigured program too). Once logging is imported, the logger
+# "tccvm" is set up on the next check (`active_logger`, `call_log_level`).
 _logger: logging.Logger | None = None
 _setup_lock = allocate_lock()
 
@@ -52,6 +55,14 @@ def get_logger() -> logging.Logger:
     return _logger
 
 
+def active_logger() -> logging.Logger | None:
+    """The logger ``tccvm``, or None while the program has not imported :mod:`logging`."""
+    lg = _logger
+    if lg is None and "logging" in sys.modules:
+        lg = get_logger()
+    return lg
+
+
 def __getattr__(name: str) -> Any:
     if name == "logger":
         return get_logger()
@@ -60,7 +71,9 @@ def __getattr__(name: str) -> Any:
 
 def call_log_level() -> int:
     """What the core should report for the call about to start (checked once per call)."""
-    logger = _logger or get_logger()
+    logger = _logger or active_logger()
+    if logger is None:  # logging never imported: no handler could show anything
+        return LOG_OFF
     if logger.isEnabledFor(10):  # logging.DEBUG
         return LOG_ATTEMPTS
     if logger.isEnabledFor(30):  # logging.WARNING
