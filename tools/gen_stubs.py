@@ -393,7 +393,8 @@ def main() -> int:
         p.write_text(text, encoding="utf-8")
     print(
         f"{len(model['shapes'])} types, {len(model['actions'])} responses, "
-        f"{2 * len(model['actions'])} methods -> {OUT_TYPES.relative_to(ROOT)}, {OUT_CLIENT.relative_to(ROOT)}"
+        f"{2 * len(model['actions'])} methods -> {OUT_TYPES.relative_to(ROOT)}, "
+        f"{OUT_CLIENT.relative_to(ROOT)}, {OUT_ACTIONS.relative_to(ROOT)}"
     )
     return 0
 
