@@ -17,6 +17,7 @@ import time
 import pytest
 import tccvm
 from conftest import Scripted
+from test_secrets_scan import https_server  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -353,3 +354,39 @@ def test_fork_while_another_thread_drives_the_lane(recording_server, client_fact
     t.join(10)
     assert out == [{"RequestId": "slow"}]  # the parent's call was not disturbed
     assert c.call("DescribeZones")
+
+
+# -- TLS configuration shared by clients ---------------------------------------------------
+
+
+def test_shared_tls_configuration_follows_the_ca_bundle_content(
+    https_server,  # noqa: F811 (the fixture imported above)
+    tmp_path,
+):
+    """TLS configurations are built once per setting and shared; a CA bundle is keyed by its
+    content, so a file rewritten between two clients is honoured."""
+    from test_secrets_scan import _certs
+
+    port, ca_path = https_server
+    other = tmp_path / "other"
+    other.mkdir()
+    other_ca, _, _ = _certs(other)
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_bytes(other_ca.read_bytes())
+    endpoint = f"https://127.0.0.1:{port}"
+    first = _client(endpoint, verify=str(bundle), max_attempts=1)
+    with pytest.raises(tccvm.TransportError):
+        first.call("DescribeZones")
+    bundle.write_bytes(ca_path.read_bytes())
+    second = _client(endpoint, verify=str(bundle), max_attempts=1)
+    assert second.call("DescribeZones")["RequestId"] == "tls-ok"
+    # Many clients on the same bundle; the first keeps the configuration it was built with.
+    more = [_client(endpoint, verify=str(bundle)) for _ in range(20)]
+    assert all(m.call("DescribeZones")["RequestId"] == "tls-ok" for m in more[:3])
+    with pytest.raises(tccvm.TransportError):
+        first.call("DescribeZones")
+    bundle.write_bytes(b"not a certificate\n")
+    with pytest.raises(ValueError, match="holds no certificate"):
+        _client(endpoint, verify=str(bundle))
+    for c in [first, second, *more]:
+        c.close()
