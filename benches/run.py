@@ -556,16 +556,22 @@ def bench_ceiling(emu: EmulatorProcess, smoke: bool) -> dict[str, Any]:
 
 
 def _median_subprocess(code: str, runs: int) -> float:
+    """Median over fresh interpreters, with bytecode caching on (as after `pip install`, which
+    compiles .pyc files) even where PYTHONDONTWRITEBYTECODE is set; a first, discarded run
+    writes the caches."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     vals = []
-    for _ in range(runs):
+    for i in range(runs + 1):
         r = subprocess.run(
             [sys.executable, "-c", code],
             capture_output=True,
             text=True,
             timeout=120,
             check=True,
+            env=env,
         )
-        vals.append(float(r.stdout.strip().splitlines()[-1]))
+        if i:
+            vals.append(float(r.stdout.strip().splitlines()[-1]))
     return statistics.median(vals)
 
 
