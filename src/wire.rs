@@ -842,6 +842,57 @@ struct KeySlot {
 /// a collision only costs a fresh string (and evicts the older one).
 struct KeyCache {
     slots: Box<[KeySlot]>,
+    /// Short string values, shared within one decode only: emptied when it ends (`used`
+    /// lists the slots filled), so no answer's data outlives the objects built from it.
+    vals: Box<[KeySlot]>,
+    used: Vec<usize>,
+}
+
+/// Longest string value (in bytes) shared within a decode.
+const VAL_MAX: usize = 32;
+/// Slots of the value table (a power of two).
+const VAL_SLOTS: usize = 1024;
+
+fn empty_slots(n: usize) -> Box<[KeySlot]> {
+    (0..n)
+        .map(|_| KeySlot {
+            len: 0,
+            bytes: [0; KEY_MAX],
+            obj: std::ptr::null_mut(),
+        })
+        .collect()
+}
+
+/// The string in `slot` when it holds `s`, else a new string for `s` stored there (releasing
+/// the one evicted). A new reference, or null with the exception set; and whether the slot
+/// was empty.
+///
+/// # Safety
+/// GIL held; `slot.obj` is null or a strong reference to a str.
+#[inline(always)]
+unsafe fn slot_str(slot: &mut KeySlot, s: &[u8], intern: bool) -> (*mut ffi::PyObject, bool) {
+    if !slot.obj.is_null() && same_short(slot.bytes.get(..slot.len).unwrap_or_default(), s) {
+        ffi::Py_IncRef(slot.obj);
+        return (slot.obj, false);
+    }
+    let mut o = ffi::PyUnicode_FromStringAndSize(s.as_ptr().cast(), s.len() as ffi::Py_ssize_t);
+    if o.is_null() {
+        return (o, false);
+    }
+    if intern {
+        // May swap `o` for the interned object (an owned reference either way).
+        ffi::PyUnicode_InternInPlace(&mut o);
+    }
+    ffi::Py_IncRef(o);
+    let old = std::mem::replace(&mut slot.obj, o);
+    if !old.is_null() {
+        ffi::Py_DecRef(old);
+    }
+    slot.len = s.len();
+    if let Some(dst) = slot.bytes.get_mut(..s.len()) {
+        dst.copy_from_slice(s);
+    }
+    (o, old.is_null())
 }
 
 // SAFETY: the cache is only read or written while holding the mutex AND the GIL (the decoder
@@ -850,23 +901,54 @@ unsafe impl Send for KeyCache {}
 
 static KEYS: Mutex<Option<KeyCache>> = Mutex::new(None);
 
+/// Little-endian word of up to 8 bytes of `s` from `at` (missing bytes as 0).
+#[inline(always)]
+fn word(s: &[u8], at: usize) -> u64 {
+    match s.get(at..).and_then(|t| t.first_chunk::<8>()) {
+        Some(w) => u64::from_le_bytes(*w),
+        None => {
+            let mut w = 0u64;
+            for (k, &c) in s.get(at..).unwrap_or_default().iter().take(8).enumerate() {
+                w |= u64::from(c) << (8 * k);
+            }
+            w
+        }
+    }
+}
+
+/// A hash of a short key: its length and its first and last 8 bytes (a collision only
+/// costs a cache miss: slots compare the whole bytes).
 #[inline(always)]
 fn key_hash(b: &[u8]) -> usize {
     const K: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut h = (b.len() as u64).wrapping_mul(K);
-    let mut chunks = b.chunks_exact(8);
-    for c in &mut chunks {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K).rotate_left(29);
+    let n = b.len();
+    let (x, y) = if n >= 8 {
+        (word(b, 0), word(b, n - 8))
+    } else {
+        (word(b, 0), 0)
+    };
+    let h = (x ^ y.rotate_left(29) ^ (n as u64)).wrapping_mul(K);
+    (h >> 40) as usize
+}
+
+/// `a == b` for two slices of the same length up to [`KEY_MAX`], without a call.
+#[inline(always)]
+fn same_short(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
     }
-    let rest = chunks.remainder();
-    if !rest.is_empty() {
-        let mut w = [0u8; 8];
-        w[..rest.len()].copy_from_slice(rest);
-        h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K);
+    if n < 8 {
+        return word(a, 0) == word(b, 0);
     }
-    (h ^ (h >> 32)) as usize
+    let mut i = 0;
+    while i + 8 < n {
+        if word(a, i) != word(b, i) {
+            return false;
+        }
+        i += 8;
+    }
+    word(a, n - 8) == word(b, n - 8)
 }
 
 /// The decoder: the parser plus what building Python objects needs.
@@ -887,13 +969,9 @@ impl<'a, 'py> Builder<'a, 'py> {
             Ok(mut g) => {
                 if g.is_none() {
                     *g = Some(KeyCache {
-                        slots: (0..KEY_SLOTS)
-                            .map(|_| KeySlot {
-                                len: 0,
-                                bytes: [0; KEY_MAX],
-                                obj: std::ptr::null_mut(),
-                            })
-                            .collect(),
+                        slots: empty_slots(KEY_SLOTS),
+                        vals: empty_slots(VAL_SLOTS),
+                        used: Vec::new(),
                     });
                 }
                 Some(g)
@@ -955,31 +1033,32 @@ impl<'a, 'py> Builder<'a, 'py> {
         let Some(slot) = cache.slots.get_mut(key_hash(s) & (KEY_SLOTS - 1)) else {
             return self.str_of(t);
         };
-        if slot.len == s.len() && !slot.obj.is_null() && slot.bytes.get(..s.len()) == Some(s) {
-            // SAFETY: the slot holds a strong reference; this takes another one.
-            return Ok(unsafe { Bound::from_borrowed_ptr(self.py, slot.obj) });
-        }
-        // SAFETY: a live slice; GIL held; `o` is a new reference (or null).
-        let mut o = unsafe {
-            ffi::PyUnicode_FromStringAndSize(s.as_ptr().cast(), s.len() as ffi::Py_ssize_t)
+        // SAFETY: GIL held; the slot holds null or a str.
+        let (o, _) = unsafe { slot_str(slot, s, true) };
+        self.own(o)
+    }
+
+    /// A string value: shared within this decode when short.
+    #[inline(always)]
+    fn str_value(&mut self, t: Text) -> Result<Bound<'py, PyAny>, Fail> {
+        let s = self.p.text(t);
+        let cacheable = s.len() <= VAL_MAX && !matches!(t, Text::Scratch { lone: true });
+        let Some(cache) = self
+            .keys
+            .as_mut()
+            .and_then(|g| g.as_mut())
+            .filter(|_| cacheable)
+        else {
+            return self.str_of(t);
         };
-        if o.is_null() {
-            return fail(self.p.i, PY_FAILED);
-        }
-        // SAFETY: `o` is an exact str we own; interning may swap it for the interned object
-        // (giving back an owned reference either way). The slot takes its own reference and
-        // releases the evicted one.
-        unsafe {
-            ffi::PyUnicode_InternInPlace(&mut o);
-            ffi::Py_IncRef(o);
-            let old = std::mem::replace(&mut slot.obj, o);
-            if !old.is_null() {
-                ffi::Py_DecRef(old);
-            }
-            slot.len = s.len();
-            if let Some(dst) = slot.bytes.get_mut(..s.len()) {
-                dst.copy_from_slice(s);
-            }
+        let i = key_hash(s) & (VAL_SLOTS - 1);
+        let Some(slot) = cache.vals.get_mut(i) else {
+            return self.str_of(t);
+        };
+        // SAFETY: GIL held; the slot holds null or a str.
+        let (o, filled) = unsafe { slot_str(slot, s, false) };
+        if filled {
+            cache.used.push(i);
         }
         self.own(o)
     }
@@ -989,7 +1068,7 @@ impl<'a, 'py> Builder<'a, 'py> {
         match self.p.peek() {
             Some(b'"') => {
                 let t = self.p.string::<true>()?;
-                self.str_of(t)
+                self.str_value(t)
             }
             Some(b'{') => self.object(depth),
             Some(b'[') => self.array(depth),
@@ -1126,6 +1205,23 @@ impl<'a, 'py> Builder<'a, 'py> {
             }
         } else {
             describe(self.p.b, f)
+        }
+    }
+}
+
+impl Drop for Builder<'_, '_> {
+    /// Empty the value table (the key cache stays).
+    fn drop(&mut self) {
+        if let Some(cache) = self.keys.as_mut().and_then(|g| g.as_mut()) {
+            for i in cache.used.drain(..) {
+                if let Some(slot) = cache.vals.get_mut(i) {
+                    let o = std::mem::replace(&mut slot.obj, std::ptr::null_mut());
+                    if !o.is_null() {
+                        // SAFETY: the slot's strong reference; the builder lives under the GIL.
+                        unsafe { ffi::Py_DecRef(o) };
+                    }
+                }
+            }
         }
     }
 }

@@ -255,3 +255,16 @@ def outcome(data: bytes) -> None:
             _core.loads(data)
         return
     same(_core.loads(data), want)
+
+
+def test_values_are_shared_within_a_decode_and_not_kept_after() -> None:
+    out = _core.loads(
+        b'[{"Zone": "ap-guangzhou-3"}, {"Zone": "ap-guangzhou-3"}, "v-9f2c"]'
+    )
+    assert out[0]["Zone"] is out[1]["Zone"]
+    v = out[2]
+    del out
+    # Only `v` and getrefcount's argument: the decoder keeps no reference to answer data.
+    assert sys.getrefcount(v) == 2
+    again = _core.loads(b'["v-9f2c"]')[0]
+    assert again == v and again is not v
