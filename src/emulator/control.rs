@@ -281,7 +281,7 @@ pub fn run(shared: &Shared, op: &str, args: &Value) -> Result<Value, String> {
             let now = std::time::Instant::now();
             let list: Vec<Value> = w
                 .region(region, now)
-                .instances
+                .instances()
                 .iter()
                 .map(|i| json!({"InstanceId": i.id, "InstanceState": i.state, "InstanceName": i.name, "ClientToken": i.client_token}))
                 .collect();

@@ -67,6 +67,15 @@ impl Shared {
             Err(p) => p.into_inner().clone(),
         }
     }
+
+    /// (check_signatures, clock_offset), read without copying the settings.
+    pub fn clock(&self) -> (bool, i64) {
+        let s = match self.settings.read() {
+            Ok(s) => s,
+            Err(p) => p.into_inner(),
+        };
+        (s.check_signatures, s.clock_offset)
+    }
 }
 
 pub fn random_string(n: usize) -> String {
@@ -107,7 +116,9 @@ pub struct Emulator {
     pub addr: SocketAddr,
     secret_key: String,
     stop: Option<watch::Sender<bool>>,
-    task: Option<tokio::task::JoinHandle<()>>,
+    /// The emulator's own thread: a current-thread tokio runtime serving every connection,
+    /// so that a request never hops between worker threads (no futex wake-ups per request).
+    thread: Option<std::thread::JoinHandle<()>>,
     pid: u32,
 }
 
@@ -148,17 +159,28 @@ impl Emulator {
         let std_listener = std::net::TcpListener::bind((opts.host.as_str(), opts.port))?;
         std_listener.set_nonblocking(true)?;
         let addr = std_listener.local_addr()?;
-        let rt = crate::runtime::get();
-        let _guard = rt.enter();
-        let listener = tokio::net::TcpListener::from_std(std_listener)?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let listener = {
+            let _guard = rt.enter();
+            tokio::net::TcpListener::from_std(std_listener)?
+        };
         let (tx, rx) = watch::channel(false);
-        let task = rt.spawn(server::serve(listener, shared.clone(), rx));
+        let served = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name("tccvm-emulator".into())
+            .spawn(move || {
+                rt.block_on(server::serve(listener, served, rx));
+                // Blocking helpers (key generation) still running are not waited for long.
+                rt.shutdown_timeout(std::time::Duration::from_secs(1));
+            })?;
         Ok(Emulator {
             shared,
             addr,
             secret_key,
             stop: Some(tx),
-            task: Some(task),
+            thread: Some(thread),
             pid: std::process::id(),
         })
     }
@@ -172,7 +194,7 @@ impl Emulator {
     }
 
     pub fn running(&self) -> bool {
-        self.task.as_ref().is_some_and(|t| !t.is_finished())
+        self.thread.as_ref().is_some_and(|t| !t.is_finished())
     }
 
     /// Stop accepting, close every connection, and wait (bounded) for the server task.
@@ -180,16 +202,19 @@ impl Emulator {
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(true);
         }
-        if let Some(task) = self.task.take() {
-            let rt = crate::runtime::get();
-            if tokio::runtime::Handle::try_current().is_ok() || self.pid != std::process::id() {
-                // Inside the runtime we cannot block; in a forked child the server task
-                // belongs to the parent's runtime. Either way it ends on its own.
+        if let Some(thread) = self.thread.take() {
+            if self.pid != std::process::id() {
+                // In a forked child the server thread exists only in the parent.
                 return;
             }
-            let _ = rt.block_on(async {
-                tokio::time::timeout(std::time::Duration::from_secs(5), task).await
-            });
+            // Bounded wait: the thread ends once its connections are closed.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+            while !thread.is_finished() && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            if thread.is_finished() {
+                let _ = thread.join();
+            }
         }
     }
 }

@@ -63,14 +63,11 @@ pub async fn serve(
                     let svc = service_fn(move |req| {
                         let s = shared.clone();
                         async move {
-                            let mut resp = handle(s.clone(), req).await?;
+                            let mut resp = handle(&s, req).await?;
                             // The Date header tells the server's time, shifted like its clock
                             // (clients correct their clock skew from it).
-                            let now = unix_now(s.settings().clock_offset);
-                            let date = UNIX_EPOCH + std::time::Duration::from_secs(now.max(0) as u64);
-                            if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(date)) {
-                                resp.headers_mut().insert(hyper::header::DATE, v);
-                            }
+                            let now = unix_now(s.clock().1);
+                            resp.headers_mut().insert(hyper::header::DATE, http_date(now));
                             Ok::<Resp, Dropped>(resp)
                         }
                     });
@@ -93,6 +90,26 @@ pub async fn serve(
     while conns.join_next().await.is_some() {}
 }
 
+thread_local! {
+    /// The last Date header made, by second (each emulator thread keeps its own).
+    static DATE: std::cell::RefCell<(i64, HeaderValue)> =
+        const { std::cell::RefCell::new((i64::MIN, HeaderValue::from_static(""))) };
+}
+
+/// The HTTP date of a unix time, formatted once per second.
+fn http_date(now: i64) -> HeaderValue {
+    DATE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.0 != now {
+            let t = UNIX_EPOCH + std::time::Duration::from_secs(now.max(0) as u64);
+            if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(t)) {
+                *c = (now, v);
+            }
+        }
+        c.1.clone()
+    })
+}
+
 pub fn json_response(status: StatusCode, body: Vec<u8>) -> Resp {
     let mut r = Response::new(Full::new(Bytes::from(body)));
     *r.status_mut() = status;
@@ -109,15 +126,47 @@ fn text_response(status: StatusCode, ctype: &'static str, body: String) -> Resp 
     r
 }
 
+enum Answer {
+    Value(Value),
+    /// The members of `Response`, already JSON (see `handlers::RawHandler`).
+    Raw(Vec<u8>),
+}
+
+/// `{"Response":{<fields>,"RequestId":"..."}}`.
 fn envelope(fields: Value, request_id: &str) -> Vec<u8> {
     let mut m = match fields {
         Value::Object(m) => m,
         _ => Map::new(),
     };
-    m.insert("RequestId".into(), Value::String(request_id.to_string()));
-    let mut outer = Map::new();
-    outer.insert("Response".into(), Value::Object(m));
-    serde_json::to_vec(&Value::Object(outer)).unwrap_or_default()
+    if m.is_empty() {
+        return envelope_raw(b"", request_id);
+    }
+    if m.contains_key("RequestId") {
+        m.insert("RequestId".into(), Value::String(request_id.to_string()));
+        let mut outer = Map::new();
+        outer.insert("Response".into(), Value::Object(m));
+        return serde_json::to_vec(&Value::Object(outer)).unwrap_or_default();
+    }
+    let inner = serde_json::to_vec(&Value::Object(m)).unwrap_or_default();
+    // `{...}` -> the members between the braces.
+    let members = inner
+        .get(1..inner.len().saturating_sub(1))
+        .unwrap_or_default();
+    envelope_raw(members, request_id)
+}
+
+/// The envelope around members that are JSON already. A RequestId is a UUID: no escaping.
+fn envelope_raw(members: &[u8], request_id: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(members.len() + request_id.len() + 32);
+    out.extend_from_slice(b"{\"Response\":{");
+    if !members.is_empty() {
+        out.extend_from_slice(members);
+        out.push(b',');
+    }
+    out.extend_from_slice(b"\"RequestId\":\"");
+    out.extend_from_slice(request_id.as_bytes());
+    out.extend_from_slice(b"\"}}");
+    out
 }
 
 fn error_body(e: &ApiError, request_id: &str) -> Vec<u8> {
@@ -129,7 +178,7 @@ fn error_body(e: &ApiError, request_id: &str) -> Vec<u8> {
     envelope(Value::Object(m), request_id)
 }
 
-async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Resp, Dropped> {
+async fn handle(shared: &Arc<Shared>, req: Request<Incoming>) -> Result<Resp, Dropped> {
     let (parts, body) = req.into_parts();
     let body = match Limited::new(body, MAX_BODY).collect().await {
         Ok(b) => b.to_bytes(),
@@ -143,7 +192,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Resp, Dro
     };
     let path = parts.uri.path().to_string();
     if path.starts_with("/latest/meta-data/") || path == "/latest/meta-data" {
-        return Ok(metadata::serve(&shared, &path));
+        return Ok(metadata::serve(shared, &path));
     }
     if let Some(op) = path.strip_prefix("/_emulator/") {
         let args: Value = if body.is_empty() {
@@ -160,7 +209,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Resp, Dro
                 }
             }
         };
-        return Ok(match control::run(&shared, op, &args) {
+        return Ok(match control::run(shared, op, &args) {
             Ok(v) => json_response(StatusCode::OK, serde_json::to_vec(&v).unwrap_or_default()),
             Err(e) => json_response(
                 StatusCode::BAD_REQUEST,
@@ -192,7 +241,7 @@ struct Parsed {
 }
 
 async fn api(
-    shared: Arc<Shared>,
+    shared: &Shared,
     parts: hyper::http::request::Parts,
     body: Bytes,
 ) -> Result<Resp, Dropped> {
@@ -281,7 +330,12 @@ async fn api(
         ));
     };
     if let Ok(mut by) = shared.by_action.lock() {
-        *by.entry(action.clone()).or_insert(0) += 1;
+        match by.get_mut(action.as_str()) {
+            Some(n) => *n += 1,
+            None => {
+                by.insert(action.clone(), 1);
+            }
+        }
     }
 
     // Faults first: they stand for the infrastructure in front of the service.
@@ -326,9 +380,9 @@ async fn api(
         _ => {}
     }
 
-    let settings = shared.settings();
-    let now_unix = unix_now(settings.clock_offset);
-    if settings.check_signatures {
+    let (check_signatures, clock_offset) = shared.clock();
+    let now_unix = unix_now(clock_offset);
+    if check_signatures {
         let verdict = {
             let mut creds = match shared.creds.lock() {
                 Ok(c) => c,
@@ -452,10 +506,14 @@ async fn api(
             documented: &documented,
             keypair,
         };
-        handler(&mut ctx, &P(&params))
+        match handler {
+            handlers::Route::Value(h) => h(&mut ctx, &P(&params)).map(Answer::Value),
+            handlers::Route::Raw(h) => h(&mut ctx, &P(&params)).map(Answer::Raw),
+        }
     };
     let body = match outcome {
-        Ok(v) => envelope(v, &request_id),
+        Ok(Answer::Value(v)) => envelope(v, &request_id),
+        Ok(Answer::Raw(members)) => envelope_raw(&members, &request_id),
         Err(e) => {
             if !model_view::documented(&action, &e.code) {
                 if let Ok(mut u) = shared.undocumented.lock() {

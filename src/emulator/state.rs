@@ -6,7 +6,28 @@
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::collections::HashMap;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+
+/// The rendered JSON of a resource (as DescribeInstances lists it), made on first use and
+/// dropped whenever the resource may change: the only ways to reach a `&mut Instance` are the
+/// methods of [`Region`], and each of them clears it. A stale answer cannot be served.
+#[derive(Debug, Clone, Default)]
+pub struct Rendered(OnceLock<Box<[u8]>>);
+
+impl Rendered {
+    /// The cached bytes, made by `make` if there are none.
+    pub fn get_or_make(&self, make: impl FnOnce() -> Vec<u8>) -> &[u8] {
+        self.0.get_or_init(|| make().into_boxed_slice())
+    }
+    /// Whether bytes are cached (for tests).
+    pub fn is_cached(&self) -> bool {
+        self.0.get().is_some()
+    }
+    fn clear(&mut self) {
+        self.0.take();
+    }
+}
 
 /// How long each transitional state lasts.
 #[derive(Debug, Clone)]
@@ -73,6 +94,8 @@ pub struct Instance {
     pub tags: Vec<(String, String)>,
     pub dr_group: Option<String>,
     pub client_token: Option<String>,
+    /// Its JSON in DescribeInstances; cleared by every mutable access (see [`Region`]).
+    pub rendered: Rendered,
 }
 
 #[derive(Debug, Clone)]
@@ -131,7 +154,9 @@ pub struct Host {
 
 #[derive(Debug, Default)]
 pub struct Region {
-    pub instances: Vec<Instance>,
+    /// Private: every mutable access goes through a method that drops the instance's
+    /// rendered JSON.
+    instances: Vec<Instance>,
     pub images: Vec<Image>,
     pub key_pairs: Vec<KeyPair>,
     pub dr_groups: Vec<DrGroup>,
@@ -149,6 +174,7 @@ impl Region {
             if let Some((due, next)) = i.next {
                 if due <= now {
                     i.next = None;
+                    i.rendered.clear();
                     if next.is_empty() {
                         gone.push(i.id.clone());
                     } else {
@@ -179,11 +205,27 @@ impl Region {
         }
     }
 
+    pub fn instances(&self) -> &[Instance] {
+        &self.instances
+    }
     pub fn instance(&self, id: &str) -> Option<&Instance> {
         self.instances.iter().find(|i| i.id == id)
     }
+    /// An instance to change (its rendered JSON is dropped).
     pub fn instance_mut(&mut self, id: &str) -> Option<&mut Instance> {
-        self.instances.iter_mut().find(|i| i.id == id)
+        let i = self.instances.iter_mut().find(|i| i.id == id)?;
+        i.rendered.clear();
+        Some(i)
+    }
+    /// Every instance, to change (their rendered JSON is dropped).
+    pub fn instances_mut(&mut self) -> impl Iterator<Item = &mut Instance> {
+        for i in self.instances.iter_mut() {
+            i.rendered.clear();
+        }
+        self.instances.iter_mut()
+    }
+    pub fn add_instances(&mut self, new: impl IntoIterator<Item = Instance>) {
+        self.instances.extend(new);
     }
 }
 

@@ -134,7 +134,7 @@ pub fn describe_hosts(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
         })
         .map(|h| {
             let used = reg
-                .instances
+                .instances()
                 .iter()
                 .filter(|i| i.host_id == h.id)
                 .fold((0, 0), |a, i| (a.0 + i.cpu, a.1 + i.memory));

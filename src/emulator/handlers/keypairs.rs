@@ -164,7 +164,7 @@ pub fn delete_key_pairs(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
     existing_keys(ctx, &ids, "InvalidKeyId")?;
     let reg = ctx.reg();
     reg.key_pairs.retain(|k| !ids.contains(&k.id));
-    for i in reg.instances.iter_mut() {
+    for i in reg.instances_mut() {
         i.key_ids.retain(|k| !ids.contains(k));
     }
     Ok(json!({}))

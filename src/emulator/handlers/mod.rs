@@ -61,8 +61,24 @@ impl Ctx<'_> {
 
 pub type Handler = fn(&mut Ctx<'_>, &P<'_>) -> HResult;
 
+/// A handler that writes the members of `Response` itself (JSON object members, without
+/// the braces and without RequestId): lists built from cached fragments.
+pub type RawHandler = fn(&mut Ctx<'_>, &P<'_>) -> Result<Vec<u8>, ApiError>;
+
+pub enum Route {
+    Value(Handler),
+    Raw(RawHandler),
+}
+
 /// The handler of an action, by its API name.
-pub fn route(action: &str) -> Option<Handler> {
+pub fn route(action: &str) -> Option<Route> {
+    if action == "DescribeInstances" {
+        return Some(Route::Raw(instances::describe_instances));
+    }
+    route_value(action).map(Route::Value)
+}
+
+fn route_value(action: &str) -> Option<Handler> {
     use self::{
         config as c, drgroups as d, hosts as h, images as g, instances as i, keypairs as k,
         prices as p, regions as r,
@@ -77,7 +93,6 @@ pub fn route(action: &str) -> Option<Handler> {
         "TerminateInstances" => i::terminate_instances,
         "ResetInstance" => i::reset_instance,
         "ResetInstancesPassword" => i::reset_instances_password,
-        "DescribeInstances" => i::describe_instances,
         "DescribeInstancesStatus" => i::describe_instances_status,
         "ModifyInstancesAttribute" => i::modify_instances_attribute,
         "ModifyInstancesProject" => i::modify_instances_project,
