@@ -381,17 +381,13 @@ pub struct RatePermit(Option<tokio::sync::OwnedSemaphorePermit>);
 impl Drop for RatePermit {
     fn drop(&mut self) {
         if let Some(p) = self.0.take() {
-            match tokio::runtime::Handle::try_current() {
-                Ok(h) => {
-                    h.spawn(async move {
-                        tokio::time::sleep(RATE_WINDOW).await;
-                        drop(p);
-                    });
-                }
-                // Outside the runtime (not expected): keep the permit a window on this thread
-                // would block; give it back now instead.
-                Err(_) => drop(p),
-            }
+            // On the process runtime, always driven: not on a sync lane, which runs only while
+            // a thread calls on it (a call waiting on the process runtime for this permit
+            // would wait until then).
+            crate::runtime::get().spawn(async move {
+                tokio::time::sleep(RATE_WINDOW).await;
+                drop(p);
+            });
         }
     }
 }
