@@ -61,7 +61,7 @@ pub enum Presented<'a> {
         http_method: &'a str,
         path: &'a str,
         query: &'a str,
-        headers: &'a [(String, String)],
+        headers: &'a super::server::Headers<'a>,
         body: &'a [u8],
         timestamp: Option<&'a str>,
         token: Option<&'a str>,
@@ -251,7 +251,7 @@ mod sig {
         http_method: &str,
         path: &str,
         query: &str,
-        headers: &[(String, String)],
+        headers: &crate::emulator::server::Headers<'_>,
         signed: &[String],
         body: &[u8],
         ts: i64,
@@ -263,7 +263,7 @@ mod sig {
             let v = headers
                 .iter()
                 .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.as_str())?;
+                .map(|(_, v)| v.as_ref())?;
             chosen.push((name.as_str(), v));
         }
         let unsigned = headers
@@ -370,6 +370,11 @@ mod tests {
             },
         );
         let check = |creds: &mut Creds, auth: &str, headers: &[(String, String)]| {
+            let headers: Vec<(&str, std::borrow::Cow<str>)> = headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str().into()))
+                .collect();
+            let headers = &headers[..];
             let p = Presented::Tc3 {
                 authorization: auth,
                 http_method: "POST",

@@ -25,11 +25,10 @@ pub fn rate_limit(action: &str) -> Option<u32> {
         .filter(|n| *n > 0)
 }
 
-/// The error codes the model documents for this action.
-pub fn error_codes(action: &str) -> Vec<String> {
-    model::action(action)
-        .map(|a| a.errors.iter().map(|e| e.code.clone()).collect())
-        .unwrap_or_default()
+/// The error codes the model documents for this action (borrowed from the model: no copy
+/// per request).
+pub fn error_codes(action: &str) -> &'static [model::ErrorCode] {
+    model::action(action).map_or(&[], |a| a.errors.as_slice())
 }
 
 /// Whether `code` is documented for `action` or is one of the common error codes.

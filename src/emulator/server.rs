@@ -15,6 +15,7 @@ use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -128,8 +129,20 @@ fn text_response(status: StatusCode, ctype: &'static str, body: String) -> Resp 
 
 enum Answer {
     Value(Value),
-    /// The members of `Response`, already JSON (see `handlers::RawHandler`).
+    /// `{"Response":{` and the members of `Response` (see `handlers::RawHandler`).
     Raw(Vec<u8>),
+}
+
+const RESPONSE_OPEN: &[u8] = b"{\"Response\":{";
+
+/// Finish `{"Response":{<members>` with the RequestId (a UUID: no escaping).
+fn close_envelope(out: &mut Vec<u8>, request_id: &str) {
+    if out.len() > RESPONSE_OPEN.len() {
+        out.push(b',');
+    }
+    out.extend_from_slice(b"\"RequestId\":\"");
+    out.extend_from_slice(request_id.as_bytes());
+    out.extend_from_slice(b"\"}}");
 }
 
 /// `{"Response":{<fields>,"RequestId":"..."}}`.
@@ -155,17 +168,12 @@ fn envelope(fields: Value, request_id: &str) -> Vec<u8> {
     envelope_raw(members, request_id)
 }
 
-/// The envelope around members that are JSON already. A RequestId is a UUID: no escaping.
+/// The envelope around members that are JSON already.
 fn envelope_raw(members: &[u8], request_id: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(members.len() + request_id.len() + 32);
-    out.extend_from_slice(b"{\"Response\":{");
-    if !members.is_empty() {
-        out.extend_from_slice(members);
-        out.push(b',');
-    }
-    out.extend_from_slice(b"\"RequestId\":\"");
-    out.extend_from_slice(request_id.as_bytes());
-    out.extend_from_slice(b"\"}}");
+    out.extend_from_slice(RESPONSE_OPEN);
+    out.extend_from_slice(members);
+    close_envelope(&mut out, request_id);
     out
 }
 
@@ -220,11 +228,14 @@ async fn handle(shared: &Arc<Shared>, req: Request<Incoming>) -> Result<Resp, Dr
     api(shared, parts, body).await
 }
 
-fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+/// A request's headers as (lower-case name, value); values borrowed when they are UTF-8.
+pub type Headers<'a> = [(&'a str, Cow<'a, str>)];
+
+fn header<'a>(headers: &'a Headers<'_>, name: &str) -> Option<&'a str> {
     headers
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
+        .map(|(_, v)| v.as_ref())
 }
 
 fn decode_pairs(s: &[u8]) -> Vec<(String, String)> {
@@ -247,36 +258,25 @@ async fn api(
 ) -> Result<Resp, Dropped> {
     let request_id = uuid4();
     shared.requests.fetch_add(1, Ordering::Relaxed);
-    let method = parts.method.as_str().to_string();
-    let path = parts.uri.path().to_string();
-    let query = parts.uri.query().unwrap_or("").to_string();
-    let headers: Vec<(String, String)> = parts
+    let method = parts.method.as_str();
+    let path = parts.uri.path();
+    let query = parts.uri.query().unwrap_or("");
+    let headers: Vec<(&str, Cow<str>)> = parts
         .headers
         .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
+        .map(|(k, v)| (k.as_str(), String::from_utf8_lossy(v.as_bytes())))
         .collect();
-    let host = header(&headers, "host").unwrap_or("").to_string();
+    let host = header(&headers, "host").unwrap_or("");
     let ctype = header(&headers, "content-type")
         .unwrap_or("")
         .to_ascii_lowercase();
-    let authorization = header(&headers, "authorization").map(|s| s.to_string());
-    let is_tc3 = authorization
-        .as_deref()
-        .is_some_and(|a| a.trim_start().starts_with("TC3-HMAC-SHA256"));
+    let authorization = header(&headers, "authorization");
+    let is_tc3 = authorization.is_some_and(|a| a.trim_start().starts_with("TC3-HMAC-SHA256"));
 
-    let query_pairs = decode_pairs(query.as_bytes());
-    let form_pairs = if method == "POST" && ctype.starts_with("application/x-www-form-urlencoded") {
-        decode_pairs(&body)
-    } else {
-        vec![]
-    };
-    let mut all_pairs = query_pairs.clone();
-    all_pairs.extend(form_pairs.iter().cloned());
+    let mut all_pairs = decode_pairs(query.as_bytes());
+    if method == "POST" && ctype.starts_with("application/x-www-form-urlencoded") {
+        all_pairs.extend(decode_pairs(&body));
+    }
 
     let flat = |pairs: &[(String, String)]| {
         unflatten(pairs).map_err(|e| ApiError::new("InvalidParameter", e.0))
@@ -393,12 +393,12 @@ async fn api(
                     ))
                 }
             };
-            if let Some(a) = authorization.as_deref().filter(|_| is_tc3) {
+            if let Some(a) = authorization.filter(|_| is_tc3) {
                 let presented = Presented::Tc3 {
                     authorization: a,
-                    http_method: &method,
-                    path: &path,
-                    query: if method == "GET" { &query } else { "" },
+                    http_method: method,
+                    path,
+                    query: if method == "GET" { query } else { "" },
                     headers: &headers,
                     body: &body,
                     timestamp: header(&headers, "x-tc-timestamp"),
@@ -407,9 +407,9 @@ async fn api(
                 auth::verify(&mut creds, &presented, now_unix)
             } else {
                 let presented = Presented::V1 {
-                    http_method: &method,
-                    host: &host,
-                    path: &path,
+                    http_method: method,
+                    host,
+                    path,
                     pairs: &all_pairs,
                 };
                 auth::verify(&mut creds, &presented, now_unix)
@@ -503,17 +503,24 @@ async fn api(
             now: Instant::now(),
             unix: now_unix,
             action: &action,
-            documented: &documented,
+            documented,
             keypair,
         };
         match handler {
             handlers::Route::Value(h) => h(&mut ctx, &P(&params)).map(Answer::Value),
-            handlers::Route::Raw(h) => h(&mut ctx, &P(&params)).map(Answer::Raw),
+            handlers::Route::Raw(h) => {
+                let mut out = Vec::with_capacity(256);
+                out.extend_from_slice(RESPONSE_OPEN);
+                h(&mut ctx, &P(&params), &mut out).map(|()| Answer::Raw(out))
+            }
         }
     };
     let body = match outcome {
         Ok(Answer::Value(v)) => envelope(v, &request_id),
-        Ok(Answer::Raw(members)) => envelope_raw(&members, &request_id),
+        Ok(Answer::Raw(mut out)) => {
+            close_envelope(&mut out, &request_id);
+            out
+        }
         Err(e) => {
             if !model_view::documented(&action, &e.code) {
                 if let Ok(mut u) = shared.undocumented.lock() {

@@ -841,7 +841,7 @@ fn tag_matches(i: &Instance, name: &str, values: &[String]) -> bool {
     }
 }
 
-pub fn describe_instances(ctx: &mut Ctx<'_>, p: &P<'_>) -> Result<Vec<u8>, ApiError> {
+pub fn describe_instances(ctx: &mut Ctx<'_>, p: &P<'_>, out: &mut Vec<u8>) -> Result<(), ApiError> {
     let limits = ctx.page_limits();
     let ids = p.str_list("InstanceIds");
     let fs = filters(p)?;
@@ -911,8 +911,7 @@ pub fn describe_instances(ctx: &mut Ctx<'_>, p: &P<'_>) -> Result<Vec<u8>, ApiEr
     let total = found.len();
     let page = paginate(p, &found, limits)?;
     // The members of `Response`, written from each instance's cached JSON.
-    let mut out =
-        Vec::with_capacity(64 + page.iter().map(|i| rendered(i).len() + 1).sum::<usize>());
+    out.reserve(64 + page.iter().map(|i| rendered(i).len() + 1).sum::<usize>());
     out.extend_from_slice(b"\"TotalCount\":");
     out.extend_from_slice(total.to_string().as_bytes());
     out.extend_from_slice(b",\"InstanceSet\":[");
@@ -923,7 +922,7 @@ pub fn describe_instances(ctx: &mut Ctx<'_>, p: &P<'_>) -> Result<Vec<u8>, ApiEr
         out.extend_from_slice(rendered(i));
     }
     out.push(b']');
-    Ok(out)
+    Ok(())
 }
 
 pub fn describe_instances_status(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {

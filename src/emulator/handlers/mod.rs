@@ -22,7 +22,7 @@ pub struct Ctx<'a> {
     pub unix: i64,
     pub action: &'a str,
     /// The error codes the model documents for this action (empty: unknown).
-    pub documented: &'a [String],
+    pub documented: &'static [crate::model::ErrorCode],
     /// A key pair generated before the account was locked (CreateKeyPair).
     pub keypair: Option<(String, String)>,
 }
@@ -46,7 +46,7 @@ impl Ctx<'_> {
     /// code, else the first.
     pub fn code(&self, candidates: &[&'static str]) -> &'static str {
         for c in candidates {
-            if self.documented.iter().any(|d| d == c)
+            if self.documented.iter().any(|d| d.code == *c)
                 || crate::emulator::model_view::documented(self.action, c)
             {
                 return c;
@@ -61,9 +61,10 @@ impl Ctx<'_> {
 
 pub type Handler = fn(&mut Ctx<'_>, &P<'_>) -> HResult;
 
-/// A handler that writes the members of `Response` itself (JSON object members, without
-/// the braces and without RequestId): lists built from cached fragments.
-pub type RawHandler = fn(&mut Ctx<'_>, &P<'_>) -> Result<Vec<u8>, ApiError>;
+/// A handler that appends the members of `Response` itself to `out` (JSON object members,
+/// without the braces and without RequestId): lists built from cached fragments. On an
+/// error, what it appended is discarded.
+pub type RawHandler = fn(&mut Ctx<'_>, &P<'_>, out: &mut Vec<u8>) -> Result<(), ApiError>;
 
 pub enum Route {
     Value(Handler),
