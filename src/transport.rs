@@ -4,9 +4,10 @@
 //!
 //! Each call is one async function, [`Client::call`]. The async Python methods run it on the
 //! process runtime (`crate::runtime`); the sync methods run it with [`Client::call_blocking`] on
-//! the client's *sync lane*: a current-thread runtime driven by the calling thread itself, with
-//! an HTTP client of its own whose connection tasks live on that runtime too, so that a sync
-//! call needs no other thread (no wake-ups across threads, one `epoll_wait` per answer).
+//! one of the client's *sync lanes*: a current-thread runtime driven by the calling thread
+//! itself, with an HTTP client of its own whose connection tasks live on that runtime too, so
+//! that a sync call needs no other thread (no wake-ups across threads, one `epoll_wait` per
+//! answer). A lane serves one thread at a time; threads calling at once take a lane each.
 
 use crate::credentials::{CredentialStore, Credentials};
 use crate::error::{Error, TransportKind};
@@ -579,6 +580,10 @@ tokio::task_local! {
     static SYNC_LANE_HTTP: reqwest::Client;
 }
 
+/// Sync lanes per client at most: threads beyond this many calling at once use the process
+/// runtime (each lane holds a runtime of its own and at least one connection).
+pub const MAX_LANES: usize = 16;
+
 /// A client's sync lane: a current-thread runtime and the HTTP client whose connection tasks
 /// run on it. Tagged with the pid that built it; in another process (after a fork) it is
 /// leaked, never used or dropped.
@@ -628,8 +633,8 @@ pub struct Client {
     url: reqwest::Url,
     /// The pool used on the process runtime (async calls), tagged with the pid that built it.
     http: Mutex<Option<(u32, reqwest::Client)>>,
-    /// The sync lane, built on the first sync call (an async-only client never has one).
-    lane: Mutex<Option<Arc<Lane>>>,
+    /// The sync lanes, built as sync calls need them (an async-only client never has one).
+    lanes: Mutex<Vec<Arc<Lane>>>,
     budget: RetryBudget,
     limiter: RateLimiter,
     /// Seconds to add to the local clock (corrected from the server's Date header).
@@ -702,7 +707,7 @@ impl Client {
             url,
             credentials: CredentialStore::new(credentials),
             http: Mutex::new(None),
-            lane: Mutex::new(None),
+            lanes: Mutex::new(Vec::new()),
             clock_offset: AtomicI64::new(0),
             stats: Stats::default(),
         };
@@ -766,12 +771,12 @@ impl Client {
             }
         }
         drop(g);
-        let lane = match self.lane.lock() {
-            Ok(mut g) => g.take(),
-            Err(p) => p.into_inner().take(),
+        let lanes = match self.lanes.lock() {
+            Ok(mut g) => std::mem::take(&mut *g),
+            Err(p) => std::mem::take(&mut *p.into_inner()),
         };
         // A lane of another process (before a fork) is forgotten by `Lane::drop`.
-        drop(lane);
+        drop(lanes);
     }
 
     /// Block on [`Client::call_observed`] run as a task of the process runtime (its panic
@@ -797,22 +802,31 @@ impl Client {
         })
     }
 
-    /// This client's sync lane in this process, built on first use and rebuilt after a fork.
-    fn lane(&self) -> Result<Arc<Lane>, Error> {
+    /// A free sync lane of this client in this process, marked busy (the caller must hand it
+    /// back through [`LaneTurn`]); a new one while fewer than [`MAX_LANES`] exist; `None` when
+    /// that many threads are calling at once. Lanes of another process (before a fork) are
+    /// leaked: their epoll fds and connections are the parent's.
+    fn take_lane(&self) -> Result<Option<Arc<Lane>>, Error> {
         let pid = std::process::id();
-        let mut g = match self.lane.lock() {
+        let mut g = match self.lanes.lock() {
             Ok(g) => g,
             Err(p) => p.into_inner(),
         };
-        if let Some(l) = g.as_ref() {
-            if l.pid == pid {
-                return Ok(l.clone());
+        if g.first().is_some_and(|l| l.pid != pid) {
+            for old in g.drain(..) {
+                std::mem::forget(old);
             }
         }
-        // After a fork the parent's lane (its epoll fd is shared with the parent, its
-        // connections are the parent's) must never be used or dropped here: leak it.
-        if let Some(old) = g.take() {
-            std::mem::forget(old);
+        for l in g.iter() {
+            if l.busy
+                .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+                .is_ok()
+            {
+                return Ok(Some(l.clone()));
+            }
+        }
+        if g.len() >= MAX_LANES {
+            return Ok(None);
         }
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -820,16 +834,16 @@ impl Client {
             .map_err(|e| Error::Internal(format!("cannot start a tokio runtime: {e}")))?;
         let lane = Arc::new(Lane {
             pid,
-            busy: AtomicBool::new(false),
+            busy: AtomicBool::new(true),
             parts: Some((runtime, self.build_http()?)),
         });
-        *g = Some(lane.clone());
-        Ok(lane)
+        g.push(lane.clone());
+        Ok(Some(lane))
     }
 
-    /// Run [`Client::call_observed`] on this client's sync lane, driven by the calling thread
-    /// (which blocks until the answer is in). Several threads may do this at once: one drives
-    /// the lane's I/O and timers for all, the others wait and take over when it returns.
+    /// Run [`Client::call_observed`] on a sync lane of this client, driven by the calling thread
+    /// (which blocks until the answer is in). Threads calling at once each take a lane of their
+    /// own (up to [`MAX_LANES`]; beyond that the call runs on the process runtime).
     ///
     /// Fails (no panic) on a thread that is already inside a tokio runtime, e.g. a log handler
     /// called during a call that makes a sync call itself.
@@ -847,23 +861,16 @@ impl Client {
                     .into(),
             ));
         }
-        let lane = self.lane()?;
+        // One thread at a time drives a lane. tokio would let several threads block on one
+        // current-thread runtime at once, but then one of them runs every connection task and
+        // wakes the others for each answer: 4 threads made half the calls per second of 1.
+        let Some(lane) = self.take_lane()? else {
+            return self.call_on_runtime(action, params, observer);
+        };
+        let _turn = LaneTurn(&lane.busy);
         let Some((runtime, http)) = lane.parts.as_ref() else {
             return Err(Error::Internal("the sync lane is gone".into()));
         };
-        // One thread at a time drives the lane. tokio would let several threads block on it at
-        // once, but then one of them runs every connection task and wakes the others for each
-        // answer: 4 threads made half the calls per second of 1. A thread that finds the lane
-        // taken uses the process runtime instead, like an async call.
-        if lane
-            .busy
-            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
-            .is_err()
-        {
-            drop(lane);
-            return self.call_on_runtime(action, params, observer);
-        }
-        let _turn = LaneTurn(&lane.busy);
         let http = http.clone();
         runtime.block_on(SYNC_LANE_HTTP.scope(http, async move {
             // Nobody drove this lane since the last call: let its connection tasks see what
@@ -1499,7 +1506,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         // No lane was built for it; outside a runtime the call runs (and fails to connect).
-        assert!(c.lane.lock().unwrap().is_none());
+        assert!(c.lanes.lock().unwrap().is_empty());
         let r = c
             .clone()
             .call_blocking("DescribeZones".into(), serde_json::json!({}), None);
@@ -1510,9 +1517,9 @@ mod tests {
                 ..
             })
         ));
-        assert!(c.lane.lock().unwrap().is_some());
+        assert_eq!(c.lanes.lock().unwrap().len(), 1);
         c.close();
-        assert!(c.lane.lock().unwrap().is_none());
+        assert!(c.lanes.lock().unwrap().is_empty());
     }
 
     #[test]

@@ -430,3 +430,39 @@ def test_rate_limit_permits_come_back_when_the_lane_is_idle(
     assert done, "the waiting call never got a permit back"
     assert done[0] - t0 < 4
     assert c._core.stats()["rate_limited"] >= 1
+
+
+def test_threads_calling_at_once_each_drive_a_lane(
+    recording_server, client_factory, caplog
+):
+    """Four threads overlapping their calls: every attempt runs on its caller's thread (each
+    took a lane of its own), none on the shared runtime's workers."""
+    caplog.set_level(logging.DEBUG, logger="tccvm")
+    recording_server.handler = lambda rec: Scripted(
+        body=b'{"Response": {"RequestId": "x"}}',
+        headers={"Content-Type": "application/json"},
+        delay=0.02,
+    )
+    c = client_factory()
+    callers: set[int] = set()
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(4)
+
+    def work() -> None:
+        callers.add(threading.get_ident())
+        try:
+            barrier.wait(10)
+            for _ in range(10):
+                c.call("DescribeZones")
+        except BaseException as e:  # noqa: BLE001
+            errors.append(e)
+
+    ts = [threading.Thread(target=work) for _ in range(4)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(30)
+    assert not errors
+    recs = _attempt_records(caplog)
+    assert len(recs) == 40
+    assert {r.thread for r in recs} == callers
