@@ -108,7 +108,8 @@ pub fn describe_images(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
     }
     let mut all = public_images();
     all.extend(ctx.reg().images.iter().cloned());
-    let found: Vec<Value> = all
+    // Only the page is rendered.
+    let found: Vec<&Image> = all
         .iter()
         .filter(|i| ids.is_empty() || ids.contains(&i.id))
         .filter(|i| {
@@ -118,7 +119,6 @@ pub fn describe_images(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
                 _ => matches_any(v, &i.state),
             })
         })
-        .map(render)
         .collect();
     let total = found.len();
     let page = paginate(p, &found, limits).map_err(|e| {
@@ -130,6 +130,7 @@ pub fn describe_images(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
             e.message,
         )
     })?;
+    let page: Vec<Value> = page.into_iter().map(render).collect();
     Ok(json!({"ImageSet": page, "TotalCount": total}))
 }
 

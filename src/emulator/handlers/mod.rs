@@ -12,6 +12,8 @@ pub mod regions;
 use super::catalog;
 use super::state::World;
 use super::util::{well_formed, ApiError, HResult, P};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 /// What a handler sees: the account, the request's region (validated), and the clock.
@@ -73,10 +75,58 @@ pub enum Route {
 
 /// The handler of an action, by its API name.
 pub fn route(action: &str) -> Option<Route> {
-    if action == "DescribeInstances" {
-        return Some(Route::Raw(instances::describe_instances));
-    }
-    route_value(action).map(Route::Value)
+    let raw: RawHandler = match action {
+        "DescribeInstances" => instances::describe_instances,
+        "DescribeRegions" => |c, p, o| constant(c, p, o, regions::describe_regions),
+        "DescribeZones" => |c, p, o| constant(c, p, o, regions::describe_zones),
+        "DescribeInstanceFamilyConfigs" => {
+            |c, p, o| constant(c, p, o, config::describe_instance_family_configs)
+        }
+        "DescribeInternetChargeTypeConfigs" => {
+            |c, p, o| constant(c, p, o, config::describe_internet_charge_type_configs)
+        }
+        _ => return route_value(action).map(Route::Value),
+    };
+    Some(Route::Raw(raw))
+}
+
+/// action -> region -> the members of `Response`.
+type Constants = HashMap<String, HashMap<String, Arc<[u8]>>>;
+
+/// The answer of a handler that depends on nothing but the region (the catalogue is
+/// constant and it reads no parameter and no account state): rendered once per region.
+fn constant(
+    ctx: &mut Ctx<'_>,
+    p: &P<'_>,
+    out: &mut Vec<u8>,
+    make: Handler,
+) -> Result<(), ApiError> {
+    static CACHE: OnceLock<Mutex<Constants>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let hit = cache
+        .lock()
+        .ok()
+        .and_then(|c| c.get(ctx.action).and_then(|m| m.get(&ctx.region)).cloned());
+    let members = match hit {
+        Some(m) => m,
+        None => {
+            let v = make(ctx, p)?;
+            let doc = serde_json::to_vec(&v).unwrap_or_default();
+            // `{...}` -> the members between the braces.
+            let members: Arc<[u8]> = doc
+                .get(1..doc.len().saturating_sub(1))
+                .unwrap_or_default()
+                .into();
+            if let Ok(mut c) = cache.lock() {
+                c.entry(ctx.action.to_string())
+                    .or_default()
+                    .insert(ctx.region.clone(), members.clone());
+            }
+            members
+        }
+    };
+    out.extend_from_slice(&members);
+    Ok(())
 }
 
 fn route_value(action: &str) -> Option<Handler> {
@@ -243,4 +293,51 @@ pub fn unknown_filter(name: &str) -> ApiError {
 const MONTH: i64 = 30 * 86_400;
 pub fn months(n: i64) -> i64 {
     n * MONTH
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emulator::state::{Timers, World};
+    use serde_json::Value;
+
+    /// A constant answer, made then taken from the cache, is the handler's own answer, per
+    /// region (zones differ between regions).
+    #[test]
+    fn constant_answers_match_their_handlers() {
+        let mut world = World::new(Some(1), Timers::default());
+        for action in [
+            "DescribeRegions",
+            "DescribeZones",
+            "DescribeInstanceFamilyConfigs",
+            "DescribeInternetChargeTypeConfigs",
+        ] {
+            for region in ["ap-guangzhou", "ap-beijing", "ap-guangzhou"] {
+                let params = Value::Object(Default::default());
+                let mut ctx = Ctx {
+                    world: &mut world,
+                    region: region.into(),
+                    now: Instant::now(),
+                    unix: 0,
+                    action,
+                    documented: &[],
+                    keypair: None,
+                };
+                let Some(Route::Raw(raw)) = route(action) else {
+                    panic!("{action} is not answered from the cache");
+                };
+                let Some(Route::Value(fresh)) = route_value(action).map(Route::Value) else {
+                    panic!("{action} has no handler");
+                };
+                let want = serde_json::to_vec(&fresh(&mut ctx, &P(&params)).unwrap()).unwrap();
+                let mut got = b"{".to_vec();
+                raw(&mut ctx, &P(&params), &mut got).unwrap();
+                got.push(b'}');
+                assert_eq!(
+                    String::from_utf8(got).unwrap(),
+                    String::from_utf8(want).unwrap()
+                );
+            }
+        }
+    }
 }
