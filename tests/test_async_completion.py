@@ -145,3 +145,42 @@ def test_an_async_client_in_a_thread_with_its_own_loop(
     assert time.monotonic() - t0 < 30
     assert len(results) == 4
     assert all(len(r) == 20 for r in results)  # type: ignore[arg-type]
+
+
+_LOOPS_IN_THREADS = """
+import asyncio, sys, threading
+sys.path.insert(0, sys.argv[1])
+from conftest import RecordingServer  # in this process: its threads contend for the GIL too
+import tccvm
+sys.setswitchinterval(1e-6)  # hand the GIL over as often as possible
+srv = RecordingServer()
+c = tccvm.AsyncClient(secret_id="AKIDtest", secret_key="k" * 32, region="ap-guangzhou",
+                      endpoint=srv.endpoint)
+def worker():
+    for _ in range(40):
+        async def main():
+            return await asyncio.gather(*(c.call("DescribeZones") for _ in range(3)))
+        assert len(asyncio.run(main())) == 3
+ts = [threading.Thread(target=worker) for _ in range(8)]
+[t.start() for t in ts]
+[t.join() for t in ts]
+assert len(srv.requests) == 8 * 40 * 3
+print("done")
+"""
+
+
+def test_event_loops_in_many_threads_do_not_deadlock():
+    """8 threads each starting 40 event loops, GIL switched every instruction: registering a
+    loop's completer must never wait for a lock while holding the GIL (this hung the process
+    before). Run in a child so that a deadlock fails the test instead of hanging the suite."""
+    import subprocess
+
+    r = subprocess.run(
+        [sys.executable, "-c", _LOOPS_IN_THREADS, os.path.dirname(__file__)],
+        capture_output=True,
+        text=True,
+        timeout=50,
+        check=False,
+    )
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.strip() == "done"

@@ -147,19 +147,30 @@ static WEAKREF: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 /// The completer of the running event loop, created (and registered with the loop) on first use.
 /// When a new one is made, entries whose loop is gone, or that a forked child inherited, are
 /// dropped (closing their sockets).
+///
+/// No Python code runs while `COMPLETERS` is held (only weakref calls, which are C and keep the
+/// GIL), and the lock is taken with the GIL released while waiting: Python code may hand the
+/// GIL to another thread, and a thread holding the GIL while it waits for this lock would
+/// deadlock the process (seen with 8 threads each running event loops).
 fn for_loop(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<Arc<Shared>> {
+    use pyo3::sync::MutexExt;
     let pid = std::process::id();
     let addr = event_loop.as_ptr() as usize;
-    let mut entries = COMPLETERS.lock().unwrap_or_else(PoisonError::into_inner);
-    for (p, a, weak, shared) in entries.iter() {
-        // The address alone could be a dead loop's, reused: the weakref says it is this one.
-        if *p == pid && *a == addr && weak.bind(py).call0()?.is(event_loop) {
-            return Ok(shared.clone());
+    let lock = || {
+        COMPLETERS
+            .lock_py_attached(py)
+            .unwrap_or_else(PoisonError::into_inner)
+    };
+    {
+        let entries = lock();
+        for (p, a, weak, shared) in entries.iter() {
+            // The address alone could be a dead loop's, reused: the weakref says it is this one.
+            if *p == pid && *a == addr && weak.bind(py).call0()?.is(event_loop) {
+                return Ok(shared.clone());
+            }
         }
     }
-    entries.retain(|(p, _, weak, _)| {
-        *p == pid && weak.bind(py).call0().map(|t| !t.is_none()).unwrap_or(false)
-    });
+    // A loop is driven by one thread, so nobody else registers this loop meanwhile.
     let shared = Arc::new(new_shared()?);
     let completer = Bound::new(
         py,
@@ -183,7 +194,19 @@ fn for_loop(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<Arc<Share
         Ok(py.import("weakref")?.getattr("ref")?.unbind())
     })?;
     let weak = weakref.bind(py).call1((event_loop,))?.unbind();
-    entries.push((pid, addr, weak, shared.clone()));
+    let stale: Vec<Entry> = {
+        let mut entries = lock();
+        let (keep, stale) = std::mem::take(&mut *entries)
+            .into_iter()
+            .partition(|(p, _, w, _)| {
+                *p == pid && w.bind(py).call0().map(|t| !t.is_none()).unwrap_or(false)
+            });
+        *entries = keep;
+        entries.push((pid, addr, weak, shared.clone()));
+        stale
+    };
+    // Dropped without the lock: their queued futures' finalizers may run Python code.
+    drop(stale);
     Ok(shared)
 }
 
