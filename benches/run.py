@@ -1010,7 +1010,11 @@ def main(argv: list[str] | None = None) -> int:
         "--only", default="", help=f"comma-separated sections of {SECTIONS}"
     )
     ap.add_argument(
-        "--out", default=str(ROOT / "benches" / "results"), help="results dir"
+        "--out",
+        default=None,
+        help="results dir (default: benches/results for a full run that rewrites "
+        "BENCHMARKS.md, a new temporary dir with --no-md or --smoke, so that a partial run "
+        "never overwrites the published results)",
     )
     ap.add_argument("--no-md", action="store_true", help="do not rewrite BENCHMARKS.md")
     args = ap.parse_args(argv)
@@ -1018,7 +1022,12 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(only) - set(SECTIONS)
     if unknown:
         ap.error(f"unknown sections {sorted(unknown)}")
-    out_dir = Path(args.out)
+    if args.out:
+        out_dir = Path(args.out)
+    elif args.no_md or args.smoke:
+        out_dir = Path(tempfile.mkdtemp(prefix="tccvm-bench-"))
+    else:
+        out_dir = ROOT / "benches" / "results"
     out_dir.mkdir(parents=True, exist_ok=True)
 
     t0 = time.perf_counter()
