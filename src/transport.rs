@@ -393,19 +393,33 @@ impl Drop for RatePermit {
     }
 }
 
+/// The value in `slot` if this process made it. Otherwise a value made before a fork is
+/// forgotten, never dropped (it may hold the parent's runtime handles or sockets), and `make`
+/// builds this process's (the slot stays empty if that fails).
+fn this_process<T, E>(
+    slot: &mut Option<(u32, T)>,
+    make: impl FnOnce() -> Result<T, E>,
+) -> Result<&mut T, E> {
+    let pid = std::process::id();
+    if slot.as_ref().is_some_and(|(owner, _)| *owner != pid) {
+        std::mem::forget(slot.take());
+    }
+    let entry = match slot.take() {
+        Some(entry) => entry,
+        None => (pid, make()?),
+    };
+    Ok(&mut slot.insert(entry).1)
+}
+
 impl RateLimiter {
     fn semaphore(&self, action: &str, limit: u32) -> Arc<tokio::sync::Semaphore> {
-        let pid = std::process::id();
         let mut g = match self.permits.lock() {
             Ok(g) => g,
             Err(p) => p.into_inner(),
         };
-        if g.as_ref().is_none_or(|(owner, _)| *owner != pid) {
-            *g = Some((pid, std::collections::HashMap::new()));
-        }
-        let Some((_, map)) = g.as_mut() else {
-            return Arc::new(tokio::sync::Semaphore::new(limit.max(1) as usize));
-        };
+        let Ok(map) = this_process(&mut g, || {
+            Ok::<_, std::convert::Infallible>(std::collections::HashMap::new())
+        });
         match map.get(action) {
             Some(s) => s.clone(),
             None => {
@@ -454,21 +468,11 @@ pub fn tls_config(verify: &Verify) -> Result<rustls::ClientConfig, Error> {
                 .map_err(|e| Error::Config(format!("cannot read CA bundle {path:?}: {e}")))?,
         ),
     };
-    let pid = std::process::id();
     let mut g = match TLS_CONFIGS.lock() {
         Ok(g) => g,
         Err(p) => p.into_inner(),
     };
-    if g.as_ref().is_none_or(|(owner, _)| *owner != pid) {
-        // A parent's configurations are forgotten, not dropped (see above).
-        if let Some(old) = g.take() {
-            std::mem::forget(old);
-        }
-        *g = Some((pid, Vec::new()));
-    }
-    let Some((_, cache)) = g.as_mut() else {
-        return build_tls_config(verify, &key);
-    };
+    let Ok(cache) = this_process(&mut g, || Ok::<_, std::convert::Infallible>(Vec::new()));
     if let Some((_, c)) = cache.iter().find(|(k, _)| *k == key) {
         return Ok(c.clone());
     }
@@ -738,24 +742,13 @@ impl Client {
 
     /// The pooled HTTP client of this process (rebuilt after a fork or `close()`).
     fn http(&self) -> Result<reqwest::Client, Error> {
-        let pid = std::process::id();
         let mut g = match self.http.lock() {
             Ok(g) => g,
             Err(p) => p.into_inner(),
         };
-        if let Some((owner, c)) = g.as_ref() {
-            if *owner == pid {
-                return Ok(c.clone());
-            }
-        }
         // After a fork the parent's pool (and its connections) belong to a runtime that does
-        // not exist here: forget it without dropping it.
-        if let Some(old) = g.take() {
-            std::mem::forget(old);
-        }
-        let c = self.build_http()?;
-        *g = Some((pid, c.clone()));
-        Ok(c)
+        // not exist here: forgotten without being dropped.
+        this_process(&mut g, || self.build_http()).cloned()
     }
 
     /// Drop the connection pools, async and sync (the next call builds a new one). The sync
