@@ -11,10 +11,14 @@ What the methods need at import comes from ``tccvm._actions``, generated from th
 ``tools/gen_stubs.py``: so ``import tccvm`` neither parses the model JSON nor imports
 ``inspect``. Each method's ``__wrapped__`` is its action's signature template there (keyword-only
 parameters, string annotations), which ``inspect.signature`` and ``help()`` follow, and its
-``__doc__`` is the template's (``tccvm._docs.docstring`` of the action).
+``__doc__`` is the template's (``tccvm._docs.docstring`` of the action). The template is
+re-bound to globals that resolve its annotations on first use (``_AnnotationNames``), so that
+``inspect.signature(m, eval_str=True)`` and ``typing.get_type_hints(m)`` give real types.
 """
 
 from __future__ import annotations
+
+import sys as _sys
 
 from ._actions import ACTIONS
 
@@ -54,6 +58,51 @@ def docstring(action: dict[str, Any]) -> str:
     return _docstring(action, service_model()["shapes"])
 
 
+class _AnnotationNames(dict):  # type: ignore[type-arg]
+    """The globals of the signature templates, as ``inspect.signature(..., eval_str=True)`` and
+    ``typing.get_type_hints`` see them when they evaluate the string annotations.
+
+    ``_actions`` imports the names its annotations use (``Any``, ``Placement`` ...) for type
+    checkers only, so its own globals cannot resolve them. Here each name is looked up on first
+    use: ``Any`` from typing, a data type from ``tccvm.types``; builtins (``str``, ``dict``)
+    fall through to the builtins. Nothing is imported until an annotation is evaluated, so
+    ``import tccvm`` stays cheap. (Names missing from a ``dict`` subclass used as the
+    namespace of ``eval`` go through ``__missing__``.)
+    """
+
+    def __missing__(self, name: str) -> Any:
+        import builtins
+
+        if name.startswith("_") or hasattr(builtins, name):
+            raise KeyError(name)
+        if name == "Any":
+            from typing import Any as value
+        else:
+            from . import types
+
+            value = types.__dict__.get(name)
+            if getattr(value, "__module__", None) != types.__name__:
+                raise KeyError(name)
+        self[name] = value
+        return value
+
+
+_NAMES = _AnnotationNames(__name__=f"{__package__}._actions")
+
+
+def _resolvable(template: Callable[..., Any]) -> Callable[..., Any]:
+    """A copy of ``template`` whose globals resolve its string annotations (never called)."""
+    fn = type(template)(  # types.FunctionType, without importing types
+        template.__code__, _NAMES, template.__name__, template.__defaults__
+    )
+    fn.__kwdefaults__ = template.__kwdefaults__
+    fn.__annotations__ = template.__annotations__
+    fn.__doc__ = template.__doc__
+    fn.__qualname__ = template.__qualname__
+    fn.__module__ = template.__module__
+    return fn
+
+
 def _make(
     name: str, template: Callable[..., Any], asynchronous: bool
 ) -> Callable[..., Any]:
@@ -76,7 +125,11 @@ def _make(
     method.__doc__ = template.__doc__
     # inspect.signature() (and so help(), IDEs, Jupyter) follows __wrapped__ to the template.
     method.__wrapped__ = template  # type: ignore[attr-defined]
-    method.__annotations__ = {}
+    # typing.get_type_hints(method) evaluates these in the globals of __wrapped__ (above).
+    # Python 3.9 cannot evaluate ``X | None``: there the method keeps no annotations.
+    method.__annotations__ = (
+        template.__annotations__ if _sys.version_info >= (3, 10) else {}
+    )
     method._tccvm_action = name  # type: ignore[attr-defined]
     return method
 
@@ -85,11 +138,15 @@ def attach(cls: type, asynchronous: bool) -> type:
     """Define one method per action of the model on ``cls`` (coroutine functions when
     ``asynchronous``). ``cls`` must provide ``_invoke(action, params)``."""
     for name, template in ACTIONS.items():
-        fn = _make(name, template, asynchronous)
+        fn = _make(name, _TEMPLATES.get(name) or template, asynchronous)
         fn.__qualname__ = f"{cls.__name__}.{fn.__name__}"
         fn.__module__ = cls.__module__
         setattr(cls, fn.__name__, fn)
     return cls
+
+
+#: API action name -> its template with resolvable annotations (shared by both clients).
+_TEMPLATES = {name: _resolvable(t) for name, t in ACTIONS.items()}
 
 
 def _attach_to_clients() -> bool:
