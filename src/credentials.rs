@@ -106,11 +106,15 @@ impl CredentialStore {
             Err(poisoned) => poisoned.into_inner().clone(),
         }
     }
+    /// The lock is held only to swap a pointer (the old value is dropped after): a fork that
+    /// lands while a parent thread holds it is that unlikely.
     pub fn set(&self, c: Credentials) {
-        match self.current.write() {
-            Ok(mut g) => *g = Arc::new(c),
-            Err(poisoned) => *poisoned.into_inner() = Arc::new(c),
-        }
+        let new = Arc::new(c);
+        let old = match self.current.write() {
+            Ok(mut g) => std::mem::replace(&mut *g, new),
+            Err(poisoned) => std::mem::replace(&mut *poisoned.into_inner(), new),
+        };
+        drop(old);
     }
 }
 

@@ -1,52 +1,109 @@
-//! The process's one tokio runtime.
+//! The process's one tokio runtime, and per-process holders for whatever a forked child must
+//! not share with its parent.
 //!
-//! A runtime cannot survive `os.fork()`: its worker threads exist only in the parent. The
-//! runtime is therefore tagged with the pid that built it; a call from another pid (a forked
-//! child) builds a fresh runtime. The parent's runtime is leaked in the child on purpose:
-//! dropping it there would wait for threads that do not exist.
+//! A runtime cannot survive `os.fork()`: its worker threads exist only in the parent. Nor can
+//! a lock: one that a parent thread held at the fork stays held for good in the child, and a
+//! child that waits for it hangs. Such things are therefore kept in a [`PerProcess`] holder,
+//! tagged with the pid that made it; a forked child makes its own and leaves the parent's alone
+//! (leaked on purpose: dropping a runtime there would wait for threads that do not exist, and
+//! dropping sockets or connections would disturb the parent's).
 
 use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::OnceLock;
 use tokio::runtime::Runtime;
 
-struct Tagged {
+struct Tagged<T> {
     pid: u32,
-    runtime: Runtime,
+    value: T,
 }
 
-static CURRENT: AtomicPtr<Tagged> = AtomicPtr::new(std::ptr::null_mut());
+/// A `T` for each process: [`PerProcess::get`] gives this process's, made (`T::default()`) on
+/// first use in each process. Lock-free: a child never touches what its parent's threads may
+/// have been holding at the fork. The value of the process that drops the holder is dropped;
+/// another process's is forgotten.
+pub struct PerProcess<T> {
+    current: AtomicPtr<Tagged<T>>,
+}
 
-/// The runtime of this process, built on first use and rebuilt after a fork.
-pub fn get() -> &'static Runtime {
-    let pid = std::process::id();
-    let current = CURRENT.load(Ordering::Acquire);
-    // SAFETY: every pointer stored in CURRENT comes from Box::leak and is never freed.
-    if let Some(tagged) = unsafe { current.as_ref() } {
-        if tagged.pid == pid {
-            return &tagged.runtime;
+impl<T> PerProcess<T> {
+    pub const fn new() -> PerProcess<T> {
+        PerProcess {
+            current: AtomicPtr::new(std::ptr::null_mut()),
         }
     }
-    let fresh: &'static mut Tagged = Box::leak(Box::new(Tagged {
-        pid,
-        runtime: build(),
-    }));
-    match CURRENT.compare_exchange(current, fresh, Ordering::AcqRel, Ordering::Acquire) {
-        Ok(_) => &fresh.runtime,
-        // Another thread of this process won the race; ours stays leaked but unused (its
-        // threads are idle). This happens at most once per process and pid.
-        Err(winner) => {
-            // SAFETY: as above, never freed.
-            match unsafe { winner.as_ref() } {
-                Some(t) if t.pid == pid => &t.runtime,
-                _ => &fresh.runtime,
+}
+
+impl<T: Default> PerProcess<T> {
+    /// This process's value.
+    pub fn get(&self) -> &T {
+        let pid = std::process::id();
+        let mut seen = self.current.load(Ordering::Acquire);
+        loop {
+            // SAFETY: every pointer stored in `current` comes from `Box::into_raw` and is freed
+            // only by `drop` (which has `&mut self`, so no reference from `get` is alive).
+            if let Some(tagged) = unsafe { seen.as_ref() } {
+                if tagged.pid == pid {
+                    return &tagged.value;
+                }
+            }
+            let fresh = Box::into_raw(Box::new(Tagged {
+                pid,
+                value: T::default(),
+            }));
+            match self
+                .current
+                .compare_exchange(seen, fresh, Ordering::AcqRel, Ordering::Acquire)
+            {
+                // What `seen` pointed to was another process's (or nothing): forgotten.
+                // SAFETY: `fresh` was just published and is never freed while `self` lives.
+                Ok(_) => return unsafe { &(*fresh).value },
+                Err(now) => {
+                    // Another thread of this process published first: ours was never shared.
+                    // SAFETY: `fresh` came from `Box::into_raw` above and nobody else saw it.
+                    drop(unsafe { Box::from_raw(fresh) });
+                    seen = now;
+                }
             }
         }
     }
 }
 
-/// The pid the current runtime belongs to (for tests and for rebuilding pools after fork).
-pub fn owner_pid() -> Option<u32> {
-    // SAFETY: as above.
-    unsafe { CURRENT.load(Ordering::Acquire).as_ref() }.map(|t| t.pid)
+impl<T> Default for PerProcess<T> {
+    fn default() -> Self {
+        PerProcess::new()
+    }
+}
+
+impl<T> Drop for PerProcess<T> {
+    fn drop(&mut self) {
+        let p = *self.current.get_mut();
+        if p.is_null() {
+            return;
+        }
+        // SAFETY: from `Box::into_raw`, and `&mut self` means no reference from `get` is alive.
+        let tagged = unsafe { Box::from_raw(p) };
+        if tagged.pid != std::process::id() {
+            std::mem::forget(tagged);
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for PerProcess<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PerProcess { .. }")
+    }
+}
+
+// SAFETY: a `PerProcess<T>` hands out `&T` to any thread, like an `Arc<T>` would.
+unsafe impl<T: Send + Sync> Sync for PerProcess<T> {}
+// SAFETY: moving the holder moves the ownership of its boxed `T`.
+unsafe impl<T: Send> Send for PerProcess<T> {}
+
+static RUNTIME: PerProcess<OnceLock<Runtime>> = PerProcess::new();
+
+/// The runtime of this process, built on first use and rebuilt after a fork.
+pub fn get() -> &'static Runtime {
+    RUNTIME.get().get_or_init(build)
 }
 
 fn build() -> Runtime {
@@ -75,13 +132,33 @@ fn build() -> Runtime {
 
 #[cfg(test)]
 mod tests {
+    use super::PerProcess;
+    use std::sync::Mutex;
+
     #[test]
     fn same_runtime_within_a_process() {
         let a = super::get() as *const _;
         let b = super::get() as *const _;
         assert_eq!(a, b);
-        assert_eq!(super::owner_pid(), Some(std::process::id()));
         let v = super::get().block_on(async { 40 + 2 });
         assert_eq!(v, 42);
+    }
+
+    #[test]
+    fn one_value_per_process_shared_by_threads() {
+        let holder: PerProcess<Mutex<Vec<u32>>> = PerProcess::new();
+        std::thread::scope(|s| {
+            for i in 0..8 {
+                let h = &holder;
+                s.spawn(move || {
+                    if let Ok(mut v) = h.get().lock() {
+                        v.push(i);
+                    }
+                });
+            }
+        });
+        let mut seen = holder.get().lock().map(|v| v.clone()).unwrap_or_default();
+        seen.sort_unstable();
+        assert_eq!(seen, (0..8).collect::<Vec<_>>());
     }
 }

@@ -11,6 +11,7 @@
 
 use crate::credentials::{CredentialStore, Credentials};
 use crate::error::{Error, TransportKind};
+use crate::runtime::PerProcess;
 use crate::sign::{self, SignMethod};
 use crate::wire;
 use bytes::Bytes;
@@ -298,10 +299,11 @@ pub fn backoff_delay(b: &Backoff, throttled: bool, retry: u32) -> Duration {
     Duration::from_secs_f64(s)
 }
 
-/// A retry quota shared by all calls of a client, so a dead endpoint is not hammered.
+/// A retry quota shared by all calls of a client, so a dead endpoint is not hammered. Lock-free
+/// (a lock held by a parent thread at a fork would stay held in the child).
 #[derive(Debug)]
 pub struct RetryBudget {
-    tokens: Mutex<i64>,
+    tokens: AtomicI64,
     capacity: i64,
 }
 
@@ -311,36 +313,29 @@ pub const TIMEOUT_RETRY_COST: i64 = 10;
 impl RetryBudget {
     pub fn new(capacity: i64) -> RetryBudget {
         RetryBudget {
-            tokens: Mutex::new(capacity),
+            tokens: AtomicI64::new(capacity),
             capacity,
         }
     }
     /// Take the cost of a retry; false when the budget is exhausted.
     pub fn acquire(&self, cost: i64) -> bool {
-        let mut t = match self.tokens.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        };
-        if *t >= cost {
-            *t -= cost;
-            true
-        } else {
-            false
-        }
+        self.tokens
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| {
+                (t >= cost).then_some(t - cost)
+            })
+            .is_ok()
     }
     /// A success gives back one token (and the cost of its own retry, if it retried).
     pub fn release(&self, amount: i64) {
-        let mut t = match self.tokens.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        };
-        *t = (*t + amount).min(self.capacity);
+        let capacity = self.capacity;
+        let _ = self
+            .tokens
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| {
+                Some(t.saturating_add(amount).min(capacity))
+            });
     }
     pub fn available(&self) -> i64 {
-        match self.tokens.lock() {
-            Ok(g) => *g,
-            Err(p) => *p.into_inner(),
-        }
+        self.tokens.load(Ordering::Acquire)
     }
 }
 
@@ -362,17 +357,11 @@ pub const RATE_WINDOW: Duration = Duration::from_millis(1010);
 /// until its answer is in, and the permit comes back one window after that. The service
 /// received the request before the answer came, so any `limit + 1` requests to an action
 /// reach it at least a window apart, whatever the latency. FIFO (tokio's semaphore), shared by
-/// every thread and task of the client; reset after a fork (permits held by the parent's
-/// requests would never come back in the child).
+/// every thread and task of the client; per process (permits held by the parent's requests
+/// would never come back in a forked child).
 #[derive(Debug, Default)]
 pub struct RateLimiter {
-    #[allow(clippy::type_complexity)]
-    permits: Mutex<
-        Option<(
-            u32,
-            std::collections::HashMap<String, Arc<tokio::sync::Semaphore>>,
-        )>,
-    >,
+    permits: PerProcess<Mutex<std::collections::HashMap<String, Arc<tokio::sync::Semaphore>>>>,
 }
 
 /// A permit held for one request; dropping it gives it back one window later.
@@ -393,33 +382,12 @@ impl Drop for RatePermit {
     }
 }
 
-/// The value in `slot` if this process made it. Otherwise a value made before a fork is
-/// forgotten, never dropped (it may hold the parent's runtime handles or sockets), and `make`
-/// builds this process's (the slot stays empty if that fails).
-fn this_process<T, E>(
-    slot: &mut Option<(u32, T)>,
-    make: impl FnOnce() -> Result<T, E>,
-) -> Result<&mut T, E> {
-    let pid = std::process::id();
-    if slot.as_ref().is_some_and(|(owner, _)| *owner != pid) {
-        std::mem::forget(slot.take());
-    }
-    let entry = match slot.take() {
-        Some(entry) => entry,
-        None => (pid, make()?),
-    };
-    Ok(&mut slot.insert(entry).1)
-}
-
 impl RateLimiter {
     fn semaphore(&self, action: &str, limit: u32) -> Arc<tokio::sync::Semaphore> {
-        let mut g = match self.permits.lock() {
+        let mut map = match self.permits.get().lock() {
             Ok(g) => g,
             Err(p) => p.into_inner(),
         };
-        let Ok(map) = this_process(&mut g, || {
-            Ok::<_, std::convert::Infallible>(std::collections::HashMap::new())
-        });
         match map.get(action) {
             Some(s) => s.clone(),
             None => {
@@ -455,8 +423,7 @@ enum TlsKey {
     Ca(Vec<u8>),
 }
 
-#[allow(clippy::type_complexity)]
-static TLS_CONFIGS: Mutex<Option<(u32, Vec<(TlsKey, rustls::ClientConfig)>)>> = Mutex::new(None);
+static TLS_CONFIGS: PerProcess<Mutex<Vec<(TlsKey, rustls::ClientConfig)>>> = PerProcess::new();
 
 /// The shared TLS configuration for `verify` (the first use of a setting builds it).
 pub fn tls_config(verify: &Verify) -> Result<rustls::ClientConfig, Error> {
@@ -468,11 +435,10 @@ pub fn tls_config(verify: &Verify) -> Result<rustls::ClientConfig, Error> {
                 .map_err(|e| Error::Config(format!("cannot read CA bundle {path:?}: {e}")))?,
         ),
     };
-    let mut g = match TLS_CONFIGS.lock() {
+    let mut cache = match TLS_CONFIGS.get().lock() {
         Ok(g) => g,
         Err(p) => p.into_inner(),
     };
-    let Ok(cache) = this_process(&mut g, || Ok::<_, std::convert::Infallible>(Vec::new()));
     if let Some((_, c)) = cache.iter().find(|(k, _)| *k == key) {
         return Ok(c.clone());
     }
@@ -635,10 +601,11 @@ pub struct Client {
     pub credentials: CredentialStore,
     /// `endpoint.url` parsed once (parsing it per request, IDNA included, was ~2% of a call).
     url: reqwest::Url,
-    /// The pool used on the process runtime (async calls), tagged with the pid that built it.
-    http: Mutex<Option<(u32, reqwest::Client)>>,
+    /// The pool used on the process runtime (async calls). Per process, like the lanes: a
+    /// forked child builds its own and never takes a lock its parent's threads may have held.
+    http: PerProcess<Mutex<Option<reqwest::Client>>>,
     /// The sync lanes, built as sync calls need them (an async-only client never has one).
-    lanes: Mutex<Vec<Arc<Lane>>>,
+    lanes: PerProcess<Mutex<Vec<Arc<Lane>>>>,
     budget: RetryBudget,
     limiter: RateLimiter,
     /// Seconds to add to the local clock (corrected from the server's Date header).
@@ -710,8 +677,8 @@ impl Client {
             endpoint,
             url,
             credentials: CredentialStore::new(credentials),
-            http: Mutex::new(None),
-            lanes: Mutex::new(Vec::new()),
+            http: PerProcess::new(),
+            lanes: PerProcess::new(),
             clock_offset: AtomicI64::new(0),
             stats: Stats::default(),
         };
@@ -742,33 +709,29 @@ impl Client {
 
     /// The pooled HTTP client of this process (rebuilt after a fork or `close()`).
     fn http(&self) -> Result<reqwest::Client, Error> {
-        let mut g = match self.http.lock() {
+        let mut g = match self.http.get().lock() {
             Ok(g) => g,
             Err(p) => p.into_inner(),
         };
-        // After a fork the parent's pool (and its connections) belong to a runtime that does
-        // not exist here: forgotten without being dropped.
-        this_process(&mut g, || self.build_http()).cloned()
+        if let Some(c) = g.as_ref() {
+            return Ok(c.clone());
+        }
+        let c = self.build_http()?;
+        Ok(g.insert(c).clone())
     }
 
     /// Drop the connection pools, async and sync (the next call builds a new one). The sync
     /// lane's runtime goes with its pool (closing its sockets) once no call is using it.
     pub fn close(&self) {
-        let mut g = match self.http.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
+        let pool = match self.http.get().lock() {
+            Ok(mut g) => g.take(),
+            Err(p) => p.into_inner().take(),
         };
-        if let Some((owner, c)) = g.take() {
-            if owner != std::process::id() {
-                std::mem::forget(c);
-            }
-        }
-        drop(g);
-        let lanes = match self.lanes.lock() {
+        drop(pool);
+        let lanes = match self.lanes.get().lock() {
             Ok(mut g) => std::mem::take(&mut *g),
             Err(p) => std::mem::take(&mut *p.into_inner()),
         };
-        // A lane of another process (before a fork) is forgotten by `Lane::drop`.
         drop(lanes);
     }
 
@@ -797,19 +760,13 @@ impl Client {
 
     /// A free sync lane of this client in this process, marked busy (the caller must hand it
     /// back through [`LaneTurn`]); a new one while fewer than [`MAX_LANES`] exist; `None` when
-    /// that many threads are calling at once. Lanes of another process (before a fork) are
-    /// leaked: their epoll fds and connections are the parent's.
+    /// that many threads are calling at once. The lanes are this process's: a forked child
+    /// builds its own (the parent's epoll fds and connections are not its to use).
     fn take_lane(&self) -> Result<Option<Arc<Lane>>, Error> {
-        let pid = std::process::id();
-        let mut g = match self.lanes.lock() {
+        let mut g = match self.lanes.get().lock() {
             Ok(g) => g,
             Err(p) => p.into_inner(),
         };
-        if g.first().is_some_and(|l| l.pid != pid) {
-            for old in g.drain(..) {
-                std::mem::forget(old);
-            }
-        }
         for l in g.iter() {
             if l.busy
                 .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
@@ -826,7 +783,7 @@ impl Client {
             .build()
             .map_err(|e| Error::Internal(format!("cannot start a tokio runtime: {e}")))?;
         let lane = Arc::new(Lane {
-            pid,
+            pid: std::process::id(),
             busy: AtomicBool::new(true),
             parts: Some((runtime, self.build_http()?)),
         });
@@ -1499,7 +1456,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         // No lane was built for it; outside a runtime the call runs (and fails to connect).
-        assert!(c.lanes.lock().unwrap().is_empty());
+        assert!(c.lanes.get().lock().unwrap().is_empty());
         let r = c
             .clone()
             .call_blocking("DescribeZones".into(), serde_json::json!({}), None);
@@ -1510,9 +1467,9 @@ mod tests {
                 ..
             })
         ));
-        assert_eq!(c.lanes.lock().unwrap().len(), 1);
+        assert_eq!(c.lanes.get().lock().unwrap().len(), 1);
         c.close();
-        assert!(c.lanes.lock().unwrap().is_empty());
+        assert!(c.lanes.get().lock().unwrap().is_empty());
     }
 
     #[test]

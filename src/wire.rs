@@ -14,6 +14,7 @@
 //!   `Placement.Zone`). An empty list or dict produces no pair (in a JSON body it is kept).
 //! * A JSON body (TC3 + POST) is the params object as compact UTF-8 JSON, key order kept.
 
+use crate::runtime::PerProcess;
 use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::PyBool;
@@ -899,7 +900,9 @@ unsafe fn slot_str(slot: &mut KeySlot, s: &[u8], intern: bool) -> (*mut ffi::PyO
 // runs with the GIL held), so the Python objects it references are never touched concurrently.
 unsafe impl Send for KeyCache {}
 
-static KEYS: Mutex<Option<KeyCache>> = Mutex::new(None);
+/// Per process: a forked child would otherwise find it locked for good if a parent thread held
+/// it at the fork (and would decode without a cache from then on).
+static KEYS: PerProcess<Mutex<Option<KeyCache>>> = PerProcess::new();
 
 /// Little-endian word of up to 8 bytes of `s` from `at` (missing bytes as 0).
 #[inline(always)]
@@ -965,7 +968,7 @@ struct Builder<'a, 'py> {
 
 impl<'a, 'py> Builder<'a, 'py> {
     fn new(py: Python<'py>, body: &'a [u8]) -> Builder<'a, 'py> {
-        let keys = match KEYS.try_lock() {
+        let keys = match KEYS.get().try_lock() {
             Ok(mut g) => {
                 if g.is_none() {
                     *g = Some(KeyCache {

@@ -208,6 +208,66 @@ def test_fork_while_other_threads_are_calling(emu):
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork")
+def test_fork_while_a_thread_rebuilds_the_pools(emu):
+    """Fork while other threads hold the client's locks for long: they close() the clients in
+    a loop, so each next call rebuilds the sync lane or the async pool while holding the lock
+    (milliseconds). A child must never wait for a lock that a parent thread held at the fork."""
+    c = Fast(**kw(emu))
+    ac = AFast(**kw(emu))
+    c.describe_zones()
+    stop = threading.Event()
+    errors: list = []
+
+    def rebuild_sync() -> None:
+        while not stop.is_set():
+            try:
+                c.close()
+                c.describe_zones()
+            except BaseException as e:  # noqa: BLE001
+                errors.append(e)
+
+    def rebuild_async() -> None:
+        async def loop() -> None:
+            while not stop.is_set():
+                await ac.aclose()
+                await ac.describe_zones()
+
+        try:
+            asyncio.run(loop())
+        except BaseException as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [
+        threading.Thread(target=rebuild_sync, daemon=True),
+        threading.Thread(target=rebuild_async, daemon=True),
+    ]
+    for t in threads:
+        t.start()
+    try:
+        for _round in range(25):
+            time.sleep(0.01)
+            pid = os.fork()
+            if pid == 0:
+                code = 1
+                try:
+                    ok = c.describe_zones()["ZoneSet"]
+                    ok2 = asyncio.run(asyncio.wait_for(ac.describe_zones(), 5))[
+                        "ZoneSet"
+                    ]
+                    code = 0 if ok and ok2 else 3
+                except BaseException:  # noqa: BLE001
+                    code = 2
+                finally:
+                    os._exit(code)
+            assert _wait_child(pid, 10) == 0, f"round {_round}"
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(20)
+    assert not errors, errors[:3]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork")
 def test_nested_forks(emu):
     c = Fast(**kw(emu))
     c.describe_zones()

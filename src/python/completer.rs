@@ -15,6 +15,7 @@
 
 use super::build_response;
 use crate::error::{panic_message, Error};
+use crate::runtime::PerProcess;
 use crate::transport::Answer;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -139,14 +140,15 @@ fn deliver(py: Python<'_>, d: Done) {
     }
 }
 
-/// Completers by event loop: `(pid, loop address, weakref to the loop, completer)`.
-type Entry = (u32, usize, Py<PyAny>, Arc<Shared>);
-static COMPLETERS: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
+/// Completers by event loop: `(loop address, weakref to the loop, completer)`. Per process: a
+/// forked child neither uses its parent's completers nor waits for a lock a parent thread held.
+type Entry = (usize, Py<PyAny>, Arc<Shared>);
+static COMPLETERS: PerProcess<Mutex<Vec<Entry>>> = PerProcess::new();
 static WEAKREF: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 /// The completer of the running event loop, created (and registered with the loop) on first use.
-/// When a new one is made, entries whose loop is gone, or that a forked child inherited, are
-/// dropped (closing their sockets).
+/// When a new one is made, entries whose loop is gone are dropped (closing their sockets); a
+/// forked child's parent's entries are left alone.
 ///
 /// No Python code runs while `COMPLETERS` is held (only weakref calls, which are C and keep the
 /// GIL), and the lock is taken with the GIL released while waiting: Python code may hand the
@@ -154,18 +156,18 @@ static WEAKREF: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 /// deadlock the process (seen with 8 threads each running event loops).
 fn for_loop(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<Arc<Shared>> {
     use pyo3::sync::MutexExt;
-    let pid = std::process::id();
     let addr = event_loop.as_ptr() as usize;
     let lock = || {
         COMPLETERS
+            .get()
             .lock_py_attached(py)
             .unwrap_or_else(PoisonError::into_inner)
     };
     {
         let entries = lock();
-        for (p, a, weak, shared) in entries.iter() {
+        for (a, weak, shared) in entries.iter() {
             // The address alone could be a dead loop's, reused: the weakref says it is this one.
-            if *p == pid && *a == addr && weak.bind(py).call0()?.is(event_loop) {
+            if *a == addr && weak.bind(py).call0()?.is(event_loop) {
                 return Ok(shared.clone());
             }
         }
@@ -198,11 +200,9 @@ fn for_loop(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<Arc<Share
         let mut entries = lock();
         let (keep, stale) = std::mem::take(&mut *entries)
             .into_iter()
-            .partition(|(p, _, w, _)| {
-                *p == pid && w.bind(py).call0().map(|t| !t.is_none()).unwrap_or(false)
-            });
+            .partition(|(_, w, _)| w.bind(py).call0().map(|t| !t.is_none()).unwrap_or(false));
         *entries = keep;
-        entries.push((pid, addr, weak, shared.clone()));
+        entries.push((addr, weak, shared.clone()));
         stale
     };
     // Dropped without the lock: their queued futures' finalizers may run Python code.
