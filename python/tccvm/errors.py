@@ -25,6 +25,24 @@ class TccvmError(Exception):
 
     client_token: str | None = None
 
+    # Pickling (multiprocessing, concurrent.futures) keeps the constructor's arguments and every
+    # public attribute set on the exception since (``client_token``, a waiter's ``last_state``,
+    # ``__notes__``). Nothing else: no exception of tccvm holds a secret in a public attribute
+    # (tests/test_secrets_scan.py), and underscored attributes are internal.
+    def _pickle_args(self) -> tuple[object, ...]:
+        return tuple(self.args)
+
+    def _pickle_state(self) -> dict[str, object] | None:
+        state = {
+            k: v
+            for k, v in vars(self).items()
+            if not k.startswith("_") or k == "__notes__"
+        }
+        return state or None
+
+    def __reduce__(self):  # type: ignore[override]
+        return (type(self), self._pickle_args(), self._pickle_state())
+
 
 class TencentCloudError(TccvmError):
     """The service answered ``Response.Error``.
@@ -58,8 +76,8 @@ class TencentCloudError(TccvmError):
             f"request_id={self.request_id!r}, action={self.action!r})"
         )
 
-    def __reduce__(self):  # type: ignore[override]
-        return (type(self), (self.code, self.message, self.request_id, self.action))
+    def _pickle_args(self) -> tuple[object, ...]:
+        return (self.code, self.message, self.request_id, self.action)
 
 
 class ParamValidationError(TccvmError, ValueError):
@@ -75,8 +93,8 @@ class ParamValidationError(TccvmError, ValueError):
     def __str__(self) -> str:
         return str(self.args[0])
 
-    def __reduce__(self):  # type: ignore[override]
-        return (type(self), (self.args[0], self.path))
+    def _pickle_args(self) -> tuple[object, ...]:
+        return (self.args[0], self.path)
 
 
 class TransportError(TccvmError):
@@ -105,11 +123,8 @@ class TransportError(TccvmError):
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
 
-    def __reduce__(self):  # type: ignore[override]
-        return (
-            type(self),
-            (str(self), self.status, self.kind, self.action, self.attempts),
-        )
+    def _pickle_args(self) -> tuple[object, ...]:
+        return (str(self), self.status, self.kind, self.action, self.attempts)
 
 
 class CredentialError(TccvmError):
