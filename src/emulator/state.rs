@@ -282,7 +282,7 @@ impl World {
             dr_group_quota: 10,
             instance_quota: 1000,
             key_pair_quota: 100,
-            next_ip: 1,
+            next_ip: 0,
             launch_failures: 0,
         }
     }
@@ -294,27 +294,107 @@ impl World {
         r
     }
 
-    /// A fresh private address in 10.0.0.0/8 (and a public one from 203.0.113.0/24-like space).
-    pub fn ips(&mut self) -> (String, String) {
-        let n = self.next_ip;
-        self.next_ip += 1;
-        (
-            format!(
-                "10.{}.{}.{}",
-                (n >> 16) & 0xff,
-                (n >> 8) & 0xff,
-                (n & 0xff).max(2)
-            ),
-            format!(
-                "119.{}.{}.{}",
-                28 + ((n >> 16) & 0x3f),
-                (n >> 8) & 0xff,
-                (n & 0xff).max(2)
-            ),
-        )
+    /// A fresh (private, public) address pair for a new instance: the next addresses of the
+    /// emulator's sequence, private in 10.0.0.0/8 and public in 119.28.0.0/14, never an
+    /// address any instance of the emulator (in any region) already has, nor one in `taken`
+    /// (the addresses given to the other instances of the same launch).
+    pub fn ips(&mut self, taken: &[String]) -> (String, String) {
+        // Every /24 block of either space has 253 usable host numbers (.2 to .254: .0 is the
+        // network, .1 the gateway, .255 the broadcast address), so the whole private space
+        // holds 65536 * 253 addresses before the sequence wraps.
+        const PER_BLOCK: u32 = 253;
+        const SPAN: u32 = 65536 * PER_BLOCK;
+        for _ in 0..SPAN {
+            let n = self.next_ip % SPAN;
+            self.next_ip = (n + 1) % SPAN;
+            let host = 2 + n % PER_BLOCK;
+            let block = n / PER_BLOCK;
+            let (b2, b3) = ((block >> 8) & 0xff, block & 0xff);
+            let private = format!("10.{b2}.{b3}.{host}");
+            let in_use = taken.contains(&private)
+                || self
+                    .regions
+                    .values()
+                    .any(|r| r.instances.iter().any(|i| i.private_ip == private));
+            if !in_use {
+                let public = format!("119.{}.{b3}.{host}", 28 + (b2 & 0x3));
+                return (private, public);
+            }
+        }
+        // 16.5 million instances: unreachable under the instance quota.
+        ("10.255.255.254".into(), "119.31.255.254".into())
     }
 }
 
 pub fn after(now: Instant, d: Duration) -> Instant {
     now + d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn instance(id: &str, ip: &str) -> Instance {
+        let disk = Disk {
+            disk_type: "CLOUD_BASIC".into(),
+            disk_id: "disk-00000001".into(),
+            disk_size: 50,
+        };
+        Instance {
+            id: id.into(),
+            name: String::new(),
+            state: "RUNNING".into(),
+            next: None,
+            zone: String::new(),
+            project_id: 0,
+            host_id: String::new(),
+            instance_type: String::new(),
+            cpu: 1,
+            memory: 1,
+            image_id: String::new(),
+            os_name: String::new(),
+            charge_type: String::new(),
+            renew_flag: String::new(),
+            created: 0,
+            expired: None,
+            system_disk: disk,
+            data_disks: vec![],
+            private_ip: ip.into(),
+            public_ip: None,
+            internet_charge_type: String::new(),
+            bandwidth_out: 0,
+            vpc_id: String::new(),
+            subnet_id: String::new(),
+            as_vpc_gateway: false,
+            security_group_ids: vec![],
+            key_ids: vec![],
+            tags: vec![],
+            dr_group: None,
+            client_token: None,
+            rendered: Default::default(),
+        }
+    }
+
+    /// Addresses never repeat (the sequence used to give .2 twice, and once per /24), never
+    /// end in .0, .1 or .255, and skip the ones instances already have, in any region.
+    #[test]
+    fn addresses_are_unique_and_usable() {
+        let mut w = World::new(Some(1), Timers::default());
+        let now = Instant::now();
+        w.region("ap-shanghai", now)
+            .add_instances([instance("ins-a", "10.0.0.3")]);
+        let mut private = std::collections::HashSet::new();
+        let mut public = std::collections::HashSet::new();
+        for _ in 0..1000 {
+            let (a, b) = w.ips(&["10.0.0.5".to_string()]);
+            for ip in [&a, &b] {
+                let last = ip.rsplit('.').next().unwrap_or_default();
+                assert!(!["0", "1", "255"].contains(&last), "{ip}");
+            }
+            assert!(a.starts_with("10.") && a != "10.0.0.3" && a != "10.0.0.5");
+            assert!(private.insert(a.clone()), "{a} twice");
+            assert!(public.insert(b.clone()), "{b} twice");
+        }
+        assert!(private.contains("10.0.0.2") && private.contains("10.0.1.2"));
+    }
 }

@@ -73,7 +73,7 @@ pub fn allocate_hosts(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
     let mut ids = vec![];
     for _ in 0..count {
         let id = ctx.world.ids.id("host");
-        let (ip, _) = ctx.world.ips();
+        let (ip, _) = ctx.world.ips(&[]);
         let unix = ctx.unix;
         let h = Host {
             id: id.clone(),

@@ -594,11 +594,17 @@ pub fn run_instances(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
                 "The number of VPC IPs must equal InstanceCount.",
             ));
         }
-        for ip in &vpc_ips {
+        for (n, ip) in vpc_ips.iter().enumerate() {
             if ip.parse::<std::net::Ipv4Addr>().is_err() {
                 return Err(ApiError::new(
                     "InvalidParameter.InvalidIpFormat",
                     format!("`{ip}` is not an IPv4 address."),
+                ));
+            }
+            if vpc_ips[..n].contains(ip) {
+                return Err(ApiError::new(
+                    "VpcIpsUsed",
+                    format!("`{ip}` is given to more than one instance."),
                 ));
             }
             let reg = ctx.reg();
@@ -652,7 +658,7 @@ pub fn run_instances(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
     let mut created = vec![];
     for n in 0..l.count {
         let id = ctx.world.ids.id("ins");
-        let (private_ip, public_ip) = ctx.world.ips();
+        let (private_ip, public_ip) = ctx.world.ips(&vpc_ips);
         let sys_id = ctx.world.ids.id("disk");
         let data_disks = l
             .data_disks
