@@ -132,6 +132,94 @@ def test_not_paginated_or_unknown(client):
         client.paginate("DescribeNothing")
 
 
+#: Bad arguments to paginate("DescribeInstances", ...): each fails as the direct call does.
+BAD_PARAMS = [
+    pytest.param({"Filterz": []}, id="misspelt"),
+    pytest.param({"Limit": "20"}, id="wrong-type"),
+    pytest.param({"Offset": 1.5}, id="wrong-type-offset"),
+    pytest.param({"Filters": [{"Name": "zone", "Values": [3]}]}, id="nested"),
+    pytest.param({"InstanceIds": object()}, id="not-serializable"),
+]
+
+
+def requests_seen(emu):
+    return sum(emu.stats()["requests_by_action"].values())
+
+
+def direct_error(client, action, params):
+    """What the validated direct call raises (the per-action method's path)."""
+    with pytest.raises(tccvm.ParamValidationError) as ei:
+        client._invoke(action, params)
+    return ei.value
+
+
+@pytest.mark.parametrize("params", BAD_PARAMS)
+def test_bad_parameters_raise_at_the_paginate_call(emu, client, params):
+    want = direct_error(client, "DescribeInstances", params)
+    with pytest.raises(tccvm.ParamValidationError) as direct:
+        client.describe_instances(**params)
+    assert str(direct.value) == str(want)
+    before = requests_seen(emu)
+    for name in ("DescribeInstances", "describe_instances"):
+        with pytest.raises(tccvm.ParamValidationError) as ei:
+            client.paginate(name, **params)  # not next(): the call itself
+        assert (str(ei.value), ei.value.path) == (str(want), want.path)
+    assert requests_seen(emu) == before  # nothing was sent
+
+
+@pytest.mark.parametrize("name", ["DescribeInstance", "Describe-Instances"])
+def test_unknown_action_raises_what_the_direct_call_raises(emu, client, name):
+    want = direct_error(client, name, {})
+    before = requests_seen(emu)
+    with pytest.raises(tccvm.ParamValidationError) as ei:
+        client.paginate(name, Limit=5)
+    assert str(ei.value).startswith(str(want))
+    assert "paginated actions: " in str(ei.value)  # and which ones would do
+    assert requests_seen(emu) == before
+
+
+def test_async_paginate_raises_at_the_call(emu):
+    emu.reset()
+    sync = tccvm.Client(
+        secret_id=emu.secret_id,
+        secret_key=emu.secret_key,
+        region=REGION,
+        endpoint=emu.endpoint,
+    )
+
+    async def main():
+        async with tccvm.AsyncClient(
+            secret_id=emu.secret_id,
+            secret_key=emu.secret_key,
+            region=REGION,
+            endpoint=emu.endpoint,
+        ) as ac:
+            start = requests_seen(emu)
+            for p in BAD_PARAMS:
+                params = p.values[0]
+                want = direct_error(sync, "DescribeInstances", params)
+                with pytest.raises(tccvm.ParamValidationError) as direct:
+                    await ac.describe_instances(**params)
+                assert str(direct.value) == str(want)
+                with pytest.raises(tccvm.ParamValidationError) as ei:
+                    ac.paginate("DescribeInstances", **params)  # no async for needed
+                assert (str(ei.value), ei.value.path) == (str(want), want.path)
+            want = direct_error(sync, "DescribeInstance", {})
+            with pytest.raises(tccvm.ParamValidationError) as ei:
+                ac.paginate("DescribeInstance")
+            assert str(ei.value).startswith(str(want))
+            assert requests_seen(emu) == start  # nothing was sent
+            # Good arguments still page lazily: nothing is sent before the first item.
+            before = requests_seen(emu)
+            it = ac.paginate("DescribeInstances", Limit=5, Filters=[])
+            assert requests_seen(emu) == before
+            assert [i async for i in it] == []
+            assert requests_seen(emu) == before + 1
+
+    with sync:
+        asyncio.run(asyncio.wait_for(main(), 30))
+
+
 def prepare_everything(client):
     """A few resources of each paginated kind."""
     launch(client, 5)

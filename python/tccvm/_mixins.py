@@ -32,6 +32,9 @@ class SyncHelpers:
             for inst in client.paginate("DescribeInstances", Filters=[...]):
                 print(inst["InstanceId"])
 
+        The arguments are checked here, as the direct call checks them: an unknown action or a
+        bad parameter raises :class:`tccvm.ParamValidationError` before anything is sent.
+
         Paginated actions (from the service model): {paginated}.
         """
         from . import _paginate

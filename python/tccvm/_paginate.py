@@ -43,16 +43,27 @@ def paginated_actions() -> list[str]:
 
 
 def paginator_for(action: str) -> tuple[str, dict[str, Any]]:
-    """The action's canonical name and its paginator data; ValueError if it has none."""
+    """The action's canonical name and its paginator data. An unknown action raises the
+    ``ParamValidationError`` a call to it raises (plus the list of paginated actions); an
+    action without a paginator, ValueError."""
     name = action_name(action)
     a = service_model()["actions"].get(name)
     pag = a.get("paginator") if a else None
-    if not pag:
-        what = "unknown action" if a is None else "not a paginated action"
-        raise ValueError(
-            f"{action!r}: {what}; paginated actions: {', '.join(paginated_actions())}"
-        )
-    return name, pag
+    if pag:
+        return name, pag
+    listed = f"paginated actions: {', '.join(paginated_actions())}"
+    if a is None:
+        from . import _core
+        from .errors import ParamValidationError
+
+        try:
+            _core.validate_params(name)
+        except ParamValidationError as e:
+            raise ParamValidationError(f"{e}; {listed}", e.path) from None
+        what = "unknown action"  # pragma: no cover - the model knows no such action
+    else:
+        what = "not a paginated action"
+    raise ValueError(f"{action!r}: {what}; {listed}")
 
 
 def _int(v: Any, what: str) -> int:
@@ -72,10 +83,16 @@ class _Pager:
         self.result_key: str = pag["result"]
         # None means "not given", as for the generated methods.
         self.params = {k: v for k, v in params.items() if v is not None}
-        self.offset = _int(self.params.get(self.off_key, 0), self.off_key)
         limit = self.params.get(self.lim_key)
         if limit is None:
             limit = pag.get("max_limit") or pag.get("default_limit") or 20
+        # The first page's parameters, checked now as the direct call checks them (same
+        # ParamValidationError): a bad argument fails at paginate(), not at the first next().
+        from . import _core
+
+        first = {self.off_key: 0, **self.params, self.lim_key: limit}
+        _core.validate_params(self.action, first)
+        self.offset = _int(self.params.get(self.off_key, 0), self.off_key)
         self.limit = _int(limit, self.lim_key) or 1
         self.done = False
         #: Pages fetched so far, and the TotalCount of the last page.

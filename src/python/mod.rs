@@ -106,6 +106,35 @@ fn secs(name: &str, v: f64) -> Result<Duration, Error> {
     }
 }
 
+/// The parameters of a call as a `Value`: the action's name checked, the Python values
+/// converted and, with `validate`, checked against the model. Nothing is sent.
+fn checked_params(
+    action: &str,
+    params: Option<&Bound<'_, PyAny>>,
+    validate: bool,
+) -> Result<Value, Error> {
+    if action.is_empty()
+        || !action.bytes().all(|b| b.is_ascii_alphanumeric())
+        || !action.as_bytes()[0].is_ascii_uppercase()
+    {
+        return Err(Error::Validation {
+            path: String::new(),
+            message: format!("invalid action name {action:?}"),
+        });
+    }
+    let converted = catch_unwind(AssertUnwindSafe(|| -> Result<Value, Error> {
+        let v = convert_params(params)?;
+        if validate {
+            crate::model::validate(action, &v)?;
+        }
+        Ok(v)
+    }));
+    match converted {
+        Ok(r) => r,
+        Err(p) => Err(Error::Internal(panic_message(p.as_ref()))),
+    }
+}
+
 /// `tccvm._logging.emit`, imported once.
 static LOG_EMIT: pyo3::sync::PyOnceLock<Py<PyAny>> = pyo3::sync::PyOnceLock::new();
 
@@ -204,27 +233,7 @@ impl Core {
         params: Option<&Bound<'_, PyAny>>,
         validate: bool,
     ) -> PyResult<Value> {
-        if action.is_empty()
-            || !action.bytes().all(|b| b.is_ascii_alphanumeric())
-            || !action.as_bytes()[0].is_ascii_uppercase()
-        {
-            return Err(Error::Validation {
-                path: String::new(),
-                message: format!("invalid action name {action:?}"),
-            }
-            .to_pyerr(py));
-        }
-        let converted = catch_unwind(AssertUnwindSafe(|| -> Result<Value, Error> {
-            let v = convert_params(params)?;
-            if validate {
-                crate::model::validate(action, &v)?;
-            }
-            Ok(v)
-        }));
-        let v = match converted {
-            Ok(r) => r.map_err(|e| e.to_pyerr(py))?,
-            Err(p) => return Err(Error::Internal(panic_message(p.as_ref())).to_pyerr(py)),
-        };
+        let v = checked_params(action, params, validate).map_err(|e| e.to_pyerr(py))?;
         self.maybe_refresh(py)?;
         Ok(v)
     }
@@ -602,6 +611,21 @@ pub fn _check_panic_boundary_async(py: Python<'_>) -> PyResult<Bound<'_, PyAny>>
     )
 }
 
+/// Check `params` for `action` exactly as a validated call does before sending anything, and
+/// raise the same `ParamValidationError`; `paginate()` uses it so that a bad argument fails at
+/// the call, not at the first page.
+#[pyfunction]
+#[pyo3(signature = (action, params=None))]
+pub fn validate_params(
+    py: Python<'_>,
+    action: &str,
+    params: Option<&Bound<'_, PyAny>>,
+) -> PyResult<()> {
+    checked_params(action, params, true)
+        .map(|_| ())
+        .map_err(|e| e.to_pyerr(py))
+}
+
 /// Register the classes and functions of this module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Core>()?;
@@ -609,6 +633,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sign_tc3, m)?)?;
     m.add_function(wrap_pyfunction!(flatten_params, m)?)?;
     m.add_function(wrap_pyfunction!(loads, m)?)?;
+    m.add_function(wrap_pyfunction!(validate_params, m)?)?;
     m.add_function(wrap_pyfunction!(_check_panic_boundary, m)?)?;
     m.add_function(wrap_pyfunction!(_check_panic_boundary_async, m)?)?;
     m.add("DEFAULT_HOST", transport::DEFAULT_HOST)?;
