@@ -3,7 +3,10 @@ SDK where it helps): addresses of batch launches, Finance-region domains, instan
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
+import json
+import time
 
 import pytest
 import tccvm
@@ -124,3 +127,137 @@ def test_generated_addresses_skip_ones_given_explicitly(emu):
         )
         assert code == "VpcIpsUsed"
         assert c.describe_instances()["TotalCount"] == before
+
+
+# -- Finance regions: served only by their own domain, which the request is signed for -----
+
+SIGN_METHODS = ["TC3-HMAC-SHA256", "HmacSHA256", "HmacSHA1"]
+FSI = "ap-shanghai-fsi"
+FSI_DOMAIN = f"cvm.{FSI}.tencentcloudapi.com"
+
+
+def via(emu, host, region, **kw):
+    """A client that signs for ``host`` and reaches the emulator through it as a proxy (the
+    request carries ``Host: host``, as it would at the service)."""
+    return client(
+        emu, region=region, endpoint=f"http://{host}", proxy=emu.endpoint, **kw
+    )
+
+
+@pytest.mark.parametrize("http", ["POST", "GET"])
+@pytest.mark.parametrize("sign", SIGN_METHODS)
+def test_finance_region_at_its_own_domain(emu, sign, http):
+    with via(emu, FSI_DOMAIN, FSI, sign_method=sign, http_method=http) as c:
+        zones = c.describe_zones()["ZoneSet"]
+        assert zones and all(z["Zone"].startswith(FSI + "-") for z in zones)
+        (iid,) = c.run_instances(Placement={"Zone": zones[0]["Zone"]}, ImageId=IMAGE)[
+            "InstanceIdSet"
+        ]
+    assert [i["InstanceId"] for i in emu.instances(FSI)] == [iid]
+    # the emulator's own address still serves every region, Finance ones included
+    with client(emu, region=FSI, sign_method=sign, http_method=http) as c:
+        assert c.describe_instances(InstanceIds=[iid])["TotalCount"] == 1
+
+
+@pytest.mark.parametrize("sign", SIGN_METHODS)
+@pytest.mark.parametrize(
+    "host,region,names",
+    [
+        ("cvm.tencentcloudapi.com", FSI, FSI_DOMAIN),
+        ("cvm.ap-shanghai.tencentcloudapi.com", FSI, FSI_DOMAIN),
+        ("cvm.ap-shenzhen-fsi.tencentcloudapi.com", FSI, FSI_DOMAIN),
+        (FSI_DOMAIN, "ap-guangzhou", "cvm.tencentcloudapi.com"),
+    ],
+)
+def test_request_signed_for_a_domain_that_does_not_serve_its_region(
+    emu, sign, host, region, names
+):
+    with via(emu, host, region, sign_method=sign) as c:
+        code, message = code_of(lambda: c.describe_zones())
+    assert code == "AuthFailure.SignatureFailure"
+    assert host in message and names in message and region in message
+    assert emu.secret_key not in message
+    assert emu.instances(region) == []
+
+
+def test_other_regions_at_the_general_and_regional_domains(emu):
+    for host in ("cvm.tencentcloudapi.com", "cvm.ap-beijing.tencentcloudapi.com"):
+        with via(emu, host, "ap-guangzhou") as c:
+            assert c.describe_zones()["TotalCount"] == 3
+    # DescribeRegions takes no Region: every domain answers it
+    with via(emu, FSI_DOMAIN, None) as c:
+        assert c.describe_regions()["TotalCount"] > 0
+
+
+def test_signature_over_another_host_than_the_one_targeted(emu):
+    """A TC3 request signed for the Finance domain but sent to the general one (and the
+    reverse) fails: the host the signature covers is the one the request was sent to."""
+    body = json.dumps({}).encode()
+    ts = int(time.time())
+
+    def send(signed_for, sent_to):
+        auth = tccvm._core.sign_tc3(
+            emu.secret_id,
+            emu.secret_key,
+            "POST",
+            "/",
+            "",
+            [("content-type", "application/json"), ("host", signed_for)],
+            body,
+            ts,
+        )
+        conn = http.client.HTTPConnection("127.0.0.1", emu.port, timeout=10)
+        try:
+            conn.request(
+                "POST",
+                f"http://{sent_to}/",
+                body,
+                {
+                    "Host": sent_to,
+                    "Content-Type": "application/json",
+                    "Authorization": auth,
+                    "X-TC-Action": "DescribeZones",
+                    "X-TC-Version": "2017-03-12",
+                    "X-TC-Region": FSI,
+                    "X-TC-Timestamp": str(ts),
+                },
+            )
+            return json.loads(conn.getresponse().read())["Response"]
+        finally:
+            conn.close()
+
+    assert send(FSI_DOMAIN, FSI_DOMAIN)["TotalCount"] == 2
+    for signed_for, sent_to in [
+        (FSI_DOMAIN, "cvm.tencentcloudapi.com"),
+        ("cvm.tencentcloudapi.com", FSI_DOMAIN),
+        (FSI_DOMAIN, f"127.0.0.1:{emu.port}"),
+    ]:
+        err = send(signed_for, sent_to)["Error"]
+        assert err["Code"] == "AuthFailure.SignatureFailure", (signed_for, sent_to)
+
+
+@pytest.mark.parametrize("sign", SIGN_METHODS)
+def test_vendor_sdk_finance_domain(emu, sign):
+    pytest.importorskip("tencentcloud.cvm")
+    from tencentcloud.common import credential
+    from tencentcloud.common.exception.tencent_cloud_sdk_exception import (
+        TencentCloudSDKException,
+    )
+    from tencentcloud.common.profile.client_profile import ClientProfile
+    from tencentcloud.common.profile.http_profile import HttpProfile
+    from tencentcloud.cvm.v20170312 import cvm_client
+
+    def vendor(host):
+        hp = HttpProfile(
+            endpoint=host, protocol="http", reqTimeout=10, proxy=emu.endpoint
+        )
+        cp = ClientProfile(signMethod=sign, httpProfile=hp)
+        cred = credential.Credential(emu.secret_id, emu.secret_key)
+        return cvm_client.CvmClient(cred, FSI, cp)
+
+    out = vendor(FSI_DOMAIN).call_json("DescribeZones", {})
+    assert out["Response"]["TotalCount"] == 2
+    with pytest.raises(TencentCloudSDKException) as ei:
+        vendor("cvm.tencentcloudapi.com").call_json("DescribeZones", {})
+    assert ei.value.get_code() == "AuthFailure.SignatureFailure"
+    assert FSI_DOMAIN in ei.value.get_message()

@@ -223,6 +223,64 @@ pub fn verify(creds: &mut Creds, p: &Presented<'_>, now: i64) -> Result<String, 
     }
 }
 
+/// The host name of a Host header, lower case, without its port or a final dot.
+fn host_name(host: &str) -> String {
+    let h = host.trim();
+    let name = match h.rsplit_once(':') {
+        Some((n, port)) if !n.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) => n,
+        _ => h,
+    };
+    name.trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// The Finance regions have their own domain (reference, "Request Structure" and the note
+/// of each action: "If the common parameter Region is a Finance region, a domain name with
+/// the Finance region needs to be specified, for example cvm.ap-shanghai-fsi.tencentcloudapi.com").
+/// Both signature methods sign the host, so a request signed for a service domain that does
+/// not serve its Region was signed for the wrong host: `AuthFailure.SignatureFailure`, naming
+/// the domain to use. A Finance region's domain serves that region only. The other domains
+/// serve every other region (the nearest or a named access point). A host outside the
+/// service's domain (the emulator's own address, or any name put in front of it) is the
+/// emulator itself and serves every region. Regions and domains come from the model.
+pub fn check_signed_host(host: &str, region: &str) -> Result<(), ApiError> {
+    let meta = &crate::model::model().metadata;
+    let name = host_name(host);
+    let root = meta
+        .endpoint
+        .split_once('.')
+        .map_or(meta.endpoint.as_str(), |(_, r)| r);
+    if name != root && !name.strip_suffix(root).is_some_and(|p| p.ends_with('.')) {
+        return Ok(());
+    }
+    let domain = |r: &str| meta.regional_endpoint.replace("{region}", r);
+    if meta.finance_regions.iter().any(|f| f == region) {
+        let want = domain(region);
+        if name != want {
+            return Err(fail(
+                "AuthFailure.SignatureFailure",
+                &format!(
+                    "The request for the Finance region `{region}` was signed for the host \
+                     `{name}`; a Finance region is served only by its own domain: sign and \
+                     send the request for `{want}`."
+                ),
+            ));
+        }
+    } else if let Some(f) = meta.finance_regions.iter().find(|f| domain(f) == name) {
+        if !region.is_empty() {
+            return Err(fail(
+                "AuthFailure.SignatureFailure",
+                &format!(
+                    "The request for the region `{region}` was signed for the host `{name}`, \
+                     which serves the Finance region `{f}` only: sign and send the request \
+                     for `{}` or a domain of that region.",
+                    meta.endpoint
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The bridge to `crate::sign` (the single implementation of signing).
 mod sig {
     use crate::sign::{self, SignMethod};
@@ -333,6 +391,62 @@ mod tests {
                 .unwrap_err()
                 .code,
             "AuthFailure.SignatureExpire"
+        );
+    }
+
+    #[test]
+    fn finance_regions_only_at_their_own_domain() {
+        let ok = |h: &str, r: &str| check_signed_host(h, r).is_ok();
+        let code = |h: &str, r: &str| check_signed_host(h, r).map_err(|e| e.code);
+        // the emulator's own addresses and other names serve every region
+        for h in [
+            "127.0.0.1:9000",
+            "localhost",
+            "[::1]:80",
+            "cvm.internal.example",
+            "",
+        ] {
+            assert!(ok(h, "ap-shanghai-fsi") && ok(h, "ap-guangzhou"), "{h}");
+        }
+        assert!(ok(
+            "cvm.ap-shanghai-fsi.tencentcloudapi.com",
+            "ap-shanghai-fsi"
+        ));
+        assert!(ok(
+            "CVM.AP-Shanghai-FSI.tencentcloudapi.com.:443",
+            "ap-shanghai-fsi"
+        ));
+        assert!(ok(
+            "cvm.ap-shenzhen-fsi.tencentcloudapi.com",
+            "ap-shenzhen-fsi"
+        ));
+        assert!(ok("cvm.tencentcloudapi.com", "ap-guangzhou"));
+        assert!(ok("cvm.ap-beijing.tencentcloudapi.com:443", "ap-guangzhou"));
+        // DescribeRegions takes no Region
+        assert!(ok("cvm.ap-shanghai-fsi.tencentcloudapi.com", ""));
+        for (h, r) in [
+            ("cvm.tencentcloudapi.com", "ap-shanghai-fsi"),
+            ("cvm.ap-shanghai.tencentcloudapi.com", "ap-shanghai-fsi"),
+            ("cvm.ap-shenzhen-fsi.tencentcloudapi.com", "ap-shanghai-fsi"),
+            ("tencentcloudapi.com", "ap-shenzhen-fsi"),
+            ("cvm.ap-shanghai-fsi.tencentcloudapi.com", "ap-shanghai"),
+            (
+                "cvm.ap-shenzhen-fsi.tencentcloudapi.com:8443",
+                "ap-guangzhou",
+            ),
+        ] {
+            assert_eq!(
+                code(h, r),
+                Err("AuthFailure.SignatureFailure".into()),
+                "{h} {r}"
+            );
+        }
+        let msg = check_signed_host("cvm.tencentcloudapi.com", "ap-shanghai-fsi")
+            .unwrap_err()
+            .message;
+        assert!(
+            msg.contains("`cvm.ap-shanghai-fsi.tencentcloudapi.com`"),
+            "{msg}"
         );
     }
 

@@ -418,6 +418,10 @@ async fn api(
         if let Err(e) = verdict {
             return fail(e);
         }
+        let region = parsed.region.as_deref().unwrap_or_default();
+        if let Err(e) = auth::check_signed_host(host, region) {
+            return fail(e);
+        }
     }
 
     match parsed.version.as_deref() {
