@@ -261,3 +261,97 @@ def test_vendor_sdk_finance_domain(emu, sign):
         vendor("cvm.tencentcloudapi.com").call_json("DescribeZones", {})
     assert ei.value.get_code() == "AuthFailure.SignatureFailure"
     assert FSI_DOMAIN in ei.value.get_message()
+
+
+# -- Instance states: only the reference's, along every flow the emulator has ---------------
+
+
+def documented_states():
+    """The values of `Instance.InstanceState`, as the model (from the reference) lists them."""
+    shapes = json.loads(tccvm._core.service_model_json())["shapes"]
+    (member,) = [
+        m for m in shapes["Instance"]["members"] if m["name"] == "InstanceState"
+    ]
+    return {
+        line[2:].split(":", 1)[0].strip()
+        for line in member["description"].splitlines()
+        if line.startswith("- ")
+    }
+
+
+def test_every_state_shown_is_documented(emu):
+    """The reference lists PENDING, LAUNCH_FAILED, RUNNING, STOPPED, STARTING, STOPPING,
+    REBOOTING, SHUTDOWN and TERMINATING (no RESETTING: a reinstall shows REBOOTING, the
+    reference's "Restarting", then RUNNING). Every flow of the emulator shows only those; SHUTDOWN
+    ("to be terminated") is the one no documented flow leads to, so it is never shown."""
+    documented = documented_states()
+    assert documented == {
+        "PENDING",
+        "LAUNCH_FAILED",
+        "RUNNING",
+        "STOPPED",
+        "STARTING",
+        "STOPPING",
+        "REBOOTING",
+        "SHUTDOWN",
+        "TERMINATING",
+    }
+    seen: list[tuple[str, str]] = []
+    # long enough that a state is still shown by the call right after the action
+    emu.set_timers(all=0.5)
+
+    with client(emu) as c:
+
+        def look(iid):
+            out = c.describe_instances(InstanceIds=[iid])["InstanceSet"]
+            status = c.describe_instances_status(InstanceIds=[iid])["InstanceStatusSet"]
+            states = [i["InstanceState"] for i in out]
+            seen.extend((iid, s) for s in states)
+            seen.extend((iid, s["InstanceState"]) for s in status)
+            return states[0] if states else None
+
+        def until(iid, state):
+            deadline = time.monotonic() + 10
+            while (now := look(iid)) != state:
+                assert time.monotonic() < deadline, f"{iid} stuck in {now}"
+                time.sleep(0.02)
+
+        def run():
+            (iid,) = c.run_instances(Placement={"Zone": ZONE}, ImageId=IMAGE)[
+                "InstanceIdSet"
+            ]
+            return iid
+
+        a = run()
+        assert look(a) == "PENDING"
+        until(a, "RUNNING")
+        c.reboot_instances(InstanceIds=[a])
+        assert look(a) == "REBOOTING"
+        until(a, "RUNNING")
+        c.reset_instance(InstanceId=a)
+        assert look(a) == "REBOOTING"
+        until(a, "RUNNING")
+        c.stop_instances(InstanceIds=[a])
+        assert look(a) == "STOPPING"
+        until(a, "STOPPED")
+        c.reset_instance(InstanceId=a)
+        assert look(a) == "REBOOTING"
+        until(a, "RUNNING")
+        c.stop_instances(InstanceIds=[a])
+        until(a, "STOPPED")
+        c.start_instances(InstanceIds=[a])
+        assert look(a) == "STARTING"
+        until(a, "RUNNING")
+        c.terminate_instances(InstanceIds=[a])
+        assert look(a) == "TERMINATING"
+        until(a, None)
+        emu.fail_next_launches(1)
+        b = run()
+        until(b, "LAUNCH_FAILED")
+        c.terminate_instances(InstanceIds=[b])
+        assert look(b) == "TERMINATING"
+        until(b, None)
+
+    shown = {s for _, s in seen}
+    assert shown <= documented, shown - documented
+    assert documented - shown == {"SHUTDOWN"}
