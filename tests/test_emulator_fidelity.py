@@ -36,9 +36,9 @@ def client(emu, **kw):
     return tccvm.Client(**args)
 
 
-def code_of(fn):
+def code_of(fn, *args, **kw):
     with pytest.raises(tccvm.TencentCloudError) as ei:
-        fn()
+        fn(*args, **kw)
     return ei.value.code, ei.value.message
 
 
@@ -355,3 +355,66 @@ def test_every_state_shown_is_documented(emu):
     shown = {s for _, s in seen}
     assert shown <= documented, shown - documented
     assert documented - shown == {"SHUTDOWN"}
+
+
+# -- ResetInstance: what the reference says a reinstall does to the system disk -------------
+
+WINDOWS_IMAGE = "img-6pb6lrmy"
+DEBIAN_IMAGE = "img-dkwyg6sr"
+
+
+def running(c, iid):
+    c.wait("instance_running", timeout=10, interval=0.02, InstanceIds=[iid])
+
+
+def system_disk(c, iid):
+    (i,) = c.describe_instances(InstanceIds=[iid])["InstanceSet"]
+    return i["SystemDisk"], i["OsName"]
+
+
+def test_reinstall_system_disk(emu):
+    with client(emu) as c:
+        (iid,) = c.run_instances(
+            Placement={"Zone": ZONE},
+            ImageId=IMAGE,
+            SystemDisk={"DiskType": "CLOUD_PREMIUM", "DiskSize": 50},
+        )["InstanceIdSet"]
+        before, _ = system_disk(c, iid)
+        running(c, iid)
+        # the system disk may grow with a reinstall (Linux to Linux: same disk)
+        c.reset_instance(
+            InstanceId=iid, ImageId=DEBIAN_IMAGE, SystemDisk={"DiskSize": 80}
+        )
+        disk, os_name = system_disk(c, iid)
+        assert disk == {**before, "DiskSize": 80} and "Debian" in os_name
+        running(c, iid)
+        # it never shrinks, and keeps its type; nothing changes on a refusal
+        for bad in ({"DiskSize": 60}, {"DiskSize": 2048}, {"DiskType": "CLOUD_SSD"}):
+            for call in (c.reset_instance, c.inquiry_price_reset_instance):
+                code, _ = code_of(call, InstanceId=iid, SystemDisk=bad)
+                assert code == "InvalidParameterValue", bad
+        assert system_disk(c, iid)[0]["DiskSize"] == 80
+        c.reset_instance(InstanceId=iid, SystemDisk={"DiskType": "CLOUD_PREMIUM"})
+        running(c, iid)
+        # Linux to Windows: the system disk gets a new id, its size is kept
+        c.reset_instance(InstanceId=iid, ImageId=WINDOWS_IMAGE)
+        disk, os_name = system_disk(c, iid)
+        assert disk["DiskId"] != before["DiskId"] and disk["DiskSize"] == 80
+        assert os_name.startswith("Windows")
+        assert disk["DiskId"].startswith("disk-")
+
+
+def test_reinstall_switching_os_family_needs_a_cloud_system_disk(emu):
+    with client(emu) as c:
+        (iid,) = c.run_instances(
+            Placement={"Zone": ZONE},
+            ImageId=IMAGE,
+            SystemDisk={"DiskType": "LOCAL_BASIC", "DiskSize": 50},
+        )["InstanceIdSet"]
+        running(c, iid)
+        for call in (c.reset_instance, c.inquiry_price_reset_instance):
+            code, _ = code_of(call, InstanceId=iid, ImageId=WINDOWS_IMAGE)
+            assert code == "InvalidInstance.NotSupported"
+        # Linux to Linux is fine on any system disk
+        c.reset_instance(InstanceId=iid, ImageId=DEBIAN_IMAGE)
+        assert "Debian" in system_disk(c, iid)[1]

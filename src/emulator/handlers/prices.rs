@@ -1,8 +1,7 @@
 //! Price inquiries: deterministic prices from the catalogue (CNY).
 
 use super::instances::{
-    bandwidth_param, charge_change, check_password, disk_resize, find_image_os, parse_launch,
-    parse_type,
+    bandwidth_param, charge_change, check_password, disk_resize, parse_launch, parse_type,
 };
 use super::{check_ids, check_period, Ctx};
 use crate::emulator::catalog::{disk_monthly_price, hourly_price, monthly_price, round2};
@@ -70,9 +69,7 @@ pub fn inquiry_price_run_instances(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
 pub fn inquiry_price_reset_instance(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
     let id = p.req_str("InstanceId")?;
     let inst = existing(ctx, std::slice::from_ref(&id))?;
-    if let Some(img) = p.str("ImageId") {
-        find_image_os(ctx, &img)?;
-    }
+    super::instances::reinstall(ctx, p)?;
     let i = &inst[0];
     let price = if i.charge_type == "PREPAID" {
         prepaid(0.0)
