@@ -588,11 +588,26 @@ impl Drop for Lane {
     }
 }
 
-/// A successful answer: the whole body (its `Response` is built into Python objects later).
-#[derive(Debug, Clone)]
+/// A successful answer: the whole body, and what the call's [`Check`] built of it, if it did
+/// (otherwise its `Response` is built into Python objects later).
+#[derive(Debug)]
 pub struct Answer {
     pub body: Bytes,
     pub request_id: Option<String>,
+    pub built: Option<Built>,
+}
+
+/// What a [`Check`] built of an answer (for the Python layer, its `Response` object).
+pub type Built = Box<dyn std::any::Any + Send>;
+
+/// Judges an answer: `Ok` with its head exactly when [`wire::inspect`] would be, and the same
+/// error otherwise. It may build the answer in the same pass (so the body is read once): a
+/// sync call decodes it on the calling thread this way, before the retry decision.
+pub type Check = fn(&[u8]) -> Result<(wire::Head, Option<Built>), wire::NotApi>;
+
+/// The [`Check`] that builds nothing.
+fn inspect_only(body: &[u8]) -> Result<(wire::Head, Option<Built>), wire::NotApi> {
+    wire::inspect(body).map(|head| (head, None))
 }
 
 pub struct Client {
@@ -797,11 +812,15 @@ impl Client {
     ///
     /// Fails (no panic) on a thread that is already inside a tokio runtime, e.g. a log handler
     /// called during a call that makes a sync call itself.
+    ///
+    /// On a lane, answers are judged by `check` (on the calling thread); on the process runtime
+    /// by [`wire::inspect`].
     pub fn call_blocking(
         self: Arc<Self>,
         action: String,
         params: Value,
         observer: Option<AttemptObserver>,
+        check: Check,
     ) -> Result<Answer, Error> {
         if tokio::runtime::Handle::try_current().is_ok() {
             return Err(Error::Internal(
@@ -829,7 +848,7 @@ impl Client {
             // woken connection tasks run.
             tokio::task::yield_now().await;
             tokio::task::yield_now().await;
-            self.call_observed(action, params, observer).await
+            self.call_checked(action, params, observer, check).await
         }))
     }
 
@@ -1050,8 +1069,20 @@ impl Client {
     pub async fn call_observed(
         self: Arc<Self>,
         action: String,
+        params: Value,
+        observer: Option<AttemptObserver>,
+    ) -> Result<Answer, Error> {
+        self.call_checked(action, params, observer, inspect_only)
+            .await
+    }
+
+    /// [`Client::call_observed`] with answers judged by `check`.
+    async fn call_checked(
+        self: Arc<Self>,
+        action: String,
         mut params: Value,
         observer: Option<AttemptObserver>,
+        check: Check,
     ) -> Result<Answer, Error> {
         self.stats.calls.fetch_add(1, Ordering::Relaxed);
         let idempotent = self.prepare_params(&action, &mut params);
@@ -1083,8 +1114,8 @@ impl Client {
             let mut seen_status: Option<u16> = None;
             let mut seen_request_id: Option<String> = None;
             let (err, outcome_kind): (Error, OutcomeKind) = match self.send(prepared).await {
-                Ok((status, date, body)) => match wire::inspect(&body) {
-                    Ok(head) => match head.error {
+                Ok((status, date, body)) => match check(&body) {
+                    Ok((head, built)) => match head.error {
                         None => {
                             self.budget.release(1 + retried_cost);
                             if let Some(obs) = &observer {
@@ -1101,6 +1132,7 @@ impl Client {
                             return Ok(Answer {
                                 body,
                                 request_id: head.request_id,
+                                built,
                             });
                         }
                         Some((code, message)) => {
@@ -1449,7 +1481,12 @@ mod tests {
         );
         let inner = c.clone();
         let r = crate::runtime::get().block_on(async move {
-            inner.call_blocking("DescribeZones".into(), serde_json::json!({}), None)
+            inner.call_blocking(
+                "DescribeZones".into(),
+                serde_json::json!({}),
+                None,
+                inspect_only,
+            )
         });
         match r {
             Err(Error::Internal(m)) => assert!(m.contains("already running a tokio runtime")),
@@ -1457,9 +1494,12 @@ mod tests {
         }
         // No lane was built for it; outside a runtime the call runs (and fails to connect).
         assert!(c.lanes.get().lock().unwrap().is_empty());
-        let r = c
-            .clone()
-            .call_blocking("DescribeZones".into(), serde_json::json!({}), None);
+        let r = c.clone().call_blocking(
+            "DescribeZones".into(),
+            serde_json::json!({}),
+            None,
+            inspect_only,
+        );
         assert!(matches!(
             r,
             Err(Error::Transport {

@@ -964,6 +964,8 @@ struct Builder<'a, 'py> {
     keys: Option<MutexGuard<'static, Option<KeyCache>>>,
     /// Room for a big integer's digits and the NUL `PyLong_FromString` wants.
     digits: Vec<u8>,
+    /// An object at depth 1 (`Response`) had a key twice (the dict kept the last).
+    repeated_at_1: bool,
 }
 
 impl<'a, 'py> Builder<'a, 'py> {
@@ -987,6 +989,7 @@ impl<'a, 'py> Builder<'a, 'py> {
             stack: Vec::with_capacity(64),
             keys,
             digits: Vec::new(),
+            repeated_at_1: false,
         }
     }
 
@@ -1104,6 +1107,7 @@ impl<'a, 'py> Builder<'a, 'py> {
             self.p.i += 1;
             return Ok(dict);
         }
+        let mut members: ffi::Py_ssize_t = 0;
         loop {
             if self.p.peek() != Some(b'"') {
                 return self.p.unexpected("expected a string key");
@@ -1117,7 +1121,12 @@ impl<'a, 'py> Builder<'a, 'py> {
             if unsafe { ffi::PyDict_SetItem(dict.as_ptr(), key.as_ptr(), v.as_ptr()) } != 0 {
                 return fail(self.p.i, PY_FAILED);
             }
+            members += 1;
             if !self.p.next_item(b'}', "expected ',' or '}'")? {
+                // SAFETY: `dict` is a live dict.
+                if depth == 1 && unsafe { ffi::PyDict_Size(dict.as_ptr()) } != members {
+                    self.repeated_at_1 = true;
+                }
                 return Ok(dict);
             }
         }
@@ -1233,7 +1242,18 @@ impl Drop for Builder<'_, '_> {
 /// not built). Errors when the body is not a JSON object with `Response` (the caller has
 /// normally checked with [`inspect`] first).
 pub fn response_to_python<'py>(py: Python<'py>, body: &[u8]) -> Result<Bound<'py, PyAny>, NotApi> {
+    response_to_python_plain(py, body).map(|(obj, _)| obj)
+}
+
+/// [`response_to_python`], and whether the answer is *plain*: one `Response` member and no key
+/// twice in it. [`inspect`] refuses some answers that are not (a second `Response`, or
+/// `RequestId` or `Error` twice) where the decoder, like `json.loads`, keeps the last value.
+pub fn response_to_python_plain<'py>(
+    py: Python<'py>,
+    body: &[u8],
+) -> Result<(Bound<'py, PyAny>, bool), NotApi> {
     let mut bld = Builder::new(py, body);
+    let mut plain = true;
     bld.p.ws();
     if bld.p.peek() != Some(b'{') {
         return Err(NotApi::NotJson("not a JSON object".into()));
@@ -1259,6 +1279,7 @@ pub fn response_to_python<'py>(py: Python<'py>, body: &[u8]) -> Result<Bound<'py
                 if is_response && found.is_none() {
                     found = Some(bld.value(1)?);
                 } else {
+                    plain &= !is_response;
                     bld.p.skip_value(1)?;
                 }
                 if !bld.p.next_item(b'}', "expected ',' or '}'")? {
@@ -1269,7 +1290,9 @@ pub fn response_to_python<'py>(py: Python<'py>, body: &[u8]) -> Result<Bound<'py
         bld.p.end()
     })();
     match r {
-        Ok(()) => found.ok_or(NotApi::NoResponse),
+        Ok(()) => found
+            .map(|obj| (obj, plain && !bld.repeated_at_1))
+            .ok_or(NotApi::NoResponse),
         Err(f) => Err(NotApi::NotJson(bld.explain(f))),
     }
 }

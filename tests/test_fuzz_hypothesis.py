@@ -357,3 +357,57 @@ def test_decoder_on_damaged_json_agrees_with_json_loads(v, cut, junk):
     if b"\xed" in junk:  # raw encoded surrogates: json.loads takes them, tccvm does not
         return
     assert _same(_core.loads(damaged), want)
+
+
+# Parameters are converted by a direct path (the common types) and by pythonize for anything
+# else: where the direct path converts, it must give exactly what pythonize gives.
+class IntSub(int):
+    pass
+
+
+class DictSub(dict):
+    pass
+
+
+plain_values = st.recursive(
+    st.one_of(
+        scalars,
+        st.integers(min_value=-(2**64), max_value=2**65),
+        st.just(True),
+        st.just(IntSub(7)),
+        st.just(-0.0),
+        st.floats(width=32),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.tuples(inner, inner),
+        st.dictionaries(keys, inner, max_size=4),
+        st.dictionaries(keys, inner, max_size=2).map(DictSub),
+    ),
+    max_leaves=16,
+)
+
+
+@settings(max_examples=500, deadline=None, derandomize=True)
+@given(v=plain_values)
+def test_direct_params_conversion_matches_pythonize(v):
+    direct = _core._params_json(v, True)
+    try:
+        reference = _core._params_json(v, False)
+    except ValueError:
+        reference = None
+    if direct is not None:
+        assert direct == reference
+        assert json.loads(direct) is not None or v is None
+
+
+def test_direct_params_conversion_declines_what_it_does_not_know():
+    for v in ({1: 2}, DictSub(a=1), float("nan"), 2**64, b"x", {"a": {"b": [Weird()]}}):
+        assert _core._params_json(v, True) is None
+    deep: object = 1
+    for _ in range(100):
+        deep = [deep]
+    assert _core._params_json(deep, True) is None
+    assert _core._params_json({"a": [1, -2, 2**63, 1.5, True, None, ("x",)]}, True) == (
+        '{"a":[1,-2,9223372036854775808,1.5,true,null,["x"]]}'
+    )

@@ -506,3 +506,61 @@ def test_unsendable_token_is_a_clear_error(client_factory):
         c.call("DescribeRegions")
     assert ei.value.kind == "request"
     assert "bad" not in str(ei.value)
+
+
+# -- sync and async judge answers alike ------------------------------------------------------
+# Sync calls build the answer while checking it (one pass, on the calling thread); async calls
+# check it on the runtime, then build it. Both must come to the same outcome on every answer,
+# including the odd ones (a key twice, a RequestId that is not a string, a number CPython
+# refuses to build).
+
+ODD_ANSWERS = [
+    b'{"Response": {"RequestId": "a", "N": 1}}',
+    b'{"Response": {"RequestId": "a"}, "Response": {"RequestId": "b"}}',
+    b'{"Response": {"RequestId": "a", "RequestId": "b"}}',
+    b'{"Response": {"RequestId": "a", "Error": null, "Error": null}}',
+    b'{"Response": {"N": 1, "N": 2, "RequestId": "r"}}',
+    b'{"Response": {"RequestId": 5}}',
+    b'{"Response": {"RequestId": null, "N": [1, {"a": 2}]}}',
+    b'{"Response": {}}',
+    b'{"Response": null}',
+    b'{"Response": [1]}',
+    b'{"Response": {"Error": null, "RequestId": "r", "X": 1}}',
+    b'{"Response": {"Error": {"Code": "InvalidParameter", "Message": "m"}, "RequestId": "r"}}',
+    b'{"Response": {"Error": {"Code": null}, "RequestId": "r"}}',
+    b'{"Response": {"Error": 3, "RequestId": "r"}}',
+    b'{"Response": {"RequestId": "\\ud800x"}}',
+    b'{"Response": {"RequestId": "r", "Big": 1' + b"0" * 5000 + b"}}",
+    b'{"Response": {"RequestId": "r"}, "Other": [1, 2, {"k": null}]}',
+    b'{"Response": {"RequestId": "r"}} x',
+    b'{"Response": {"RequestId": "r", "S": "\x01"}}',
+    b"\xef\xbb\xbf" + b'{"Response": {"RequestId": "r"}}',
+]
+
+
+def _outcome(fn):
+    try:
+        return ("ok", fn())
+    except tccvm.TransportError as e:
+        return ("transport", e.kind, e.status, e.attempts)
+    except tccvm.TencentCloudError as e:
+        return ("api", e.code, e.message, e.request_id)
+
+
+@pytest.mark.parametrize("body", ODD_ANSWERS, ids=range(len(ODD_ANSWERS)))
+def test_sync_and_async_judge_answers_alike(recording_server, client_factory, body):
+    sync = client_factory(max_attempts=1)
+    asy = client_factory(tccvm.AsyncClient, max_attempts=1)
+    recording_server.push(status=200, body=body)
+    got_sync = _outcome(lambda: sync.call("DescribeInstances"))
+    recording_server.push(status=200, body=body)
+    got_async = _outcome(lambda: asyncio.run(asy.call("DescribeInstances")))
+    assert got_sync == got_async
+    if body.startswith(b'{"Response": {"RequestId": "a", "N": 1}}'):
+        assert got_sync == ("ok", {"RequestId": "a", "N": 1})
+    if b'"RequestId": "a"}, "Response"' in body or b'"RequestId": 5' in body:
+        assert got_sync[:2] == ("transport", "not_api")
+    if b'"N": 1, "N": 2' in body:
+        assert got_sync == ("ok", {"N": 2, "RequestId": "r"})
+    if b"InvalidParameter" in body:
+        assert got_sync == ("api", "InvalidParameter", "m", "r")

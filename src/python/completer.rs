@@ -123,7 +123,7 @@ fn deliver(py: Python<'_>, d: Done) {
         Err(e) => return e.write_unraisable(py, Some(fut)),
     }
     let outcome = match d.result {
-        Ok(answer) => build_response(py, &answer, &d.action),
+        Ok(answer) => build_response(py, answer, &d.action),
         Err(e) => Err(super::with_client_token(
             py,
             e.to_pyerr(py),

@@ -10,8 +10,9 @@
 use crate::credentials::Credentials;
 use crate::error::{panic_message, Error};
 use crate::transport::{self, Answer, Backoff, Client, Config, HttpMethod, Verify};
+use crate::wire::{self, Head, NotApi};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyString};
 use serde_json::Value;
 use std::collections::HashSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -25,7 +26,12 @@ mod completer;
 // Results
 // ---------------------------------------------------------------------------------------------
 
-fn build_response(py: Python<'_>, answer: &Answer, action: &str) -> PyResult<Py<PyAny>> {
+fn build_response(py: Python<'_>, answer: Answer, action: &str) -> PyResult<Py<PyAny>> {
+    if let Some(built) = answer.built {
+        if let Ok(obj) = built.downcast::<Py<PyAny>>() {
+            return Ok(*obj);
+        }
+    }
     match catch_unwind(AssertUnwindSafe(|| {
         crate::wire::response_to_python(py, &answer.body)
     })) {
@@ -40,6 +46,52 @@ fn build_response(py: Python<'_>, answer: &Answer, action: &str) -> PyResult<Py<
         .to_pyerr(py)),
         Err(p) => Err(Error::Internal(panic_message(p.as_ref())).to_pyerr(py)),
     }
+}
+
+/// The [`transport::Check`] of sync calls: the answer's `Response` is built into Python objects
+/// on the calling thread in the pass that checks it (the transport's own check would read the
+/// body once more). Anything but a plain success (an API error, a key given twice, a body the
+/// decoder refuses) is judged by [`wire::inspect`], exactly as for async calls.
+fn check_and_build(body: &[u8]) -> Result<(Head, Option<transport::Built>), NotApi> {
+    let built = Python::attach(|py| {
+        match catch_unwind(AssertUnwindSafe(|| plain_success(py, body))) {
+            Ok(Some(b)) => Some(b),
+            _ => {
+                // A failed decode may have left a Python exception set.
+                drop(PyErr::take(py));
+                None
+            }
+        }
+    });
+    match built {
+        Some((request_id, obj)) => Ok((
+            Head {
+                request_id,
+                error: None,
+            },
+            Some(Box::new(obj)),
+        )),
+        None => wire::inspect(body).map(|head| (head, None)),
+    }
+}
+
+/// The `Response` object and its `RequestId` when the answer is a plain success: what
+/// `wire::inspect` accepts with no error, read as it reads it.
+fn plain_success(py: Python<'_>, body: &[u8]) -> Option<(Option<String>, Py<PyAny>)> {
+    let (obj, plain) = wire::response_to_python_plain(py, body).ok()?;
+    if !plain {
+        return None;
+    }
+    let d = obj.cast::<PyDict>().ok()?;
+    if d.get_item("Error").ok()?.is_some_and(|e| !e.is_none()) {
+        return None;
+    }
+    let request_id = match d.get_item("RequestId").ok()? {
+        Some(r) if r.is_instance_of::<PyString>() => Some(r.extract::<String>().ok()?),
+        Some(r) if !r.is_none() => return None,
+        _ => None,
+    };
+    Some((request_id, obj.unbind()))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -90,10 +142,62 @@ fn convert_params(params: Option<&Bound<'_, PyAny>>) -> Result<Value, Error> {
             ),
         });
     }
+    if let Some(v) = plain_json(p, 0) {
+        return Ok(v);
+    }
     pythonize::depythonize::<Value>(p).map_err(|e| Error::Validation {
         path: String::new(),
         message: format!("cannot serialize the parameters: {e}"),
     })
+}
+
+/// Deepest nesting [`plain_json`] converts itself.
+const PLAIN_DEPTH: usize = 64;
+
+/// `v` as JSON when it is made only of what parameters usually are: dicts with str keys, lists,
+/// tuples, str, int (64 bits), finite float, bool and None — the same `Value` pythonize makes
+/// of them, without its per-dict dataclass probe (an attribute lookup that fails, with its
+/// exception: ~5% of a call). `None` for anything else, which then goes through pythonize
+/// whole (its conversions and its error messages).
+fn plain_json(v: &Bound<'_, PyAny>, depth: usize) -> Option<Value> {
+    use pyo3::types::{PyBool, PyFloat, PyInt, PyList, PyTuple};
+    if depth > PLAIN_DEPTH {
+        return None;
+    }
+    if v.is_none() {
+        Some(Value::Null)
+    } else if let Ok(b) = v.cast::<PyBool>() {
+        Some(Value::Bool(b.is_true()))
+    } else if v.is_instance_of::<PyInt>() {
+        if let Ok(i) = v.extract::<i64>() {
+            Some(Value::from(i))
+        } else {
+            v.extract::<u64>().ok().map(Value::from)
+        }
+    } else if let Ok(s) = v.cast::<PyString>() {
+        s.extract::<String>().ok().map(Value::String)
+    } else if let Ok(d) = v.cast_exact::<PyDict>() {
+        let mut map = serde_json::Map::with_capacity(d.len());
+        for (k, item) in d.iter() {
+            let k = k.cast::<PyString>().ok()?.extract::<String>().ok()?;
+            map.insert(k, plain_json(&item, depth + 1)?);
+        }
+        Some(Value::Object(map))
+    } else if let Ok(l) = v.cast::<PyList>() {
+        l.iter()
+            .map(|item| plain_json(&item, depth + 1))
+            .collect::<Option<Vec<_>>>()
+            .map(Value::Array)
+    } else if let Ok(t) = v.cast::<PyTuple>() {
+        t.iter()
+            .map(|item| plain_json(&item, depth + 1))
+            .collect::<Option<Vec<_>>>()
+            .map(Value::Array)
+    } else if let Ok(f) = v.cast::<PyFloat>() {
+        serde_json::Number::from_f64(f.value()).map(Value::Number)
+    } else {
+        None
+    }
 }
 
 fn secs(name: &str, v: f64) -> Result<Duration, Error> {
@@ -350,11 +454,11 @@ impl Core {
         // On the client's sync lane, driven by this thread (no handoff to a runtime thread).
         let result = py.detach(move || {
             catch_unwind(AssertUnwindSafe(|| {
-                client.call_blocking(action_s, v, observer)
+                client.call_blocking(action_s, v, observer, check_and_build)
             }))
         });
         match result {
-            Ok(Ok(answer)) => build_response(py, &answer, action),
+            Ok(Ok(answer)) => build_response(py, answer, action),
             Ok(Err(err)) => Err(with_client_token(py, err.to_pyerr(py), token.as_deref())),
             Err(p) => Err(Error::Internal(panic_message(p.as_ref())).to_pyerr(py)),
         }
@@ -550,6 +654,21 @@ pub fn flatten_params(params: &Bound<'_, PyAny>) -> PyResult<Vec<(String, String
     Ok(crate::wire::flatten(&v))
 }
 
+/// The JSON text of `params` as a call converts them, by the direct path (`plain=True`, `None`
+/// when it declines) or through pythonize (for the tests that compare the two).
+#[pyfunction]
+pub fn _params_json(params: &Bound<'_, PyAny>, plain: bool) -> PyResult<Option<String>> {
+    let v = if plain {
+        plain_json(params, 0)
+    } else {
+        Some(
+            pythonize::depythonize::<Value>(params)
+                .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?,
+        )
+    };
+    Ok(v.map(|v| v.to_string()))
+}
+
 /// Parse a JSON document into Python objects with the core's decoder (tests, benchmarks).
 #[pyfunction]
 pub fn loads<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyAny>> {
@@ -633,6 +752,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sign_tc3, m)?)?;
     m.add_function(wrap_pyfunction!(flatten_params, m)?)?;
     m.add_function(wrap_pyfunction!(loads, m)?)?;
+    m.add_function(wrap_pyfunction!(_params_json, m)?)?;
     m.add_function(wrap_pyfunction!(validate_params, m)?)?;
     m.add_function(wrap_pyfunction!(_check_panic_boundary, m)?)?;
     m.add_function(wrap_pyfunction!(_check_panic_boundary_async, m)?)?;
