@@ -249,7 +249,10 @@ pub fn decide(outcome: Outcome<'_>, idempotent: bool) -> Decision {
                 throttled: status == 429,
             }
         }
-        // A 2xx/3xx/4xx that is not the API's JSON: retried when safe; a broken answer.
+        // A 4xx page (a proxy refusing, a wrong path, a firewall) is not the service and says
+        // the same again; 408 (the request timed out) is worth another try.
+        Outcome::NotApi(status) if (400..500).contains(&status) && status != 408 => Decision::Fail,
+        // A 2xx/3xx (or 408) that is not the API's JSON: a broken answer, retried when safe.
         Outcome::NotApi(_) if idempotent => Decision::Retry { throttled: false },
         Outcome::NotApi(_) => Decision::Fail,
     }
@@ -1416,6 +1419,17 @@ mod tests {
         assert_eq!(
             decide(Outcome::NotApi(200), true),
             Retry { throttled: false }
+        );
+        for status in [400, 403, 404, 407, 413] {
+            assert_eq!(decide(Outcome::NotApi(status), true), Fail, "{status}");
+        }
+        assert_eq!(
+            decide(Outcome::NotApi(408), true),
+            Retry { throttled: false }
+        );
+        assert_eq!(
+            decide(Outcome::NotApi(429), true),
+            Retry { throttled: true }
         );
         assert!(idempotent_action("DescribeInstances"));
         assert!(idempotent_action("InquiryPriceRunInstances"));

@@ -564,3 +564,22 @@ def test_sync_and_async_judge_answers_alike(recording_server, client_factory, bo
         assert got_sync == ("ok", {"N": 2, "RequestId": "r"})
     if b"InvalidParameter" in body:
         assert got_sync == ("api", "InvalidParameter", "m", "r")
+
+
+@pytest.mark.parametrize(
+    "status,retried",
+    [(404, False), (403, False), (407, False), (408, True), (200, True)],
+)
+def test_not_api_4xx_pages_are_not_retried(
+    recording_server, client_factory, status, retried
+):
+    """A 4xx page that is not the API's JSON comes from something in the way (a proxy, a wrong
+    path) and would come again: one attempt, even for an idempotent call. 408 and broken 2xx
+    answers are retried."""
+    for _ in range(3):
+        recording_server.push(status=status, body=b"<html>no</html>")
+    with pytest.raises(tccvm.TransportError) as ei:
+        client_factory(max_attempts=3).call("DescribeInstances")
+    assert ei.value.kind == "not_api" and ei.value.status == status
+    assert len(recording_server.requests) == (3 if retried else 1)
+    assert ei.value.attempts == (3 if retried else 1)
