@@ -356,3 +356,178 @@ def test_pickle_keeps_configuration_and_private_knobs(emu, monkeypatch):
     assert r._core.http_method == "GET"
     assert r._core.max_attempts == 4
     assert r.describe_zones()["ZoneSet"]
+
+
+# -- pickle_credentials: the opt-in to carry the credentials given as arguments ------------------
+
+
+def _no_chain_credentials(monkeypatch, tmp_path) -> None:
+    """Nothing for the chain to find, here and in spawned workers (which inherit os.environ):
+    no variables, a credentials file that does not exist, a metadata service that refuses."""
+    from conftest import closed_port
+
+    for var in (
+        "TENCENTCLOUD_SECRET_ID",
+        "TENCENTCLOUD_SECRET_KEY",
+        "TENCENTCLOUD_TOKEN",
+    ):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("TENCENTCLOUD_CREDENTIALS_FILE", str(tmp_path / "missing"))
+    monkeypatch.setenv(
+        "TENCENTCLOUD_METADATA_ENDPOINT",
+        f"http://127.0.0.1:{closed_port()}/latest/meta-data/cam/security-credentials/",
+    )
+
+
+def _in_spawned_worker(blob: bytes) -> tuple:
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    p = ctx.Process(target=_child_call, args=(blob, q))
+    p.start()
+    try:
+        return q.get(timeout=60)
+    finally:
+        p.join(30)
+        if p.is_alive():
+            p.kill()
+
+
+@pytest.mark.parametrize("cls", [tccvm.Client, tccvm.AsyncClient])
+def test_pickle_default_keeps_no_secret_given_as_arguments(
+    emu, monkeypatch, tmp_path, cls
+):
+    _no_chain_credentials(monkeypatch, tmp_path)
+    temp = emu.issue_credentials(ttl=600)
+    client = cls(
+        **kw(
+            emu,
+            secret_id=temp["secret_id"],
+            secret_key=temp["secret_key"],
+            token=temp["token"],
+        )
+    )
+    assert client.pickle_credentials is False
+    assert client.describe_zones() if cls is tccvm.Client else True
+    blob = pickle.dumps(client)
+    for secret in (temp["secret_key"], temp["token"]):
+        assert secret.encode() not in blob and secret[:12].encode() not in blob
+    assert "credentials" not in client.__getstate__()
+    # As documented: the worker resolves the credentials through the chain, which has none.
+    status, text, _ = _in_spawned_worker(blob)
+    assert status == "err" and text.startswith("CredentialError("), text
+    assert temp["secret_key"] not in text and temp["token"] not in text
+    with pytest.raises(tccvm.CredentialError):
+        pickle.loads(blob)
+
+
+@pytest.mark.parametrize("cls", [tccvm.Client, tccvm.AsyncClient])
+def test_pickle_credentials_opt_in_carries_the_arguments(
+    emu, monkeypatch, tmp_path, cls
+):
+    _no_chain_credentials(monkeypatch, tmp_path)
+    # Temporary credentials given as arguments: the worker succeeds only if the token
+    # travels with the key (the emulator refuses the key without its token).
+    temp = emu.issue_credentials(ttl=600)
+    client = cls(
+        **kw(
+            emu,
+            secret_id=temp["secret_id"],
+            secret_key=temp["secret_key"],
+            token=temp["token"],
+        ),
+        pickle_credentials=True,
+    )
+    assert client.pickle_credentials is True
+    # The Python object keeps no secret; only the pickle (asked for) holds it.
+    for text in (
+        repr(vars(client)),
+        repr(client),
+        str(client),
+        repr(client.__getstate__()),
+    ):
+        assert temp["secret_key"] not in text and temp["token"] not in text
+    blob = pickle.dumps(client)
+    assert temp["secret_key"].encode() in blob and temp["token"].encode() in blob
+    status, n, sid = _in_spawned_worker(blob)
+    assert status == "ok", n
+    assert n > 0 and sid == temp["secret_id"]
+    # In this process too, and again after a second round trip (a worker passing it on).
+    restored = pickle.loads(pickle.dumps(pickle.loads(blob)))
+    assert type(restored) is cls and restored.pickle_credentials is True
+    assert restored.region == REGION and restored.endpoint == client.endpoint
+    if cls is tccvm.Client:
+        assert restored.describe_zones()["ZoneSet"]
+    else:
+        assert asyncio.run(restored.describe_zones())["ZoneSet"]
+
+
+def _credentials_file(tmp_path, emu) -> str:
+    path = tmp_path / "credentials"
+    path.write_text(
+        f"[default]\nsecret_id = {emu.secret_id}\nsecret_key = {emu.secret_key}\n"
+    )
+    return str(path)
+
+
+@pytest.mark.parametrize("source", ["environment", "file", "role"])
+def test_pickle_credentials_opt_in_never_pickles_chain_credentials(
+    emu, monkeypatch, tmp_path, source
+):
+    _no_chain_credentials(monkeypatch, tmp_path)
+    if source == "environment":
+        monkeypatch.setenv("TENCENTCLOUD_SECRET_ID", emu.secret_id)
+        monkeypatch.setenv("TENCENTCLOUD_SECRET_KEY", emu.secret_key)
+    elif source == "file":
+        monkeypatch.setenv(
+            "TENCENTCLOUD_CREDENTIALS_FILE", _credentials_file(tmp_path, emu)
+        )
+    else:
+        monkeypatch.delenv("TENCENTCLOUD_CREDENTIALS_FILE")
+        monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.tencentcloud/credentials
+        monkeypatch.setenv("TENCENTCLOUD_METADATA_ENDPOINT", emu.metadata_endpoint)
+    args = kw(emu)
+    del args["secret_id"], args["secret_key"]
+    client = tccvm.Client(**args, pickle_credentials=True)
+    assert client.describe_zones()["ZoneSet"]
+    state = client.__getstate__()
+    assert state["pickle_credentials"] is True and "credentials" not in state
+    blob = pickle.dumps(client)
+    assert (
+        emu.secret_key.encode() not in blob and emu.secret_key[:12].encode() not in blob
+    )
+    if source == "role":
+        # The core itself refuses to hand out temporary credentials.
+        with pytest.raises(ValueError, match="never exported"):
+            client._core.export_credentials()
+    # The unpickled client resolves them again, the same way, and keeps the flag.
+    restored = pickle.loads(blob)
+    assert restored.pickle_credentials is True
+    assert restored.describe_zones()["ZoneSet"]
+    assert "credentials" not in restored.__getstate__()
+
+
+def test_pickle_credentials_flag_round_trip_and_checks(emu, monkeypatch):
+    monkeypatch.setenv("TENCENTCLOUD_SECRET_ID", emu.secret_id)
+    monkeypatch.setenv("TENCENTCLOUD_SECRET_KEY", emu.secret_key)
+    off = pickle.loads(pickle.dumps(tccvm.Client(**kw(emu))))
+    assert off.pickle_credentials is False
+    on = pickle.loads(pickle.dumps(tccvm.Client(**kw(emu), pickle_credentials=True)))
+    assert on.pickle_credentials is True and on._core.secret_id == emu.secret_id
+    # A security switch takes a real bool, by keyword only.
+    with pytest.raises(TypeError, match="pickle_credentials must be True or False"):
+        tccvm.Client(**kw(emu), pickle_credentials="no")
+    every_positional = [emu.secret_id, emu.secret_key, None, REGION, emu.endpoint]
+    every_positional += [
+        "TC3-HMAC-SHA256",
+        "POST",
+        None,
+        10.0,
+        10.0,
+        3,
+        None,
+        True,
+        None,
+    ]
+    tccvm.AsyncClient(*every_positional, False)
+    with pytest.raises(TypeError):
+        tccvm.AsyncClient(*every_positional, False, True)

@@ -65,6 +65,14 @@ def _resolve_provider(
     return _Static()
 
 
+def _from_arguments(provider: Any) -> bool:
+    """Whether ``provider`` holds the static credentials given as constructor arguments (the
+    only ones ``pickle_credentials=True`` may put in a pickle)."""
+    return getattr(provider, "source", None) == "arguments" and not getattr(
+        provider, "refreshable", False
+    )
+
+
 def _refresher(provider: Any):
     """A callable for the core: returns (secret_id, secret_key, token, expires_at)."""
 
@@ -98,7 +106,31 @@ class _BaseClient:
         verify: bool | str | os.PathLike = True,
         profile: str | None = None,
         rate_limit: bool = False,
+        *,
+        pickle_credentials: bool = False,
     ) -> None:
+        """Make a client; every argument is optional (see the README, "Client options").
+
+        Credentials: ``secret_id``/``secret_key``/``token`` when given, else the chain
+        (``TENCENTCLOUD_SECRET_ID``/``TENCENTCLOUD_SECRET_KEY``/``TENCENTCLOUD_TOKEN``, the
+        credentials file section ``profile``, the CVM role of the machine).
+
+        Pickling (``pickle.dumps``, ``multiprocessing``, ``copy.copy``) keeps the
+        configuration. By default it never keeps a secret: the unpickled client resolves its
+        credentials again through the chain, in whatever process it lands (so a worker that
+        only sees credentials given here as arguments raises :class:`tccvm.CredentialError`).
+        ``pickle_credentials=True`` (keyword only) opts in to carrying the ``secret_id``,
+        ``secret_key`` and ``token`` given here as arguments: the unpickled client uses exactly
+        them. **Such a pickle holds the secret key in clear text**: keep it out of files, logs
+        and untrusted hands. Credentials found through the chain (environment, credentials
+        file, CVM role: possibly temporary and refreshed) are never pickled, even with the
+        opt-in; the unpickled client resolves them again. The flag itself is kept by pickling.
+        """
+        if not isinstance(pickle_credentials, bool):
+            raise TypeError(
+                "pickle_credentials must be True or False, not "
+                f"{type(pickle_credentials).__name__}"
+            )
         if region is None:
             region = os.environ.get(_ENV_REGION) or None
         if isinstance(verify, os.PathLike):
@@ -121,7 +153,8 @@ class _BaseClient:
             "rate_limit": bool(rate_limit),
         }
         provider = _resolve_provider(secret_id, secret_key, token, profile)
-        self._explicit_credentials = secret_id is not None or secret_key is not None
+        self._pickle_credentials = pickle_credentials
+        self._credentials_from_arguments = _from_arguments(provider)
         self._lock = _new_lock()
         self._closed = False
         self._core = self._make_core(provider)
@@ -151,6 +184,11 @@ class _BaseClient:
         """The URL requests go to."""
         return self._core.endpoint
 
+    @property
+    def pickle_credentials(self) -> bool:
+        """Whether pickling keeps the credentials given as arguments (see ``__init__``)."""
+        return self._pickle_credentials
+
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(region={self.region!r}, endpoint={self.endpoint!r}, "
@@ -158,21 +196,38 @@ class _BaseClient:
             f"http_method={self._config['http_method']!r})"
         )
 
-    # -- pickling: the configuration, never the secret -----------------------------------------
+    # -- pickling: the configuration; the secret only when the user opted in -----------------
 
     def __getstate__(self) -> dict:
-        return {"config": dict(self._config), "core_options": dict(self._core_options)}
+        state = {
+            "config": dict(self._config),
+            "core_options": dict(self._core_options),
+            "pickle_credentials": self._pickle_credentials,
+        }
+        if self._pickle_credentials and self._credentials_from_arguments:
+            # Opted in, and the credentials were the constructor's arguments: the core hands
+            # them out only here (no Python attribute keeps them). Credentials is the chain's
+            # tuple whose repr hides the key and token.
+            from ._credentials import Credentials
+
+            state["credentials"] = Credentials(*self._core.export_credentials())
+        return state
 
     def __setstate__(self, state: dict) -> None:
-        # The credentials are resolved again (environment, file, role) in the new process:
-        # the secret key is never written into the pickle.
+        # Without credentials in the pickle (the default, or credentials that came from the
+        # chain) they are resolved again (environment, file, role) in the new process.
         self._config = dict(state["config"])
         if state.get("core_options"):
             self._core_options = state["core_options"]
-        self._explicit_credentials = False
+        self._pickle_credentials = bool(state.get("pickle_credentials", False))
+        creds = state.get("credentials")
         self._lock = _new_lock()
         self._closed = False
-        provider = _resolve_provider(None, None, None, self._config.get("profile"))
+        if creds is not None:
+            provider = _resolve_provider(creds[0], creds[1], creds[2], None)
+        else:
+            provider = _resolve_provider(None, None, None, self._config.get("profile"))
+        self._credentials_from_arguments = _from_arguments(provider)
         self._core = self._make_core(provider)
 
 

@@ -28,11 +28,15 @@ class _BaseClient:
         verify: bool | str | os.PathLike[str] = True,
         profile: str | None = None,
         rate_limit: bool = False,
+        *,
+        pickle_credentials: bool = False,
     ) -> None: ...
     @property
     def region(self) -> str | None: ...
     @property
     def endpoint(self) -> str: ...
+    @property
+    def pickle_credentials(self) -> bool: ...
 
 class Client(_BaseClient):
     """Synchronous client for Tencent Cloud CVM (API 2017-03-12)."""

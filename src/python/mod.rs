@@ -503,6 +503,24 @@ impl Core {
         Ok(())
     }
 
+    /// The credentials in use as `(secret_id, secret_key, token)`, for
+    /// `tccvm.Client.__getstate__` when the user opted in to pickling the credentials they
+    /// gave as arguments (`pickle_credentials=True`). Refused for refreshable or expiring
+    /// credentials (a CVM role's), which are never pickled. The error names no secret.
+    fn export_credentials(&self) -> PyResult<(String, String, Option<String>)> {
+        let c = self.inner.credentials.get();
+        if self.refresh.is_some() || c.expires_at.is_some() {
+            return Err(pyo3::exceptions::PyValueError::new_err(
+                "temporary (refreshable) credentials are never exported",
+            ));
+        }
+        Ok((
+            c.secret_id.clone(),
+            c.secret_key.expose().to_string(),
+            c.token.as_ref().map(|t| t.expose().to_string()),
+        ))
+    }
+
     /// Drop the connection pool; a later call opens a new one.
     fn close(&self) {
         self.inner.close()

@@ -58,3 +58,11 @@ def main() -> None:
             await async_calls(ac)
 
     asyncio.run(amain())
+
+
+def opted_in_clients(secret_id: str, secret_key: str) -> tuple[bool, bool]:
+    client = tccvm.Client(
+        secret_id=secret_id, secret_key=secret_key, pickle_credentials=True
+    )
+    aclient = tccvm.AsyncClient(secret_id, secret_key, pickle_credentials=False)
+    return client.pickle_credentials, aclient.pickle_credentials
