@@ -531,3 +531,23 @@ def test_pickle_credentials_flag_round_trip_and_checks(emu, monkeypatch):
     tccvm.AsyncClient(*every_positional, False)
     with pytest.raises(TypeError):
         tccvm.AsyncClient(*every_positional, False, True)
+
+
+@pytest.mark.parametrize("cls", [tccvm.Client, tccvm.AsyncClient])
+def test_copy_and_deepcopy_keep_argument_credentials(emu, monkeypatch, tmp_path, cls):
+    """copy.copy/deepcopy stay in the process: a client whose credentials were arguments (and
+    that nothing in the chain could find again) copies without pickle_credentials, and the
+    copies call the service with the same configuration."""
+    import copy
+
+    _no_chain_credentials(monkeypatch, tmp_path)
+    c = cls(**kw(emu, max_attempts=2))
+    for dup in (copy.copy(c), copy.deepcopy(c), copy.deepcopy([c, c])[0]):
+        assert dup is not c and type(dup) is cls
+        assert repr(dup) == repr(c) and dup.region == c.region
+        assert dup.pickle_credentials is False
+        call = dup.describe_zones()
+        got = asyncio.run(call) if cls is tccvm.AsyncClient else call
+        assert got["ZoneSet"]
+        secret = emu.secret_key
+        assert secret not in repr(dup) and secret not in repr(vars(dup))

@@ -115,8 +115,9 @@ class _BaseClient:
         (``TENCENTCLOUD_SECRET_ID``/``TENCENTCLOUD_SECRET_KEY``/``TENCENTCLOUD_TOKEN``, the
         credentials file section ``profile``, the CVM role of the machine).
 
-        Pickling (``pickle.dumps``, ``multiprocessing``, ``copy.copy``) keeps the
-        configuration. By default it never keeps a secret: the unpickled client resolves its
+        Pickling (``pickle.dumps``, ``multiprocessing``) keeps the configuration
+        (``copy.copy``/``copy.deepcopy`` stay in the process: the copy shares this client's
+        credentials and connection pools). By default it never keeps a secret: the unpickled client resolves its
         credentials again through the chain, in whatever process it lands (so a worker that
         only sees credentials given here as arguments raises :class:`tccvm.CredentialError`).
         ``pickle_credentials=True`` (keyword only) opts in to carrying the ``secret_id``,
@@ -212,6 +213,23 @@ class _BaseClient:
 
             state["credentials"] = Credentials(*self._core.export_credentials())
         return state
+
+    # -- copying: the same client, in the same process ----------------------------------------
+
+    def __copy__(self) -> Self:
+        """Another client object with this one's configuration and credentials, sharing its
+        connection pools (the core is thread-safe). Unlike a pickle, nothing leaves the process,
+        so credentials given as arguments come along without ``pickle_credentials``."""
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new._config = dict(self._config)
+        new._lock = _new_lock()
+        new._closed = False
+        return new
+
+    def __deepcopy__(self, memo: dict) -> Self:
+        # A client is a handle on a service: a deep copy is a copy (the config is plain data).
+        return self.__copy__()
 
     def __setstate__(self, state: dict) -> None:
         # Without credentials in the pickle (the default, or credentials that came from the
