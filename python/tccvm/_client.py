@@ -117,9 +117,10 @@ class _BaseClient:
 
         Pickling (``pickle.dumps``, ``multiprocessing``) keeps the configuration
         (``copy.copy``/``copy.deepcopy`` stay in the process: the copy shares this client's
-        credentials and connection pools). By default it never keeps a secret: the unpickled client resolves its
-        credentials again through the chain, in whatever process it lands (so a worker that
-        only sees credentials given here as arguments raises :class:`tccvm.CredentialError`).
+        credentials and connection pools). By default it never keeps a secret: the unpickled
+        client resolves its credentials again through the chain, in whatever process it lands
+        (so a worker that only sees credentials given here as arguments raises
+        :class:`tccvm.CredentialError`).
         ``pickle_credentials=True`` (keyword only) opts in to carrying the ``secret_id``,
         ``secret_key`` and ``token`` given here as arguments: the unpickled client uses exactly
         them. **Such a pickle holds the secret key in clear text**: keep it out of files, logs
