@@ -906,12 +906,14 @@ def chart(r: dict[str, Any], path: Path) -> bool:
         import matplotlib.pyplot as plt
     except ImportError:
         return False
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
+    fig, (ax1, ax2) = plt.subplots(
+        1, 2, figsize=(14, 4.8), gridspec_kw={"width_ratios": [3, 2]}
+    )
     labels, ours, theirs, theirs2 = [], [], [], []
     s = r.get("sequential", {})
     for label, t in (
-        ("sequential\nsync, free", s),
-        ("sequential\nsync, 1 vCPU", s.get("pinned", {})),
+        ("sequential\nfree", s),
+        ("sequential\n1 vCPU", s.get("pinned", {})),
     ):
         if "tccvm_rate" in t:
             labels.append(label)
@@ -919,20 +921,20 @@ def chart(r: dict[str, Any], path: Path) -> bool:
             theirs.append(t.get("vendor_rate", 0))
             theirs2.append(0)
     for f in r.get("fanout", {}).values():
-        labels.append(f"fan-out 50 ms\nLimit={f['limit']}")
+        labels.append(f"fan-out\nLimit={f['limit']}")
         ours.append(f.get("tccvm_rate", 0))
         theirs.append(f.get("vendor_async_rate", 0))
         theirs2.append(f.get("vendor_threads_rate", 0))
     t = r.get("threads", {}).get("latency_10ms", {})
     for k in ("1", "4", "16"):
         if k in t:
-            labels.append(f"{k} thread(s)\n10 ms")
+            labels.append(f"{k} thr.\n10 ms")
             ours.append(t[k])
             theirs.append(0)
             theirs2.append(0)
     c = r.get("ceiling", {})
     if c.get("wrk_rate"):
-        labels.append("ceiling\n(wrk vs async)")
+        labels.append("ceiling\nwrk/async")
         ours.append(c.get("tccvm_async_rate", 0))
         theirs.append(0)
         theirs2.append(c["wrk_rate"])
