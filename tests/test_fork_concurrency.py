@@ -158,6 +158,29 @@ def _wait_child(pid: int, timeout: float) -> int:
         time.sleep(0.02)
 
 
+def _in_forked_child(body, timeout: float) -> int:
+    """Fork; the child runs `body` (its return value is the exit code; 2 if it raised) and
+    the parent waits for it, `timeout` seconds at most (then the test fails: it hung)."""
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            code = body()
+        except BaseException:  # noqa: BLE001
+            code = 2
+        finally:
+            os._exit(code)
+    return _wait_child(pid, timeout)
+
+
+def _calls_in_child(c, ac, timeout: float, launch: bool) -> int:
+    """A sync and an async call (and a launch) with clients made before the fork: 0 if fine."""
+    ok = c.describe_zones()["ZoneSet"]
+    ok2 = asyncio.run(asyncio.wait_for(ac.describe_zones(), timeout))["ZoneSet"]
+    out = c.run_instances(Placement={"Zone": ZONE}, ImageId=IMAGE) if launch else None
+    return 0 if ok and ok2 and (out is None or out["InstanceIdSet"]) else 3
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork")
 def test_fork_while_other_threads_are_calling(emu):
     """Fork while 4 threads keep calling (locks may be held at the fork): the child's sync and
@@ -183,21 +206,10 @@ def test_fork_while_other_threads_are_calling(emu):
     try:
         for _round in range(3):
             time.sleep(0.05)
-            pid = os.fork()
-            if pid == 0:
-                code = 1
-                try:
-                    ok = c.describe_zones()["ZoneSet"]
-                    ok2 = asyncio.run(asyncio.wait_for(ac.describe_zones(), 10))[
-                        "ZoneSet"
-                    ]
-                    out = c.run_instances(Placement={"Zone": ZONE}, ImageId=IMAGE)
-                    code = 0 if ok and ok2 and out["InstanceIdSet"] else 3
-                except BaseException:  # noqa: BLE001
-                    code = 2
-                finally:
-                    os._exit(code)
-            assert _wait_child(pid, 30) == 0
+            assert (
+                _in_forked_child(lambda: _calls_in_child(c, ac, 10, launch=True), 30)
+                == 0
+            )
     finally:
         stop.set()
         for t in threads:
@@ -246,20 +258,8 @@ def test_fork_while_a_thread_rebuilds_the_pools(emu):
     try:
         for _round in range(25):
             time.sleep(0.01)
-            pid = os.fork()
-            if pid == 0:
-                code = 1
-                try:
-                    ok = c.describe_zones()["ZoneSet"]
-                    ok2 = asyncio.run(asyncio.wait_for(ac.describe_zones(), 5))[
-                        "ZoneSet"
-                    ]
-                    code = 0 if ok and ok2 else 3
-                except BaseException:  # noqa: BLE001
-                    code = 2
-                finally:
-                    os._exit(code)
-            assert _wait_child(pid, 10) == 0, f"round {_round}"
+            code = _in_forked_child(lambda: _calls_in_child(c, ac, 5, launch=False), 10)
+            assert code == 0, f"round {_round}"
     finally:
         stop.set()
         for t in threads:
