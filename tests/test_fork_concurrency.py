@@ -392,20 +392,19 @@ def _in_spawned_worker(blob: bytes) -> tuple:
             p.kill()
 
 
+def _client_with_temporary_credentials(emu, cls, **extra):
+    """Temporary credentials from the emulator, and a client given them as arguments."""
+    temp = emu.issue_credentials(ttl=600)
+    creds = {k: temp[k] for k in ("secret_id", "secret_key", "token")}
+    return temp, cls(**kw(emu, **creds), **extra)
+
+
 @pytest.mark.parametrize("cls", [tccvm.Client, tccvm.AsyncClient])
 def test_pickle_default_keeps_no_secret_given_as_arguments(
     emu, monkeypatch, tmp_path, cls
 ):
     _no_chain_credentials(monkeypatch, tmp_path)
-    temp = emu.issue_credentials(ttl=600)
-    client = cls(
-        **kw(
-            emu,
-            secret_id=temp["secret_id"],
-            secret_key=temp["secret_key"],
-            token=temp["token"],
-        )
-    )
+    temp, client = _client_with_temporary_credentials(emu, cls)
     assert client.pickle_credentials is False
     assert client.describe_zones() if cls is tccvm.Client else True
     blob = pickle.dumps(client)
@@ -427,16 +426,7 @@ def test_pickle_credentials_opt_in_carries_the_arguments(
     _no_chain_credentials(monkeypatch, tmp_path)
     # Temporary credentials given as arguments: the worker succeeds only if the token
     # travels with the key (the emulator refuses the key without its token).
-    temp = emu.issue_credentials(ttl=600)
-    client = cls(
-        **kw(
-            emu,
-            secret_id=temp["secret_id"],
-            secret_key=temp["secret_key"],
-            token=temp["token"],
-        ),
-        pickle_credentials=True,
-    )
+    temp, client = _client_with_temporary_credentials(emu, cls, pickle_credentials=True)
     assert client.pickle_credentials is True
     # The Python object keeps no secret; only the pickle (asked for) holds it.
     for text in (
