@@ -205,7 +205,9 @@ pub fn json_body(params: &Value) -> Vec<u8> {
 //   [`MAX_DEPTH`] are rejected with the reason and the line/column, never the body's text.
 // * Dict keys of up to 48 bytes come from a process-wide cache of interned strings (so the
 //   keys of every answer are the same objects, with their hash already computed); values are
-//   fresh objects.
+//   fresh objects. An object of [`SHAPE_MIN`] or more members whose keys all come from that
+//   cache is built as a copy of a template dict of its key sequence (its values all `None`, so
+//   no answer's data is kept): the dict gets its final table at once instead of growing.
 
 /// Deepest nesting of arrays and objects accepted.
 pub const MAX_DEPTH: usize = 512;
@@ -847,6 +849,25 @@ struct KeyCache {
     /// lists the slots filled), so no answer's data outlives the objects built from it.
     vals: Box<[KeySlot]>,
     used: Vec<usize>,
+    /// Dict templates by shape (see [`Shape`]), direct-mapped.
+    shapes: Vec<Option<Shape>>,
+}
+
+/// Objects with at least this many members are built from a template of their shape: a
+/// fresh dict grows (and rehashes) three times on the way to 24 keys, a copy of a dict with
+/// the same keys has its final table at once.
+const SHAPE_MIN: usize = 6;
+/// Slots of the shape table (a power of two).
+const SHAPE_SLOTS: usize = 64;
+
+/// A dict with the keys of an object seen before, in its order, every value `None` (so no
+/// answer's data is kept): objects with exactly these keys (the same cached key objects) are
+/// built as a copy of it with the values set. `keys` are the template's own keys (it holds
+/// strong references to them, so the pointers stay valid and unique).
+struct Shape {
+    hash: u64,
+    keys: Vec<*mut ffi::PyObject>,
+    dict: *mut ffi::PyObject,
 }
 
 /// Longest string value (in bytes) shared within a decode.
@@ -966,6 +987,8 @@ struct Builder<'a, 'py> {
     digits: Vec<u8>,
     /// An object at depth 1 (`Response`) had a key twice (the dict kept the last).
     repeated_at_1: bool,
+    /// The last key [`Builder::key`] made came from the key cache.
+    key_cached: bool,
 }
 
 impl<'a, 'py> Builder<'a, 'py> {
@@ -977,6 +1000,7 @@ impl<'a, 'py> Builder<'a, 'py> {
                         slots: empty_slots(KEY_SLOTS),
                         vals: empty_slots(VAL_SLOTS),
                         used: Vec::new(),
+                        shapes: (0..SHAPE_SLOTS).map(|_| None).collect(),
                     });
                 }
                 Some(g)
@@ -990,6 +1014,7 @@ impl<'a, 'py> Builder<'a, 'py> {
             keys,
             digits: Vec::new(),
             repeated_at_1: false,
+            key_cached: false,
         }
     }
 
@@ -1028,6 +1053,7 @@ impl<'a, 'py> Builder<'a, 'py> {
     fn key(&mut self, t: Text) -> Result<Bound<'py, PyAny>, Fail> {
         let s = self.p.text(t);
         let cacheable = s.len() <= KEY_MAX && !matches!(t, Text::Scratch { lone: true });
+        self.key_cached = false;
         let Some(cache) = self
             .keys
             .as_mut()
@@ -1041,6 +1067,7 @@ impl<'a, 'py> Builder<'a, 'py> {
         };
         // SAFETY: GIL held; the slot holds null or a str.
         let (o, _) = unsafe { slot_str(slot, s, true) };
+        self.key_cached = !o.is_null();
         self.own(o)
     }
 
@@ -1100,36 +1127,136 @@ impl<'a, 'py> Builder<'a, 'py> {
             return fail(self.p.i, "nesting too deep");
         }
         self.p.i += 1;
-        // SAFETY: GIL held.
-        let dict = self.own(unsafe { ffi::PyDict_New() })?;
         self.p.ws();
         if self.p.peek() == Some(b'}') {
             self.p.i += 1;
-            return Ok(dict);
+            // SAFETY: GIL held.
+            return self.own(unsafe { ffi::PyDict_New() });
         }
-        let mut members: ffi::Py_ssize_t = 0;
+        // Members go on the stack (key, value, key, value, ...) until the object ends; the
+        // hash of their key objects' addresses names its shape.
+        let base = self.stack.len();
+        let mut shape: u64 = 0;
+        let mut all_cached = true;
         loop {
             if self.p.peek() != Some(b'"') {
                 return self.p.unexpected("expected a string key");
             }
             let t = self.p.string::<true>()?;
             let key = self.key(t)?;
+            all_cached &= self.key_cached;
+            shape =
+                (shape.rotate_left(7) ^ (key.as_ptr() as u64)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
             self.p.expect(b':', "expected ':'")?;
             self.p.ws();
             let v = self.value(depth + 1)?;
-            // SAFETY: three live objects, `dict` a dict; SetItem takes its own references.
-            if unsafe { ffi::PyDict_SetItem(dict.as_ptr(), key.as_ptr(), v.as_ptr()) } != 0 {
-                return fail(self.p.i, PY_FAILED);
-            }
-            members += 1;
+            self.stack.push(key);
+            self.stack.push(v);
             if !self.p.next_item(b'}', "expected ',' or '}'")? {
-                // SAFETY: `dict` is a live dict.
-                if depth == 1 && unsafe { ffi::PyDict_Size(dict.as_ptr()) } != members {
-                    self.repeated_at_1 = true;
-                }
-                return Ok(dict);
+                break;
             }
         }
+        let members = self.stack.len().saturating_sub(base) / 2;
+        let dict = if members >= SHAPE_MIN && all_cached {
+            self.dict_by_shape(base, shape)?
+        } else {
+            self.dict_from_stack(base)?
+        };
+        // SAFETY: `dict` is a live dict.
+        if depth == 1 && unsafe { ffi::PyDict_Size(dict.as_ptr()) } != members as ffi::Py_ssize_t {
+            self.repeated_at_1 = true;
+        }
+        Ok(dict)
+    }
+
+    /// A new dict of the members on the stack from `base` (taken off it).
+    fn dict_from_stack(&mut self, base: usize) -> Result<Bound<'py, PyAny>, Fail> {
+        // SAFETY: GIL held.
+        let dict = self.own(unsafe { ffi::PyDict_New() })?;
+        self.fill(&dict, base)?;
+        Ok(dict)
+    }
+
+    /// Set the members on the stack from `base` (taken off it) in `dict`.
+    fn fill(&mut self, dict: &Bound<'py, PyAny>, base: usize) -> Result<(), Fail> {
+        let mut items = self.stack.drain(base..);
+        while let (Some(k), Some(v)) = (items.next(), items.next()) {
+            // SAFETY: three live objects, `dict` a dict; SetItem takes its own references.
+            if unsafe { ffi::PyDict_SetItem(dict.as_ptr(), k.as_ptr(), v.as_ptr()) } != 0 {
+                return fail(self.p.i, PY_FAILED);
+            }
+        }
+        Ok(())
+    }
+
+    /// The members on the stack from `base` (every key from the key cache) as a dict: a copy
+    /// of the template of their shape when there is one, else a new dict, which then leaves a
+    /// template behind. Same dict either way (keys in first-seen order, the last value of a
+    /// repeated key).
+    fn dict_by_shape(&mut self, base: usize, shape: u64) -> Result<Bound<'py, PyAny>, Fail> {
+        let py = self.py;
+        let Some(cache) = self.keys.as_mut().and_then(|g| g.as_mut()) else {
+            return self.dict_from_stack(base);
+        };
+        let Some(slot) = cache.shapes.get_mut((shape as usize) & (SHAPE_SLOTS - 1)) else {
+            return self.dict_from_stack(base);
+        };
+        let members = self.stack.get(base..).unwrap_or_default();
+        let same = slot.as_ref().is_some_and(|t| {
+            t.hash == shape
+                && t.keys.len() == members.len() / 2
+                && t.keys
+                    .iter()
+                    .zip(members.iter().step_by(2))
+                    .all(|(a, b)| *a == b.as_ptr())
+        });
+        if same {
+            let template = slot.as_ref().map_or(std::ptr::null_mut(), |t| t.dict);
+            // SAFETY: GIL held; `template` is a live dict the cache holds a reference to.
+            let dict = self.own(unsafe { ffi::PyDict_Copy(template) })?;
+            self.fill(&dict, base)?;
+            return Ok(dict);
+        }
+        let keys: Vec<*mut ffi::PyObject> = members.iter().step_by(2).map(|k| k.as_ptr()).collect();
+        let dict = self.dict_from_stack(base)?;
+        // A template only when no key was given twice (its keys must be the whole sequence).
+        // SAFETY: `dict` is a live dict.
+        if unsafe { ffi::PyDict_Size(dict.as_ptr()) } as usize == keys.len() {
+            // SAFETY: GIL held; `dict` is a live dict.
+            let copy = unsafe { ffi::PyDict_Copy(dict.as_ptr()) };
+            if copy.is_null() {
+                return fail(self.p.i, PY_FAILED);
+            }
+            // SAFETY: GIL held; `copy` a new dict (owned here), the keys live (in `dict`).
+            let ok = keys
+                .iter()
+                .all(|k| unsafe { ffi::PyDict_SetItem(copy, *k, py.None().as_ptr()) } == 0);
+            if !ok {
+                // SAFETY: our reference to `copy`.
+                unsafe { ffi::Py_DecRef(copy) };
+                return fail(self.p.i, PY_FAILED);
+            }
+            let Some(cache) = self.keys.as_mut().and_then(|g| g.as_mut()) else {
+                // SAFETY: our reference to `copy`.
+                unsafe { ffi::Py_DecRef(copy) };
+                return Ok(dict);
+            };
+            if let Some(slot) = cache.shapes.get_mut((shape as usize) & (SHAPE_SLOTS - 1)) {
+                // The template holds its keys; the old one (if any) is released.
+                if let Some(old) = slot.replace(Shape {
+                    hash: shape,
+                    keys,
+                    dict: copy,
+                }) {
+                    // SAFETY: GIL held; the cache's reference to the old template.
+                    unsafe { ffi::Py_DecRef(old.dict) };
+                }
+            } else {
+                // SAFETY: our reference to `copy`.
+                unsafe { ffi::Py_DecRef(copy) };
+            }
+        }
+        Ok(dict)
     }
 
     fn array(&mut self, depth: usize) -> Result<Bound<'py, PyAny>, Fail> {

@@ -268,3 +268,45 @@ def test_values_are_shared_within_a_decode_and_not_kept_after() -> None:
     assert sys.getrefcount(v) == 2
     again = _core.loads(b'["v-9f2c"]')[0]
     assert again == v and again is not v
+
+
+def test_objects_of_a_known_shape() -> None:
+    """Objects with 6 or more members are built from a template of their key sequence: the
+    result must be what json.loads builds (values, key order, the last of a repeated key),
+    however shapes repeat, reorder, collide or differ by one key, and a decoded dict must be
+    independent of the template and of every other answer."""
+    rng = random.Random(11)
+    names = [f"Key{i}" for i in range(12)]
+    objs = []
+    for i in range(600):
+        kind = i % 6
+        keys = names[:8]
+        if kind == 1:
+            keys = list(reversed(keys))  # same keys, other order
+        elif kind == 2:
+            keys = names[:7]  # one key fewer
+        elif kind == 3:
+            keys = [*names[:6], "Key0"]  # a key twice: the last value wins
+        elif kind == 4:
+            keys = rng.sample(names, rng.randrange(6, 12))
+        parts = [
+            f"{json.dumps(k)}: {json.dumps(rng.choice([i, str(i), None, [i]]))}"
+            for k in keys
+        ]
+        objs.append("{" + ", ".join(parts) + "}")
+    body = (
+        '{"Response": {"Set": [' + ", ".join(objs) + '], "RequestId": "r"}}'
+    ).encode()
+    first = _core.loads(body)
+    same(first, json.loads(body))
+    # Mutating what one decode returned changes nothing for the next.
+    for d in first["Response"]["Set"]:
+        d["Key1"] = "changed"
+        d["Extra"] = 1
+        d.pop("Key2", None)
+    same(_core.loads(body), json.loads(body))
+    # Keys the cache does not keep (too long) and a shape seen with other key objects.
+    long_keys = ["K" * 60 + str(i) for i in range(8)]
+    doc = [{k: j for k in long_keys} for j in range(3)]
+    data = json.dumps(doc).encode()
+    same(_core.loads(data), json.loads(data))
