@@ -269,7 +269,9 @@ def parse_action(
         if m["name"] in renames:
             m["name"] = renames.pop(m["name"])
     if renames:
-        raise SeedError(f"{name}: input correction no longer applies: {sorted(renames)}")
+        raise SeedError(
+            f"{name}: input correction no longer applies: {sorted(renames)}"
+        )
     outputs = [parse_member(r, with_required=False) for r in table_rows(sub["3"])]
     errors = []
     for row in table_rows(sub["4"]):
