@@ -213,23 +213,13 @@ def populate(emu: EmulatorProcess, count: int) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def best_per_call(fn: Callable[[], Any], number: int, repeat: int) -> float:
-    """Best mean seconds per call over `repeat` rounds of `number` calls."""
-    best = float("inf")
-    for _ in range(repeat):
-        t = time.perf_counter()
-        for _ in range(number):
-            fn()
-        best = min(best, (time.perf_counter() - t) / number)
-    return best
-
-
 def best_per_call_interleaved(
     fns: dict[str, Callable[[], Any]], number: int, repeat: int
 ) -> dict[str, float]:
-    """`best_per_call` for several functions at once, taking turns in every round: this
-    machine's speed drifts within a minute (seen: the same decode 750 us, then 400 us), which
-    would otherwise land on whichever function ran in the slow stretch."""
+    """Best mean seconds per call of each function over `repeat` rounds of `number` calls,
+    the functions taking turns in every round: this machine's speed drifts within a minute
+    (seen: the same decode 750 us, then 400 us), which would otherwise land on whichever
+    function ran in the slow stretch."""
     best = dict.fromkeys(fns, float("inf"))
     for _ in range(repeat):
         for name, fn in fns.items():
