@@ -558,10 +558,9 @@ tokio::task_local! {
 pub const MAX_LANES: usize = 16;
 
 /// A client's sync lane: a current-thread runtime and the HTTP client whose connection tasks
-/// run on it. Tagged with the pid that built it; in another process (after a fork) it is
-/// leaked, never used or dropped.
+/// run on it. Only ever dropped in the process that built it: a client's lanes are held per
+/// process ([`PerProcess`]), and a forked child forgets its parent's.
 pub struct Lane {
-    pid: u32,
     /// A thread is driving the lane (see [`Client::call_blocking`]).
     busy: AtomicBool,
     parts: Option<(tokio::runtime::Runtime, reqwest::Client)>,
@@ -579,14 +578,10 @@ impl Drop for LaneTurn<'_> {
 impl Drop for Lane {
     fn drop(&mut self) {
         if let Some((runtime, http)) = self.parts.take() {
-            if self.pid == std::process::id() {
-                drop(http);
-                // Never blocks, so dropping the last reference is fine on any thread (also
-                // inside another runtime, where a plain drop would panic).
-                runtime.shutdown_background();
-            } else {
-                std::mem::forget((runtime, http));
-            }
+            drop(http);
+            // Never blocks, so dropping the last reference is fine on any thread (also inside
+            // another runtime, where a plain drop would panic).
+            runtime.shutdown_background();
         }
     }
 }
@@ -801,7 +796,6 @@ impl Client {
             .build()
             .map_err(|e| Error::Internal(format!("cannot start a tokio runtime: {e}")))?;
         let lane = Arc::new(Lane {
-            pid: std::process::id(),
             busy: AtomicBool::new(true),
             parts: Some((runtime, self.build_http()?)),
         });
