@@ -867,7 +867,7 @@ const SHAPE_SLOTS: usize = 64;
 struct Shape {
     hash: u64,
     keys: Vec<*mut ffi::PyObject>,
-    dict: *mut ffi::PyObject,
+    dict: Py<PyAny>,
 }
 
 /// Longest string value (in bytes) shared within a decode.
@@ -1195,23 +1195,23 @@ impl<'a, 'py> Builder<'a, 'py> {
     /// repeated key).
     fn dict_by_shape(&mut self, base: usize, shape: u64) -> Result<Bound<'py, PyAny>, Fail> {
         let py = self.py;
-        let Some(cache) = self.keys.as_mut().and_then(|g| g.as_mut()) else {
-            return self.dict_from_stack(base);
-        };
-        let Some(slot) = cache.shapes.get_mut((shape as usize) & (SHAPE_SLOTS - 1)) else {
-            return self.dict_from_stack(base);
-        };
+        let at = (shape as usize) & (SHAPE_SLOTS - 1);
         let members = self.stack.get(base..).unwrap_or_default();
-        let same = slot.as_ref().is_some_and(|t| {
-            t.hash == shape
-                && t.keys.len() == members.len() / 2
-                && t.keys
-                    .iter()
-                    .zip(members.iter().step_by(2))
-                    .all(|(a, b)| *a == b.as_ptr())
-        });
-        if same {
-            let template = slot.as_ref().map_or(std::ptr::null_mut(), |t| t.dict);
+        let template = self
+            .keys
+            .as_ref()
+            .and_then(|g| g.as_ref())
+            .and_then(|cache| cache.shapes.get(at)?.as_ref())
+            .filter(|t| {
+                t.hash == shape
+                    && t.keys.len() == members.len() / 2
+                    && t.keys
+                        .iter()
+                        .zip(members.iter().step_by(2))
+                        .all(|(a, b)| *a == b.as_ptr())
+            })
+            .map(|t| t.dict.as_ptr());
+        if let Some(template) = template {
             // SAFETY: GIL held; `template` is a live dict the cache holds a reference to.
             let dict = self.own(unsafe { ffi::PyDict_Copy(template) })?;
             self.fill(&dict, base)?;
@@ -1221,40 +1221,29 @@ impl<'a, 'py> Builder<'a, 'py> {
         let dict = self.dict_from_stack(base)?;
         // A template only when no key was given twice (its keys must be the whole sequence).
         // SAFETY: `dict` is a live dict.
-        if unsafe { ffi::PyDict_Size(dict.as_ptr()) } as usize == keys.len() {
-            // SAFETY: GIL held; `dict` is a live dict.
-            let copy = unsafe { ffi::PyDict_Copy(dict.as_ptr()) };
-            if copy.is_null() {
+        if unsafe { ffi::PyDict_Size(dict.as_ptr()) } as usize != keys.len() {
+            return Ok(dict);
+        }
+        // SAFETY: GIL held; `dict` is a live dict.
+        let copy = self.own(unsafe { ffi::PyDict_Copy(dict.as_ptr()) })?;
+        for k in &keys {
+            // SAFETY: GIL held; `copy` a dict, the keys live (in `dict`).
+            if unsafe { ffi::PyDict_SetItem(copy.as_ptr(), *k, py.None().as_ptr()) } != 0 {
                 return fail(self.p.i, PY_FAILED);
             }
-            // SAFETY: GIL held; `copy` a new dict (owned here), the keys live (in `dict`).
-            let ok = keys
-                .iter()
-                .all(|k| unsafe { ffi::PyDict_SetItem(copy, *k, py.None().as_ptr()) } == 0);
-            if !ok {
-                // SAFETY: our reference to `copy`.
-                unsafe { ffi::Py_DecRef(copy) };
-                return fail(self.p.i, PY_FAILED);
-            }
-            let Some(cache) = self.keys.as_mut().and_then(|g| g.as_mut()) else {
-                // SAFETY: our reference to `copy`.
-                unsafe { ffi::Py_DecRef(copy) };
-                return Ok(dict);
-            };
-            if let Some(slot) = cache.shapes.get_mut((shape as usize) & (SHAPE_SLOTS - 1)) {
-                // The template holds its keys; the old one (if any) is released.
-                if let Some(old) = slot.replace(Shape {
-                    hash: shape,
-                    keys,
-                    dict: copy,
-                }) {
-                    // SAFETY: GIL held; the cache's reference to the old template.
-                    unsafe { ffi::Py_DecRef(old.dict) };
-                }
-            } else {
-                // SAFETY: our reference to `copy`.
-                unsafe { ffi::Py_DecRef(copy) };
-            }
+        }
+        if let Some(slot) = self
+            .keys
+            .as_mut()
+            .and_then(|g| g.as_mut())
+            .and_then(|cache| cache.shapes.get_mut(at))
+        {
+            // The template holds its keys; the one it replaces (if any) is released.
+            *slot = Some(Shape {
+                hash: shape,
+                keys,
+                dict: copy.unbind(),
+            });
         }
         Ok(dict)
     }
