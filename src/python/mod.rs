@@ -184,15 +184,9 @@ fn plain_json(v: &Bound<'_, PyAny>, depth: usize) -> Option<Value> {
         }
         Some(Value::Object(map))
     } else if let Ok(l) = v.cast::<PyList>() {
-        l.iter()
-            .map(|item| plain_json(&item, depth + 1))
-            .collect::<Option<Vec<_>>>()
-            .map(Value::Array)
+        plain_array(l.iter(), depth)
     } else if let Ok(t) = v.cast::<PyTuple>() {
-        t.iter()
-            .map(|item| plain_json(&item, depth + 1))
-            .collect::<Option<Vec<_>>>()
-            .map(Value::Array)
+        plain_array(t.iter(), depth)
     } else if let Ok(f) = v.cast::<PyFloat>() {
         serde_json::Number::from_f64(f.value()).map(Value::Number)
     } else {
@@ -670,6 +664,14 @@ pub fn sign_tc3(
 pub fn flatten_params(params: &Bound<'_, PyAny>) -> PyResult<Vec<(String, String)>> {
     let v = convert_params(Some(params)).map_err(|e| e.to_pyerr(params.py()))?;
     Ok(crate::wire::flatten(&v))
+}
+
+/// The items of a list or tuple as a JSON array ([`plain_json`] of each).
+fn plain_array<'py>(items: impl Iterator<Item = Bound<'py, PyAny>>, depth: usize) -> Option<Value> {
+    items
+        .map(|item| plain_json(&item, depth + 1))
+        .collect::<Option<Vec<_>>>()
+        .map(Value::Array)
 }
 
 /// The JSON text of `params` as a call converts them, by the direct path (`plain=True`, `None`
