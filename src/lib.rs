@@ -7,6 +7,7 @@ pub mod model;
 pub mod python;
 pub mod runtime;
 pub mod sign;
+pub mod spin;
 pub mod transport;
 pub mod wire;
 

@@ -13,6 +13,7 @@ use crate::credentials::{CredentialStore, Credentials};
 use crate::error::{Error, TransportKind};
 use crate::runtime::PerProcess;
 use crate::sign::{self, SignMethod};
+use crate::spin;
 use crate::wire;
 use bytes::Bytes;
 use rand::Rng;
@@ -563,7 +564,26 @@ pub const MAX_LANES: usize = 16;
 pub struct Lane {
     /// A thread is driving the lane (see [`Client::call_blocking`]).
     busy: AtomicBool,
+    /// How long the last call on this lane waited for its answer, in nanoseconds (time spent
+    /// pending, not working); `u64::MAX` before the first. See [`poll_budget`].
+    last_wait: AtomicU64,
     parts: Option<(tokio::runtime::Runtime, reqwest::Client)>,
+}
+
+/// The longest a sync call polls for its answer before it sleeps (see [`crate::spin`]);
+/// `TCCVM_SPIN_US` (microseconds) overrides it, 0 switches polling off.
+const POLL_FOR: Duration = Duration::from_micros(250);
+
+/// A sync call polls for its answer only when the last call on its lane waited less than this:
+/// an endpoint on this machine, such as the emulator (a remote one answers in milliseconds).
+const POLL_IF_WAITED_UNDER: Duration = Duration::from_millis(1);
+
+/// How long a sync call on a lane whose last call waited `last_wait_ns` may poll for its answer.
+fn poll_budget(last_wait_ns: u64) -> Duration {
+    static LIMIT: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
+    let limit = *LIMIT.get_or_init(|| spin::limit_from_env("TCCVM_SPIN_US", POLL_FOR));
+    let last_wait = (last_wait_ns != u64::MAX).then(|| Duration::from_nanos(last_wait_ns));
+    spin::budget(last_wait, limit, POLL_IF_WAITED_UNDER)
 }
 
 /// The calling thread's turn on a lane; gives it back when dropped (also on a panic).
@@ -797,6 +817,7 @@ impl Client {
             .map_err(|e| Error::Internal(format!("cannot start a tokio runtime: {e}")))?;
         let lane = Arc::new(Lane {
             busy: AtomicBool::new(true),
+            last_wait: AtomicU64::new(u64::MAX),
             parts: Some((runtime, self.build_http()?)),
         });
         g.push(lane.clone());
@@ -838,6 +859,7 @@ impl Client {
             return Err(Error::Internal("the sync lane is gone".into()));
         };
         let http = http.clone();
+        let last_wait = &lane.last_wait;
         runtime.block_on(SYNC_LANE_HTTP.scope(http, async move {
             // Nobody drove this lane since the last call: let its connection tasks see what
             // happened meanwhile (a server that closed an idle connection) before a pooled
@@ -845,7 +867,12 @@ impl Client {
             // woken connection tasks run.
             tokio::task::yield_now().await;
             tokio::task::yield_now().await;
-            self.call_checked(action, params, observer, check).await
+            let call = self.call_checked(action, params, observer, check);
+            let budget = poll_budget(last_wait.load(Ordering::Relaxed));
+            let (answer, waited) = spin::poll_briefly(call, budget).await;
+            let waited = u64::try_from(waited.as_nanos()).unwrap_or(u64::MAX - 1);
+            last_wait.store(waited, Ordering::Relaxed);
+            answer
         }))
     }
 
@@ -1518,6 +1545,75 @@ mod tests {
         assert_eq!(c.lanes.get().lock().unwrap().len(), 1);
         c.close();
         assert!(c.lanes.get().lock().unwrap().is_empty());
+    }
+
+    /// A sync client against `endpoint`, signing with the emulator's keys.
+    fn client_of(emu: &crate::emulator::Emulator) -> Arc<Client> {
+        Arc::new(
+            Client::new(
+                Config {
+                    endpoint: Some(format!("http://{}", emu.addr)),
+                    region: Some("ap-guangzhou".into()),
+                    ..Config::default()
+                },
+                Credentials::new(
+                    emu.secret_id().to_string(),
+                    emu.secret_key().to_string(),
+                    None,
+                    None,
+                )
+                .unwrap(),
+            )
+            .unwrap(),
+        )
+    }
+
+    fn last_wait(c: &Client) -> u64 {
+        let lanes = c.lanes.get().lock().unwrap();
+        assert_eq!(lanes.len(), 1);
+        lanes[0].last_wait.load(Ordering::Relaxed)
+    }
+
+    #[test]
+    fn a_lane_polls_only_after_fast_answers() {
+        let emu = crate::emulator::Emulator::start(Default::default()).unwrap();
+        let c = client_of(&emu);
+        let call = |c: &Arc<Client>| {
+            c.clone()
+                .call_blocking(
+                    "DescribeZones".into(),
+                    serde_json::json!({}),
+                    None,
+                    inspect_only,
+                )
+                .unwrap()
+        };
+        call(&c);
+        let fast = last_wait(&c);
+        assert!(fast > 0 && fast < 1_000_000_000, "{fast} ns");
+        // The emulator on loopback answers within the millisecond (unless this machine is very
+        // busy); the next call may poll, on a machine where this thread has several CPUs.
+        for _ in 0..20 {
+            call(&c);
+            if last_wait(&c) < POLL_IF_WAITED_UNDER.as_nanos() as u64 {
+                break;
+            }
+        }
+        let w = last_wait(&c);
+        let expect = if w < POLL_IF_WAITED_UNDER.as_nanos() as u64 && spin::may_use_other_cpus() {
+            POLL_FOR
+        } else {
+            Duration::ZERO
+        };
+        assert_eq!(poll_budget(w), expect);
+        // An answer 20 ms late: the next call sleeps at once.
+        emu.shared.faults.lock().unwrap().latency = Duration::from_millis(20);
+        call(&c);
+        let slow = last_wait(&c);
+        assert!(slow >= 20_000_000, "{slow} ns");
+        assert_eq!(poll_budget(slow), Duration::ZERO);
+        assert_eq!(poll_budget(u64::MAX), Duration::ZERO);
+        c.close();
     }
 
     #[test]

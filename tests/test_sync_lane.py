@@ -466,3 +466,35 @@ def test_threads_calling_at_once_each_drive_a_lane(
     recs = _attempt_records(caplog)
     assert len(recs) == 40
     assert {r.thread for r in recs} == callers
+
+
+def _cpu_seconds() -> float:
+    import resource
+
+    u = resource.getrusage(resource.RUSAGE_SELF)
+    return u.ru_utime + u.ru_stime
+
+
+def test_nothing_keeps_polling_after_a_burst_of_calls():
+    """A sync call to an endpoint that answers within the millisecond polls briefly for its
+    answer, and the emulator for the next request, each for at most a quarter of a millisecond
+    (src/spin.rs): once the calls stop, this process (client and emulator alike) uses no CPU
+    while it sleeps."""
+    from tccvm.emulator import Emulator
+
+    with Emulator() as emu:
+        c = tccvm.Client(
+            secret_id=emu.secret_id,
+            secret_key=emu.secret_key,
+            region="ap-guangzhou",
+            endpoint=emu.endpoint,
+        )
+        for _ in range(200):
+            c.describe_zones()
+        # Settled: let the last call's connection work and the emulator's polling end.
+        time.sleep(0.05)
+        before = _cpu_seconds()
+        time.sleep(0.5)
+        used = _cpu_seconds() - before
+        c.close()
+    assert used < 0.05, f"{used:.3f} s of CPU while idle for 0.5 s"

@@ -6,6 +6,7 @@ use super::handlers::{self, Ctx};
 use super::params::unflatten;
 use super::util::{unix_now, uuid4, ApiError, P};
 use super::{control, metadata, model_view, Shared};
+use crate::spin::{self, Poller};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
@@ -25,6 +26,9 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 const MAX_BODY: usize = 10 * 1024 * 1024;
+/// How long the emulator polls for the next request after each request and answer (see
+/// `crate::spin`); `TCCVM_EMULATOR_SPIN_US` (microseconds) overrides it, 0 switches it off.
+const POLL_FOR: std::time::Duration = std::time::Duration::from_micros(250);
 pub const API_VERSION: &str = "2017-03-12";
 
 /// Returned by the service to make hyper close the connection without an answer.
@@ -47,6 +51,14 @@ pub async fn serve(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut conns = JoinSet::new();
+    // Awake for a while after each request and answer, so that a client's next request on
+    // this machine finds the runtime polling rather than asleep (see `crate::spin`).
+    let poller = Arc::new(Poller::default());
+    let poll_for = spin::limit_from_env("TCCVM_EMULATOR_SPIN_US", POLL_FOR);
+    if !poll_for.is_zero() {
+        let p = poller.clone();
+        conns.spawn(async move { p.run(poll_for).await });
+    }
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -60,11 +72,15 @@ pub async fn serve(
                 let _ = stream.set_nodelay(true);
                 let shared = shared.clone();
                 let mut stop = shutdown.clone();
+                let poller = poller.clone();
                 conns.spawn(async move {
                     let svc = service_fn(move |req| {
                         let s = shared.clone();
+                        let poller = poller.clone();
                         async move {
+                            poller.touch();
                             let mut resp = handle(&s, req).await?;
+                            poller.touch();
                             // The Date header tells the server's time, shifted like its clock
                             // (clients correct their clock skew from it).
                             let now = unix_now(s.clock().1);

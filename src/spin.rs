@@ -1,0 +1,356 @@
+//! Polling for a while instead of sleeping, where the other side is a process on this machine.
+//!
+//! On a VM, a thread asleep in `epoll_wait` that a peer on another vCPU wakes pays twice
+//! through the hypervisor: the peer's wake-up call (an interrupt sent to the other vCPU) and
+//! the sleeper's return from idle. With a sync client and the emulator in two processes on this
+//! project's 2-vCPU VM, that was about a third of a loopback `DescribeInstances` call (under
+//! `perf`: a quarter of the emulator's CPU in the wake-up path alone). A thread that is still
+//! polling when the bytes arrive needs none of it.
+//!
+//! Both sides poll only for a short, bounded time, only when the peer has lately been that
+//! fast (a remote endpoint answers in milliseconds, so a client talking to one never polls),
+//! and never on a thread that may run on one CPU only (polling there would only delay the peer
+//! it waits for). Between polls the thread offers its CPU to any other runnable thread.
+//!
+//! - [`poll_briefly`]: a sync call waiting for its answer on its lane ([`crate::transport`]).
+//! - [`Poller`]: the emulator's runtime, waiting for the next request after an answer.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// A duration in microseconds from the environment variable `var`: `default` when it is unset
+/// or not a whole number; `0` switches polling off.
+pub fn limit_from_env(var: &str, default: Duration) -> Duration {
+    std::env::var(var)
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map_or(default, Duration::from_micros)
+}
+
+/// Whether the calling thread may run on more than one CPU.
+#[cfg(target_os = "linux")]
+pub fn may_use_other_cpus() -> bool {
+    // SAFETY: `set` is a plain bit set, zeroed, that sched_getaffinity fills for this thread.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) == 0
+            && libc::CPU_COUNT(&set) > 1
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn may_use_other_cpus() -> bool {
+    std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
+}
+
+/// How long a call may poll for its answer: `limit` when the last call on the same connections
+/// waited less than `fast` (`last_wait`: `None` before the first answer), nothing otherwise.
+///
+/// The test is against `fast`, well above `limit`: a call that slept waited longer than one
+/// that polled (the wake-up is in its wait), so a lane whose wait once went over `limit` would
+/// otherwise never poll again.
+pub fn budget(last_wait: Option<Duration>, limit: Duration, fast: Duration) -> Duration {
+    match last_wait {
+        Some(w) if !limit.is_zero() && w < fast && may_use_other_cpus() => limit,
+        _ => Duration::ZERO,
+    }
+}
+
+/// Drive `fut` on a current-thread runtime, polling it again and again (the runtime looks at its
+/// sockets in between, without sleeping) until it has been pending for `budget` in all; after
+/// that it waits to be woken like any future. Returns its output and how long it was pending
+/// (the wait, without the time spent working in its polls).
+pub async fn poll_briefly<F: Future>(fut: F, budget: Duration) -> (F::Output, Duration) {
+    let mut fut = std::pin::pin!(fut);
+    let start = Instant::now();
+    let mut working = Duration::ZERO;
+    let out = std::future::poll_fn(|cx| {
+        let t = Instant::now();
+        let polled = fut.as_mut().poll(cx);
+        let now = Instant::now();
+        working += now - t;
+        if polled.is_pending() && now - start < budget + working {
+            std::thread::yield_now();
+            // Polled again once the runtime has looked at its sockets (which it does without
+            // sleeping, as the future is already woken).
+            cx.waker().wake_by_ref();
+        }
+        polled
+    })
+    .await;
+    (out, start.elapsed().saturating_sub(working))
+}
+
+/// Keeps a current-thread runtime polling its sockets for a while after each request and answer
+/// ([`Poller::touch`]), so that the next request on a connection finds it awake. [`Poller::run`]
+/// is the task that does it; it sleeps (without a timer) whenever nothing was touched lately.
+pub struct Poller {
+    epoch: Instant,
+    /// When it was last touched, in nanoseconds since `epoch`.
+    last: AtomicU64,
+    woken: tokio::sync::Notify,
+    /// Rounds polled so far (each: one look at the sockets).
+    rounds: AtomicU64,
+}
+
+impl Default for Poller {
+    fn default() -> Self {
+        Poller {
+            epoch: Instant::now(),
+            last: AtomicU64::new(0),
+            woken: tokio::sync::Notify::new(),
+            rounds: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Poller {
+    fn now(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    /// Something happened: keep polling for the budget from now on.
+    pub fn touch(&self) {
+        self.last.store(self.now(), Ordering::Relaxed);
+        self.woken.notify_one();
+    }
+
+    pub fn rounds(&self) -> u64 {
+        self.rounds.load(Ordering::Relaxed)
+    }
+
+    /// Poll for `budget` after every touch; spawn it on the runtime to keep awake. Never returns.
+    pub async fn run(&self, budget: Duration) {
+        let budget = u64::try_from(budget.as_nanos()).unwrap_or(u64::MAX);
+        loop {
+            self.woken.notified().await;
+            if !may_use_other_cpus() {
+                // Bound to one CPU (for now): look again in a while, not at every request.
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+            while self.now().saturating_sub(self.last.load(Ordering::Relaxed)) < budget {
+                self.rounds.fetch_add(1, Ordering::Relaxed);
+                std::thread::yield_now();
+                // Deferred: the runtime looks at its sockets (without sleeping) and runs what
+                // they woke before this task goes on.
+                tokio::task::yield_now().await;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+    use std::task::Poll;
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    /// CPU time of the calling thread.
+    fn thread_cpu() -> Duration {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: ts is a valid timespec for clock_gettime to fill.
+        let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+        assert_eq!(rc, 0);
+        Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+    }
+
+    /// Pending until `flag` is set, without ever arranging to be woken: only polling sees it.
+    fn unwoken(flag: Arc<AtomicBool>) -> impl Future<Output = ()> {
+        std::future::poll_fn(move |_| {
+            if flag.load(Ordering::Acquire) {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        })
+    }
+
+    fn set_later(flag: &Arc<AtomicBool>, after: Duration) -> std::thread::JoinHandle<()> {
+        let flag = flag.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(after);
+            flag.store(true, Ordering::Release);
+        })
+    }
+
+    #[test]
+    fn polling_sees_what_no_waker_announces() {
+        let flag = Arc::new(AtomicBool::new(false));
+        let setter = set_later(&flag, Duration::from_millis(2));
+        let rt = runtime();
+        let t = Instant::now();
+        let got = rt.block_on(async {
+            // (If nothing polled it, the timeout would, when it fires.)
+            tokio::time::timeout(
+                Duration::from_secs(3),
+                poll_briefly(unwoken(flag.clone()), Duration::from_secs(2)),
+            )
+            .await
+        });
+        let took = t.elapsed();
+        setter.join().unwrap();
+        let ((), waited) = got.expect("the polled future was not seen ready within 3 s");
+        assert!(took < Duration::from_secs(1), "seen ready after {took:?}");
+        assert!(waited >= Duration::from_millis(1), "waited {waited:?}");
+    }
+
+    #[test]
+    fn no_budget_no_polling() {
+        let flag = Arc::new(AtomicBool::new(false));
+        let setter = set_later(&flag, Duration::from_millis(2));
+        let rt = runtime();
+        let t = Instant::now();
+        let got = rt.block_on(async {
+            // The timeout's timer is the only thing that wakes the task; when it fires, the
+            // future (ready by then) is polled before the deadline is looked at.
+            tokio::time::timeout(
+                Duration::from_millis(100),
+                poll_briefly(unwoken(flag.clone()), Duration::ZERO),
+            )
+            .await
+        });
+        setter.join().unwrap();
+        assert!(got.is_ok());
+        let took = t.elapsed();
+        assert!(
+            took >= Duration::from_millis(90),
+            "with no budget the future was polled again unwoken after {took:?}"
+        );
+    }
+
+    #[test]
+    fn polling_stops_after_the_budget() {
+        let rt = runtime();
+        let cpu0 = thread_cpu();
+        let ((), waited) = rt.block_on(async {
+            let sleep = tokio::time::sleep(Duration::from_millis(60));
+            poll_briefly(sleep, Duration::from_millis(2)).await
+        });
+        let cpu = thread_cpu() - cpu0;
+        assert!(waited >= Duration::from_millis(60), "waited {waited:?}");
+        // Polling for all of the 60 ms would have cost about that much CPU.
+        assert!(
+            cpu < Duration::from_millis(20),
+            "{cpu:?} of CPU for a 60 ms wait"
+        );
+    }
+
+    #[test]
+    fn the_wait_leaves_out_the_work() {
+        let rt = runtime();
+        let busy = async {
+            let t = Instant::now();
+            while t.elapsed() < Duration::from_millis(20) {
+                std::hint::spin_loop();
+            }
+        };
+        let ((), waited) = rt.block_on(poll_briefly(busy, Duration::from_millis(1)));
+        assert!(waited < Duration::from_millis(10), "waited {waited:?}");
+    }
+
+    #[test]
+    fn budget_only_after_fast_answers() {
+        let limit = Duration::from_micros(250);
+        let fast = Duration::from_millis(1);
+        assert_eq!(budget(None, limit, fast), Duration::ZERO);
+        assert_eq!(budget(Some(fast), limit, fast), Duration::ZERO);
+        assert_eq!(
+            budget(Some(Duration::from_millis(30)), limit, fast),
+            Duration::ZERO
+        );
+        assert_eq!(
+            budget(Some(Duration::from_micros(100)), Duration::ZERO, fast),
+            Duration::ZERO
+        );
+        let on_many = budget(Some(Duration::from_micros(400)), limit, fast);
+        assert_eq!(
+            on_many,
+            if may_use_other_cpus() {
+                limit
+            } else {
+                Duration::ZERO
+            }
+        );
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn no_polling_on_a_thread_bound_to_one_cpu() {
+        std::thread::spawn(|| {
+            // SAFETY: a zeroed set with one CPU set, applied to this thread only.
+            unsafe {
+                let mut set: libc::cpu_set_t = std::mem::zeroed();
+                libc::CPU_SET(0, &mut set);
+                assert_eq!(
+                    libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set),
+                    0
+                );
+            }
+            assert!(!may_use_other_cpus());
+            let b = budget(
+                Some(Duration::from_micros(50)),
+                Duration::from_micros(250),
+                Duration::from_millis(1),
+            );
+            assert_eq!(b, Duration::ZERO);
+        })
+        .join()
+        .unwrap();
+    }
+
+    #[test]
+    fn limit_from_env_reads_microseconds() {
+        let var = "TCCVM_SPIN_TEST_LIMIT";
+        let d = Duration::from_micros(7);
+        std::env::remove_var(var);
+        assert_eq!(limit_from_env(var, d), d);
+        std::env::set_var(var, " 30 ");
+        assert_eq!(limit_from_env(var, d), Duration::from_micros(30));
+        std::env::set_var(var, "0");
+        assert_eq!(limit_from_env(var, d), Duration::ZERO);
+        std::env::set_var(var, "soon");
+        assert_eq!(limit_from_env(var, d), d);
+        std::env::remove_var(var);
+    }
+
+    #[test]
+    fn poller_polls_after_a_touch_then_sleeps() {
+        if !may_use_other_cpus() {
+            return;
+        }
+        let rt = runtime();
+        let poller = Arc::new(Poller::default());
+        rt.block_on(async {
+            let p = poller.clone();
+            let task = tokio::spawn(async move { p.run(Duration::from_millis(5)).await });
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            assert_eq!(poller.rounds(), 0, "polled before anything happened");
+            poller.touch();
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            let after = poller.rounds();
+            assert!(after > 0, "did not poll after a touch");
+            let cpu0 = thread_cpu();
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            assert_eq!(
+                poller.rounds(),
+                after,
+                "still polling 30 ms after a 5 ms budget"
+            );
+            assert!(thread_cpu() - cpu0 < Duration::from_millis(10));
+            task.abort();
+        });
+    }
+}
