@@ -262,6 +262,15 @@ pub fn tc3_string_to_sign(
 
 /// The derived TC3 signing key for a date (`YYYY-MM-DD`) and service.
 pub fn tc3_signing_key(secret_key: &[u8], date: &str, service: &str) -> [u8; 32] {
+    if let Some(key) = signing_keys::get(secret_key, date, service) {
+        return key;
+    }
+    let key = derive_tc3_signing_key(secret_key, date, service);
+    signing_keys::put(secret_key, date, service, key);
+    key
+}
+
+fn derive_tc3_signing_key(secret_key: &[u8], date: &str, service: &str) -> [u8; 32] {
     let mut k = Vec::with_capacity(3 + secret_key.len());
     k.extend_from_slice(b"TC3");
     k.extend_from_slice(secret_key);
@@ -269,6 +278,56 @@ pub fn tc3_signing_key(secret_key: &[u8], date: &str, service: &str) -> [u8; 32]
     zeroize::Zeroize::zeroize(&mut k);
     let k_service = hmac_sha256(&k_date, service.as_bytes());
     hmac_sha256(&k_service, b"tc3_request")
+}
+
+/// The last few TC3 signing keys derived in this process: a key depends only on the secret, the
+/// UTC date and the service, so a client (and the emulator checking it) derives it once a day
+/// instead of running three HMACs per request. Memoization only: the functions stay pure.
+/// Never blocks (a busy cache is passed over) and is per process (a forked child never waits
+/// for a lock its parent held); the secrets and keys it holds are wiped when evicted.
+mod signing_keys {
+    use crate::runtime::PerProcess;
+    use std::sync::Mutex;
+    use zeroize::Zeroizing;
+
+    const ENTRIES: usize = 8;
+
+    struct Entry {
+        secret: Zeroizing<Vec<u8>>,
+        date: String,
+        service: String,
+        key: Zeroizing<[u8; 32]>,
+    }
+
+    static CACHE: PerProcess<Mutex<Vec<Entry>>> = PerProcess::new();
+
+    pub(super) fn get(secret: &[u8], date: &str, service: &str) -> Option<[u8; 32]> {
+        let cache = CACHE.get().try_lock().ok()?;
+        cache
+            .iter()
+            .find(|e| e.date == date && e.service == service && e.secret.as_slice() == secret)
+            .map(|e| *e.key)
+    }
+
+    pub(super) fn put(secret: &[u8], date: &str, service: &str, key: [u8; 32]) {
+        let Ok(mut cache) = CACHE.get().try_lock() else {
+            return;
+        };
+        if cache.len() >= ENTRIES {
+            cache.remove(0);
+        }
+        cache.push(Entry {
+            secret: Zeroizing::new(secret.to_vec()),
+            date: date.to_string(),
+            service: service.to_string(),
+            key: Zeroizing::new(key),
+        });
+    }
+
+    #[cfg(test)]
+    pub(super) fn len() -> usize {
+        CACHE.get().lock().map(|c| c.len()).unwrap_or(0)
+    }
 }
 
 /// The TC3 signature (lower-case hex) of a string to sign.
@@ -486,6 +545,32 @@ mod tests {
             &seed_params(),
         );
         assert_eq!(sig2.as_deref(), Some("EliP9YW3pW28FpsEdkXt/+WcGeI="));
+    }
+
+    #[test]
+    fn tc3_signing_keys_from_the_cache_are_the_derived_ones() {
+        // More combinations than the cache holds, each asked for twice (the second from the
+        // cache unless evicted meanwhile): always the key derived afresh, never another's.
+        let secrets: [&[u8]; 3] = [b"secret-a", b"secret-b", b"secret-a\0"];
+        let dates = ["2026-11-29", "2026-11-30", "2026-12-01"];
+        let services = ["cvm", "cbs"];
+        for round in 0..2 {
+            for secret in secrets {
+                for date in dates {
+                    for service in services {
+                        let want = derive_tc3_signing_key(secret, date, service);
+                        assert_eq!(
+                            tc3_signing_key(secret, date, service),
+                            want,
+                            "round {round}: {date} {service}"
+                        );
+                        assert_eq!(tc3_signing_key(secret, date, service), want);
+                    }
+                }
+            }
+        }
+        assert!(signing_keys::len() <= 8);
+        assert!(signing_keys::len() > 0);
     }
 
     #[test]

@@ -16,7 +16,8 @@
 //! - [`Poller`]: the emulator's runtime, waiting for the next request after an answer.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A duration in microseconds from the environment variable `var`: `default` when it is unset
@@ -82,13 +83,18 @@ pub async fn poll_briefly<F: Future>(fut: F, budget: Duration) -> (F::Output, Du
     (out, start.elapsed().saturating_sub(working))
 }
 
-/// Keeps a current-thread runtime polling its sockets for a while after each request and answer
-/// ([`Poller::touch`]), so that the next request on a connection finds it awake. [`Poller::run`]
-/// is the task that does it; it sleeps (without a timer) whenever nothing was touched lately.
+/// Keeps a current-thread runtime (a server's) polling its sockets for a while after each answer,
+/// so that a client's next request finds it awake: [`Poller::run`] is the task that does it,
+/// [`Poller::serving`] marks a request being served. It polls only while no request is being
+/// served (a server busy with several clients at once rarely sleeps, and polling would take a
+/// CPU its clients on the same machine could use) and sleeps, without a timer, once nothing
+/// happened for its budget.
 pub struct Poller {
     epoch: Instant,
-    /// When it was last touched, in nanoseconds since `epoch`.
+    /// When a request last began or ended, in nanoseconds since `epoch`.
     last: AtomicU64,
+    /// Requests being served.
+    serving: AtomicUsize,
     woken: tokio::sync::Notify,
     /// Rounds polled so far (each: one look at the sockets).
     rounds: AtomicU64,
@@ -99,9 +105,21 @@ impl Default for Poller {
         Poller {
             epoch: Instant::now(),
             last: AtomicU64::new(0),
+            serving: AtomicUsize::new(0),
             woken: tokio::sync::Notify::new(),
             rounds: AtomicU64::new(0),
         }
+    }
+}
+
+/// A request being served (see [`Poller::serving`]); its end when dropped, also when the
+/// request is abandoned half-way (a client that went away).
+pub struct Serving(Arc<Poller>);
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        self.0.serving.fetch_sub(1, Ordering::Relaxed);
+        self.0.touch();
     }
 }
 
@@ -110,8 +128,15 @@ impl Poller {
         u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
     }
 
+    /// A request begins; it ends when the guard is dropped.
+    pub fn serving(this: &Arc<Poller>) -> Serving {
+        this.serving.fetch_add(1, Ordering::Relaxed);
+        this.touch();
+        Serving(this.clone())
+    }
+
     /// Something happened: keep polling for the budget from now on.
-    pub fn touch(&self) {
+    fn touch(&self) {
         self.last.store(self.now(), Ordering::Relaxed);
         self.woken.notify_one();
     }
@@ -130,7 +155,9 @@ impl Poller {
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 continue;
             }
-            while self.now().saturating_sub(self.last.load(Ordering::Relaxed)) < budget {
+            while self.serving.load(Ordering::Relaxed) == 0
+                && self.now().saturating_sub(self.last.load(Ordering::Relaxed)) < budget
+            {
                 self.rounds.fetch_add(1, Ordering::Relaxed);
                 std::thread::yield_now();
                 // Deferred: the runtime looks at its sockets (without sleeping) and runs what
@@ -145,7 +172,6 @@ impl Poller {
 mod tests {
     use super::*;
     use std::sync::atomic::AtomicBool;
-    use std::sync::Arc;
     use std::task::Poll;
 
     fn runtime() -> tokio::runtime::Runtime {
@@ -327,7 +353,7 @@ mod tests {
     }
 
     #[test]
-    fn poller_polls_after_a_touch_then_sleeps() {
+    fn poller_polls_after_an_answer_then_sleeps() {
         if !may_use_other_cpus() {
             return;
         }
@@ -337,11 +363,20 @@ mod tests {
             let p = poller.clone();
             let task = tokio::spawn(async move { p.run(Duration::from_millis(5)).await });
             tokio::time::sleep(Duration::from_millis(20)).await;
-            assert_eq!(poller.rounds(), 0, "polled before anything happened");
-            poller.touch();
+            assert_eq!(poller.rounds(), 0, "polled before any request");
+            // Not while a request is being served (for 20 ms here)...
+            let serving = Poller::serving(&poller);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            assert_eq!(
+                poller.rounds(),
+                0,
+                "polled while a request was being served"
+            );
+            // ...but once it has been answered.
+            drop(serving);
             tokio::time::sleep(Duration::from_millis(30)).await;
             let after = poller.rounds();
-            assert!(after > 0, "did not poll after a touch");
+            assert!(after > 0, "did not poll after an answer");
             let cpu0 = thread_cpu();
             tokio::time::sleep(Duration::from_millis(50)).await;
             assert_eq!(

@@ -668,15 +668,16 @@ pub fn new_client_token() -> String {
     let v: u128 = rand::random();
     let v =
         (v & !(0xF000u128 << 64) | (0x4000u128 << 64)) & !(0xC000u128 << 48) | (0x8000u128 << 48);
-    let h = format!("{v:032x}");
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(36);
+    for i in 0..32 {
+        if matches!(i, 8 | 12 | 16 | 20) {
+            out.push('-');
+        }
+        let nibble = (v >> (124 - 4 * i)) & 0xF;
+        out.push(char::from(HEX[nibble as usize]));
+    }
+    out
 }
 
 /// One request, ready to send.
@@ -1653,6 +1654,18 @@ mod tests {
         assert_eq!(t.len(), 36);
         assert_eq!(&t[14..15], "4");
         assert_ne!(t, new_client_token());
+        for _ in 0..200 {
+            // A version 4 UUID: 8-4-4-4-12 lower-case hex digits, variant 10xx.
+            let t = new_client_token();
+            let groups: Vec<&str> = t.split('-').collect();
+            let lens: Vec<usize> = groups.iter().map(|g| g.len()).collect();
+            assert_eq!(lens, [8, 4, 4, 4, 12], "{t}");
+            assert!(t
+                .chars()
+                .all(|c| c == '-' || c.is_ascii_digit() || ('a'..='f').contains(&c)));
+            assert!(groups[2].starts_with('4'), "{t}");
+            assert!(matches!(&groups[3][..1], "8" | "9" | "a" | "b"), "{t}");
+        }
         let mut config = Config::default();
         config.client_token_actions.insert("RunInstances".into());
         let c = Client::new(

@@ -26,7 +26,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 const MAX_BODY: usize = 10 * 1024 * 1024;
-/// How long the emulator polls for the next request after each request and answer (see
+/// How long the emulator polls for the next request after each answer (see
 /// `crate::spin`); `TCCVM_EMULATOR_SPIN_US` (microseconds) overrides it, 0 switches it off.
 const POLL_FOR: std::time::Duration = std::time::Duration::from_micros(250);
 pub const API_VERSION: &str = "2017-03-12";
@@ -51,8 +51,8 @@ pub async fn serve(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut conns = JoinSet::new();
-    // Awake for a while after each request and answer, so that a client's next request on
-    // this machine finds the runtime polling rather than asleep (see `crate::spin`).
+    // Awake for a while after each answer, so that a client's next request on this machine
+    // finds the runtime polling rather than asleep (see `crate::spin`).
     let poller = Arc::new(Poller::default());
     let poll_for = spin::limit_from_env("TCCVM_EMULATOR_SPIN_US", POLL_FOR);
     if !poll_for.is_zero() {
@@ -78,9 +78,8 @@ pub async fn serve(
                         let s = shared.clone();
                         let poller = poller.clone();
                         async move {
-                            poller.touch();
+                            let _serving = Poller::serving(&poller);
                             let mut resp = handle(&s, req).await?;
-                            poller.touch();
                             // The Date header tells the server's time, shifted like its clock
                             // (clients correct their clock skew from it).
                             let now = unix_now(s.clock().1);
