@@ -85,16 +85,20 @@ pub async fn poll_briefly<F: Future>(fut: F, budget: Duration) -> (F::Output, Du
 
 /// Keeps a current-thread runtime (a server's) polling its sockets for a while after each answer,
 /// so that a client's next request finds it awake: [`Poller::run`] is the task that does it,
-/// [`Poller::serving`] marks a request being served. It polls only while no request is being
-/// served (a server busy with several clients at once rarely sleeps, and polling would take a
-/// CPU its clients on the same machine could use) and sleeps, without a timer, once nothing
-/// happened for its budget.
+/// [`Poller::serving`] marks a request being served. It polls only when the last request came
+/// soon enough after the answer before it to have been caught, and only while no request is
+/// being served (a server busy with several clients at once rarely sleeps, and polling would
+/// take a CPU its clients on the same machine could use); it sleeps, without a timer, once
+/// nothing happened for its budget.
 pub struct Poller {
     epoch: Instant,
     /// When a request last began or ended, in nanoseconds since `epoch`.
     last: AtomicU64,
     /// Requests being served.
     serving: AtomicUsize,
+    /// How long the server was idle (nothing served) before the last request came, in
+    /// nanoseconds; `u64::MAX` before the first.
+    idle: AtomicU64,
     woken: tokio::sync::Notify,
     /// Rounds polled so far (each: one look at the sockets).
     rounds: AtomicU64,
@@ -106,6 +110,7 @@ impl Default for Poller {
             epoch: Instant::now(),
             last: AtomicU64::new(0),
             serving: AtomicUsize::new(0),
+            idle: AtomicU64::new(u64::MAX),
             woken: tokio::sync::Notify::new(),
             rounds: AtomicU64::new(0),
         }
@@ -130,7 +135,11 @@ impl Poller {
 
     /// A request begins; it ends when the guard is dropped.
     pub fn serving(this: &Arc<Poller>) -> Serving {
-        this.serving.fetch_add(1, Ordering::Relaxed);
+        if this.serving.fetch_add(1, Ordering::Relaxed) == 0 {
+            // How long the server was idle before this request.
+            let idle = this.now().saturating_sub(this.last.load(Ordering::Relaxed));
+            this.idle.store(idle, Ordering::Relaxed);
+        }
         this.touch();
         Serving(this.clone())
     }
@@ -145,11 +154,16 @@ impl Poller {
         self.rounds.load(Ordering::Relaxed)
     }
 
-    /// Poll for `budget` after every touch; spawn it on the runtime to keep awake. Never returns.
+    /// Poll for up to `budget` after every answer, when the last request came within `budget`
+    /// of the answer before it (a client that comes back later gains nothing from polling);
+    /// spawn it on the runtime to keep awake. Never returns.
     pub async fn run(&self, budget: Duration) {
         let budget = u64::try_from(budget.as_nanos()).unwrap_or(u64::MAX);
         loop {
             self.woken.notified().await;
+            if self.idle.load(Ordering::Relaxed) >= budget {
+                continue;
+            }
             if !may_use_other_cpus() {
                 // Bound to one CPU (for now): look again in a while, not at every request.
                 tokio::time::sleep(Duration::from_millis(100)).await;
@@ -364,7 +378,20 @@ mod tests {
             let task = tokio::spawn(async move { p.run(Duration::from_millis(5)).await });
             tokio::time::sleep(Duration::from_millis(20)).await;
             assert_eq!(poller.rounds(), 0, "polled before any request");
-            // Not while a request is being served (for 20 ms here)...
+            // A first request, answered: how soon the next one comes is not known yet.
+            drop(Poller::serving(&poller));
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            assert_eq!(poller.rounds(), 0, "polled after the first answer");
+            // The next came 20 ms later (more than the budget): no polling after it either.
+            drop(Poller::serving(&poller));
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            assert_eq!(
+                poller.rounds(),
+                0,
+                "polled for a client that came back late"
+            );
+            // Two in a row: the second, served for 20 ms, came at once; no polling meanwhile...
+            drop(Poller::serving(&poller));
             let serving = Poller::serving(&poller);
             tokio::time::sleep(Duration::from_millis(20)).await;
             assert_eq!(
@@ -385,6 +412,15 @@ mod tests {
                 "still polling 30 ms after a 5 ms budget"
             );
             assert!(thread_cpu() - cpu0 < Duration::from_millis(10));
+            // A request that came 80 ms after the answer before it (longer than the budget):
+            // no polling after its answer.
+            drop(Poller::serving(&poller));
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            assert_eq!(
+                poller.rounds(),
+                after,
+                "polled for a client that comes back late"
+            );
             task.abort();
         });
     }

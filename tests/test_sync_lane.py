@@ -477,9 +477,9 @@ def _cpu_seconds() -> float:
 
 def test_nothing_keeps_polling_after_a_burst_of_calls():
     """A sync call to an endpoint that answers within the millisecond polls briefly for its
-    answer, and the emulator for the next request, each for at most a quarter of a millisecond
-    (src/spin.rs): once the calls stop, this process (client and emulator alike) uses no CPU
-    while it sleeps."""
+    answer (at most a quarter of a millisecond), and the emulator for the next request (at most
+    a millisecond) (src/spin.rs): once the calls stop, this process (client and emulator alike)
+    uses no CPU while it sleeps."""
     from tccvm.emulator import Emulator
 
     with Emulator() as emu:

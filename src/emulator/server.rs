@@ -28,7 +28,7 @@ use tokio::task::JoinSet;
 const MAX_BODY: usize = 10 * 1024 * 1024;
 /// How long the emulator polls for the next request after each answer (see
 /// `crate::spin`); `TCCVM_EMULATOR_SPIN_US` (microseconds) overrides it, 0 switches it off.
-const POLL_FOR: std::time::Duration = std::time::Duration::from_micros(250);
+const POLL_FOR: std::time::Duration = std::time::Duration::from_millis(1);
 pub const API_VERSION: &str = "2017-03-12";
 
 /// Returned by the service to make hyper close the connection without an answer.
