@@ -2,7 +2,8 @@
 //! `TC3-HMAC-SHA256`.
 //!
 //! Pure functions, no I/O, no clock: the caller supplies timestamps and nonces. The client signs
-//! with these functions and the emulator verifies by recomputing with the same ones.
+//! with these functions and the emulator verifies by recomputing with the same ones. (TC3
+//! signing keys are memoized per process: see `signing_keys`.)
 //!
 //! v1: string to sign = `METHOD + host + path + "?" + k=v&...` with the parameters sorted by
 //! name (byte order) and the values raw (not URL-encoded); signature = base64(HMAC(key, s)).

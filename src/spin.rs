@@ -226,45 +226,34 @@ mod tests {
         })
     }
 
-    #[test]
-    fn polling_sees_what_no_waker_announces() {
+    /// A future that only polling can see ready (set by another thread after 2 ms, never
+    /// woken), driven with `budget` under a `timeout` (whose timer, when it fires, polls it
+    /// once more before looking at its deadline). How long it took, and how long it waited.
+    fn drive_unwoken(budget: Duration, timeout: Duration) -> (Duration, Option<Duration>) {
         let flag = Arc::new(AtomicBool::new(false));
         let setter = set_later(&flag, Duration::from_millis(2));
         let rt = runtime();
         let t = Instant::now();
         let got = rt.block_on(async {
-            // (If nothing polled it, the timeout would, when it fires.)
-            tokio::time::timeout(
-                Duration::from_secs(3),
-                poll_briefly(unwoken(flag.clone()), Duration::from_secs(2)),
-            )
-            .await
+            tokio::time::timeout(timeout, poll_briefly(unwoken(flag.clone()), budget)).await
         });
         let took = t.elapsed();
         setter.join().unwrap();
-        let ((), waited) = got.expect("the polled future was not seen ready within 3 s");
+        (took, got.ok().map(|((), waited)| waited))
+    }
+
+    #[test]
+    fn polling_sees_what_no_waker_announces() {
+        let (took, waited) = drive_unwoken(Duration::from_secs(2), Duration::from_secs(3));
+        let waited = waited.expect("the polled future was not seen ready within 3 s");
         assert!(took < Duration::from_secs(1), "seen ready after {took:?}");
         assert!(waited >= Duration::from_millis(1), "waited {waited:?}");
     }
 
     #[test]
     fn no_budget_no_polling() {
-        let flag = Arc::new(AtomicBool::new(false));
-        let setter = set_later(&flag, Duration::from_millis(2));
-        let rt = runtime();
-        let t = Instant::now();
-        let got = rt.block_on(async {
-            // The timeout's timer is the only thing that wakes the task; when it fires, the
-            // future (ready by then) is polled before the deadline is looked at.
-            tokio::time::timeout(
-                Duration::from_millis(100),
-                poll_briefly(unwoken(flag.clone()), Duration::ZERO),
-            )
-            .await
-        });
-        setter.join().unwrap();
-        assert!(got.is_ok());
-        let took = t.elapsed();
+        let (took, waited) = drive_unwoken(Duration::ZERO, Duration::from_millis(100));
+        assert!(waited.is_some());
         assert!(
             took >= Duration::from_millis(90),
             "with no budget the future was polled again unwoken after {took:?}"
