@@ -58,6 +58,38 @@ pub fn budget(last_wait: Option<Duration>, limit: Duration, fast: Duration) -> D
     }
 }
 
+/// The right to poll, held by one thread at a time per CPU but one (see [`PollSlot::claim`]).
+pub struct PollSlot(&'static AtomicUsize);
+
+static POLLING: AtomicUsize = AtomicUsize::new(0);
+
+impl PollSlot {
+    /// A slot when fewer threads than the CPUs but one are polling (at least one may): more
+    /// would take the CPUs that the threads they wait for need.
+    pub fn claim() -> Option<PollSlot> {
+        static MAX: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+        let max = *MAX.get_or_init(|| {
+            std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
+        });
+        PollSlot::claim_in(&POLLING, max)
+    }
+
+    fn claim_in(polling: &'static AtomicUsize, max: usize) -> Option<PollSlot> {
+        if polling.fetch_add(1, Ordering::Relaxed) < max {
+            Some(PollSlot(polling))
+        } else {
+            polling.fetch_sub(1, Ordering::Relaxed);
+            None
+        }
+    }
+}
+
+impl Drop for PollSlot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// Drive `fut` on a current-thread runtime, polling it again and again (the runtime looks at its
 /// sockets in between, without sleeping) until it has been pending for `budget` in all; after
 /// that it waits to be woken like any future. Returns its output and how long it was pending
@@ -288,6 +320,19 @@ mod tests {
         };
         let ((), waited) = rt.block_on(poll_briefly(busy, Duration::from_millis(1)));
         assert!(waited < Duration::from_millis(10), "waited {waited:?}");
+    }
+
+    #[test]
+    fn poll_slots_are_limited_and_given_back() {
+        static COUNT: AtomicUsize = AtomicUsize::new(0);
+        let a = PollSlot::claim_in(&COUNT, 2).expect("first");
+        let b = PollSlot::claim_in(&COUNT, 2).expect("second");
+        assert!(PollSlot::claim_in(&COUNT, 2).is_none());
+        assert_eq!(COUNT.load(Ordering::Relaxed), 2);
+        drop(a);
+        let c = PollSlot::claim_in(&COUNT, 2).expect("a slot given back");
+        drop((b, c));
+        assert_eq!(COUNT.load(Ordering::Relaxed), 0);
     }
 
     #[test]

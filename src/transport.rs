@@ -869,8 +869,13 @@ impl Client {
             tokio::task::yield_now().await;
             tokio::task::yield_now().await;
             let call = self.call_checked(action, params, observer, check);
-            let budget = poll_budget(last_wait.load(Ordering::Relaxed));
+            let mut budget = poll_budget(last_wait.load(Ordering::Relaxed));
+            let slot = (!budget.is_zero()).then(spin::PollSlot::claim).flatten();
+            if slot.is_none() {
+                budget = Duration::ZERO;
+            }
             let (answer, waited) = spin::poll_briefly(call, budget).await;
+            drop(slot);
             let waited = u64::try_from(waited.as_nanos()).unwrap_or(u64::MAX - 1);
             last_wait.store(waited, Ordering::Relaxed);
             answer
