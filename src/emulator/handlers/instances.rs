@@ -188,6 +188,16 @@ fn one(ctx: &mut Ctx<'_>, p: &P<'_>, key: &str) -> Result<String, ApiError> {
     Ok(id)
 }
 
+/// A copy of instance `id` of the request's region (InvalidInstanceId.NotFound without it).
+fn instance_of(ctx: &mut Ctx<'_>, id: &str) -> Result<Instance, ApiError> {
+    ctx.reg().instance(id).cloned().ok_or_else(|| {
+        ApiError::new(
+            "InvalidInstanceId.NotFound",
+            format!("The id `{id}` does not exist."),
+        )
+    })
+}
+
 fn wrong_state(ctx: &Ctx<'_>, i: &Instance, want: &str) -> ApiError {
     ApiError::new(
         ctx.code(&[
@@ -822,13 +832,7 @@ pub fn reinstall(ctx: &mut Ctx<'_>, p: &P<'_>) -> Result<Reinstall, ApiError> {
         .transpose()?
         .flatten();
     let disk_type = sd.as_ref().and_then(|s| s.str("DiskType"));
-    let reg = ctx.reg();
-    let inst = reg.instance(&id).cloned().ok_or_else(|| {
-        ApiError::new(
-            "InvalidInstanceId.NotFound",
-            format!("The id `{id}` does not exist."),
-        )
-    })?;
+    let inst = instance_of(ctx, &id)?;
     let current = &inst.system_disk;
     if let Some(t) = disk_type.filter(|t| *t != current.disk_type) {
         return Err(ApiError::new(
@@ -1129,13 +1133,7 @@ pub fn disk_resize(ctx: &mut Ctx<'_>, p: &P<'_>, id: &str) -> Result<Vec<i64>, A
             "The request is missing `DataDisks`.",
         ));
     }
-    let reg = ctx.reg();
-    let inst = reg.instance(id).cloned().ok_or_else(|| {
-        ApiError::new(
-            "InvalidInstanceId.NotFound",
-            format!("The id `{id}` does not exist."),
-        )
-    })?;
+    let inst = instance_of(ctx, id)?;
     let mut sizes = vec![];
     for (n, d) in disks.iter().enumerate() {
         let dp = P(d);
@@ -1352,13 +1350,7 @@ pub fn modify_instances_charge_type(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
 
 pub fn describe_instance_internet_bandwidth_configs(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
     let id = one(ctx, p, "InstanceId")?;
-    let reg = ctx.reg();
-    let i = reg.instance(&id).cloned().ok_or_else(|| {
-        ApiError::new(
-            "InvalidInstanceId.NotFound",
-            format!("The id `{id}` does not exist."),
-        )
-    })?;
+    let i = instance_of(ctx, &id)?;
     Ok(obj(vec![(
         "InternetBandwidthConfigSet",
         json!([{
