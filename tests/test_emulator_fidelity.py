@@ -372,13 +372,19 @@ def system_disk(c, iid):
     return i["SystemDisk"], i["OsName"]
 
 
+def launched(c, disk_type):
+    """A Linux instance with a 50 GB system disk of `disk_type`."""
+    (iid,) = c.run_instances(
+        Placement={"Zone": ZONE},
+        ImageId=IMAGE,
+        SystemDisk={"DiskType": disk_type, "DiskSize": 50},
+    )["InstanceIdSet"]
+    return iid
+
+
 def test_reinstall_system_disk(emu):
     with client(emu) as c:
-        (iid,) = c.run_instances(
-            Placement={"Zone": ZONE},
-            ImageId=IMAGE,
-            SystemDisk={"DiskType": "CLOUD_PREMIUM", "DiskSize": 50},
-        )["InstanceIdSet"]
+        iid = launched(c, "CLOUD_PREMIUM")
         before, _ = system_disk(c, iid)
         running(c, iid)
         # the system disk may grow with a reinstall (Linux to Linux: same disk)
@@ -406,11 +412,7 @@ def test_reinstall_system_disk(emu):
 
 def test_reinstall_switching_os_family_needs_a_cloud_system_disk(emu):
     with client(emu) as c:
-        (iid,) = c.run_instances(
-            Placement={"Zone": ZONE},
-            ImageId=IMAGE,
-            SystemDisk={"DiskType": "LOCAL_BASIC", "DiskSize": 50},
-        )["InstanceIdSet"]
+        iid = launched(c, "LOCAL_BASIC")
         running(c, iid)
         for call in (c.reset_instance, c.inquiry_price_reset_instance):
             code, _ = code_of(call, InstanceId=iid, ImageId=WINDOWS_IMAGE)
