@@ -124,7 +124,7 @@ pub async fn poll_briefly<F: Future>(fut: F, budget: Duration) -> (F::Output, Du
 /// nothing happened for its budget.
 pub struct Poller {
     epoch: Instant,
-    /// When a request last began or ended, in nanoseconds since `epoch`.
+    /// When the last request ended, in nanoseconds since `epoch`.
     last: AtomicU64,
     /// Requests being served.
     serving: AtomicUsize,
@@ -156,7 +156,7 @@ pub struct Serving(Arc<Poller>);
 impl Drop for Serving {
     fn drop(&mut self) {
         self.0.serving.fetch_sub(1, Ordering::Relaxed);
-        self.0.touch();
+        self.0.answered();
     }
 }
 
@@ -172,12 +172,12 @@ impl Poller {
             let idle = this.now().saturating_sub(this.last.load(Ordering::Relaxed));
             this.idle.store(idle, Ordering::Relaxed);
         }
-        this.touch();
+        // Nothing to wake: the poller stops by itself while a request is being served.
         Serving(this.clone())
     }
 
-    /// Something happened: keep polling for the budget from now on.
-    fn touch(&self) {
+    /// An answer went out: poll for the budget from now on.
+    fn answered(&self) {
         self.last.store(self.now(), Ordering::Relaxed);
         self.woken.notify_one();
     }
