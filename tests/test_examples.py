@@ -2,7 +2,7 @@
 parameter against what went on the wire; every Output example served back and returned
 unchanged. Also: validation happens before any network I/O.
 
-The examples come from src/model/examples.json (tools/build_model.py, with the corrections of
+The examples come from crates/core/src/model/examples.json (tools/build_model.py, with the corrections of
 tools/seed_corrections.json). Requests go as GET + HmacSHA256 so the query is flat, to a real
 HTTP server on 127.0.0.1 that records them.
 """
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.timeout(60)
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = _methods.MODEL
-EXAMPLES = json.loads((ROOT / "src/model/examples.json").read_text(encoding="utf-8"))
+EXAMPLES = json.loads((ROOT / "crates/core/src/model/examples.json").read_text(encoding="utf-8"))
 CASES = [(a, i) for a, exs in EXAMPLES.items() for i in range(len(exs))]
 COMMON = {
     "Action", "Version", "Region", "Timestamp", "Nonce", "SecretId", "Signature",

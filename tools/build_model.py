@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
 """Build the CVM 2017-03-12 service model from the API reference text.
 
-    python tools/build_model.py            # writes src/model/cvm-2017-03-12.json and examples.json
+    python tools/build_model.py            # writes crates/core/src/model/cvm-2017-03-12.json and examples.json
     python tools/build_model.py --check    # exits 1 if the committed files differ from a fresh build
 
 Input: tools/seed/cvm-api-2017-03-12.txt (a text extraction of the vendor's PDF, copied into the
 repo so the build never depends on anything outside it) and tools/seed_corrections.json (every
 extraction slip this tool repairs, recorded as data). Standard library only.
 
-The model (schema described in src/model/README.md) is the single source of truth for
+The model (schema described in crates/core/src/model/README.md) is the single source of truth for
 validation, the client methods, the stubs, the docstrings and the emulator.
 """
 
@@ -24,8 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "tools" / "seed" / "cvm-api-2017-03-12.txt"
 CORRECTIONS = ROOT / "tools" / "seed_corrections.json"
-MODEL_OUT = ROOT / "src" / "model" / "cvm-2017-03-12.json"
-EXAMPLES_OUT = ROOT / "src" / "model" / "examples.json"
+MODEL_OUT = ROOT / "crates" / "core" / "src" / "model" / "cvm-2017-03-12.json"
+EXAMPLES_OUT = ROOT / "crates" / "core" / "src" / "model" / "examples.json"
 
 PRIMITIVES = ("String", "Integer", "Boolean", "Float", "Timestamp")
 COMMON_INPUTS = ("Action", "Version", "Region")

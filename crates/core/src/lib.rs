@@ -1,0 +1,31 @@
+//! tccvm's core: everything between a call's parameters and its answer's bytes, in pure Rust
+//! (no Python). The binding crate (`tccvm-py`) turns Python values into parameters and answers
+//! into Python objects; the emulator crate (`tccvm-emulator`) serves the same API locally.
+//!
+//! - the service model and validation: [`model`] (the one typed parse), [`validate`]
+//! - signing: [`sign`]; credentials: [`credentials`]
+//! - requests: [`params`] (encoding), [`request`] (a signed request per attempt)
+//! - answers: [`json`] (the grammar), [`answer`] (the judge)
+//! - transport: [`client`] (the attempt loop), [`lanes`] (sync calls), [`retry`] (the policy),
+//!   [`rate_limit`], [`endpoint`], [`tls`], [`config`]
+//! - [`fetch`] (a plain GET for the metadata service), [`runtime`] (the process runtime,
+//!   fork-safe holders), [`error`]
+
+pub mod answer;
+pub mod client;
+pub mod config;
+pub mod credentials;
+pub mod endpoint;
+pub mod error;
+pub mod fetch;
+pub mod json;
+pub mod lanes;
+pub mod model;
+pub mod params;
+pub mod rate_limit;
+pub mod request;
+pub mod retry;
+pub mod runtime;
+pub mod sign;
+pub mod tls;
+pub mod validate;

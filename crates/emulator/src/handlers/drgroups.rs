@@ -1,0 +1,134 @@
+//! Spread placement (disaster recover) groups, with the quotas of the reference's example.
+
+use super::Ctx;
+use crate::state::DrGroup;
+use crate::util::{iso8601, paginate, ApiError, HResult, P};
+use serde_json::{json, Value};
+
+pub const QUOTA_HOST: i64 = 50;
+pub const QUOTA_SW: i64 = 20;
+pub const QUOTA_RACK: i64 = 30;
+
+pub fn quota_for(t: &str) -> i64 {
+    match t {
+        "HOST" => QUOTA_HOST,
+        "SW" => QUOTA_SW,
+        _ => QUOTA_RACK,
+    }
+}
+
+fn render(g: &DrGroup) -> Value {
+    json!({
+        "DisasterRecoverGroupId": g.id, "Name": g.name, "Type": g.group_type,
+        "CvmQuotaTotal": quota_for(&g.group_type), "CurrentNum": g.instances.len(),
+        "InstanceIds": g.instances, "CreateTime": iso8601(g.created),
+    })
+}
+
+fn check_name(n: &str) -> Result<(), ApiError> {
+    if n.is_empty() || n.chars().count() > 60 {
+        return Err(ApiError::new(
+            "InvalidParameterValue.TooLong",
+            "Name must be 1-60 characters.",
+        ));
+    }
+    Ok(())
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::new(
+        "ResourceNotFound.InvalidPlacementSet",
+        format!("The placement group `{id}` does not exist."),
+    )
+}
+
+pub fn create(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
+    let name = p.req_str("Name")?;
+    check_name(&name)?;
+    let t = p.req_str("Type")?;
+    if !["HOST", "SW", "RACK"].contains(&t.as_str()) {
+        return Err(ApiError::new(
+            "InvalidParameterValue.Range",
+            "Type must be HOST, SW or RACK.",
+        ));
+    }
+    let quota = ctx.world.dr_group_quota;
+    if ctx.reg().dr_groups.len() as i64 >= quota {
+        return Err(ApiError::new(
+            ctx.code(&["LimitExceeded", "InvalidParameterValue.Range"]),
+            "The placement group quota is exhausted.",
+        ));
+    }
+    let g = DrGroup {
+        id: ctx.world.ids.id("ps"),
+        name,
+        group_type: t,
+        instances: vec![],
+        created: ctx.unix,
+    };
+    let out = render(&g);
+    ctx.reg().dr_groups.push(g);
+    let mut out = out;
+    if let Some(o) = out.as_object_mut() {
+        o.remove("InstanceIds");
+    }
+    Ok(out)
+}
+
+pub fn delete(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
+    let ids = p.req_list("DisasterRecoverGroupIds")?;
+    let reg = ctx.reg();
+    for id in &ids {
+        match reg.dr_groups.iter().find(|g| &g.id == id) {
+            None => return Err(not_found(id)),
+            Some(g) if !g.instances.is_empty() => {
+                return Err(ApiError::new(
+                    "FailedOperation.PlacementSetNotEmpty",
+                    format!("The placement group `{id}` is not empty."),
+                ))
+            }
+            _ => {}
+        }
+    }
+    reg.dr_groups.retain(|g| !ids.contains(&g.id));
+    Ok(json!({}))
+}
+
+pub fn quota(ctx: &mut Ctx<'_>, _p: &P<'_>) -> HResult {
+    let quota = ctx.world.dr_group_quota;
+    let n = ctx.reg().dr_groups.len();
+    Ok(json!({
+        "GroupQuota": quota, "CurrentNum": n, "CvmInHostGroupQuota": QUOTA_HOST,
+        "CvmInSwGroupQuota": QUOTA_SW, "CvmInRackGroupQuota": QUOTA_RACK,
+    }))
+}
+
+pub fn describe(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
+    let limits = ctx.page_limits();
+    let ids = p.str_list("DisasterRecoverGroupIds");
+    let name = p.str("Name");
+    let reg = ctx.reg();
+    let found: Vec<Value> = reg
+        .dr_groups
+        .iter()
+        .filter(|g| ids.is_empty() || ids.contains(&g.id))
+        .filter(|g| name.as_ref().is_none_or(|n| g.name.contains(n.as_str())))
+        .map(render)
+        .collect();
+    let total = found.len();
+    Ok(json!({"DisasterRecoverGroupSet": paginate(p, &found, limits)?, "TotalCount": total}))
+}
+
+pub fn modify(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
+    let id = p.req_str("DisasterRecoverGroupId")?;
+    let name = p.req_str("Name")?;
+    check_name(&name)?;
+    let g = ctx
+        .reg()
+        .dr_groups
+        .iter_mut()
+        .find(|g| g.id == id)
+        .ok_or_else(|| not_found(&id))?;
+    g.name = name;
+    Ok(json!({}))
+}
