@@ -11,14 +11,9 @@ from __future__ import annotations
 
 import os
 
-# threading.Lock is _thread.allocate_lock; threading itself (with functools and collections)
-# is left to the credential chain, imported when the first client is made.
-from _thread import allocate_lock as _new_lock
-
 from . import _core
 from ._logging import call_log_level
 from ._mixins import AsyncHelpers, SyncHelpers
-from .errors import CredentialError
 
 # Not typing's TYPE_CHECKING: `import tccvm` does not import typing (type checkers treat any
 # name TYPE_CHECKING as true).
@@ -28,6 +23,8 @@ if TYPE_CHECKING:
     from typing import Any
 
     from typing_extensions import Self
+
+    from ._credentials import CredentialProvider
 
 __all__ = ["AsyncClient", "Client"]
 
@@ -39,46 +36,26 @@ def _resolve_provider(
     secret_key: str | None,
     token: str | None,
     profile: str | None,
-) -> Any:
+) -> CredentialProvider:
     """The credentials provider: ``tccvm._credentials.resolve`` (the full chain)."""
-    try:
-        from . import _credentials
-    except ImportError:  # pragma: no cover - the chain module is part of the package
-        _credentials = None
-    if _credentials is not None:
-        return _credentials.resolve(secret_id, secret_key, token, profile)
-    sid = secret_id or os.environ.get("TENCENTCLOUD_SECRET_ID")
-    skey = secret_key or os.environ.get("TENCENTCLOUD_SECRET_KEY")
-    if not sid or not skey:
-        raise CredentialError(
-            "no credentials: tried the secret_id/secret_key arguments and "
-            "TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY"
-        )
+    # Imported by the first client, not by `import tccvm` (it imports threading).
+    from . import _credentials
 
-    class _Static:
-        refreshable = False
-        expiry = None
-
-        def get(self) -> Any:
-            return (sid, skey, token or os.environ.get("TENCENTCLOUD_TOKEN"))
-
-    return _Static()
+    return _credentials.resolve(secret_id, secret_key, token, profile)
 
 
-def _from_arguments(provider: Any) -> bool:
+def _from_arguments(provider: CredentialProvider) -> bool:
     """Whether ``provider`` holds the static credentials given as constructor arguments (the
     only ones ``pickle_credentials=True`` may put in a pickle)."""
-    return getattr(provider, "source", None) == "arguments" and not getattr(
-        provider, "refreshable", False
-    )
+    return provider.source == "arguments" and not provider.refreshable
 
 
-def _refresher(provider: Any):
+def _refresher(provider: CredentialProvider):
     """A callable for the core: returns (secret_id, secret_key, token, expires_at)."""
 
     def refresh() -> tuple:
         c = provider.get()
-        return (c[0], c[1], c[2], getattr(provider, "expiry", None))
+        return (c[0], c[1], c[2], provider.expiry)
 
     return refresh
 
@@ -157,19 +134,17 @@ class _BaseClient:
         provider = _resolve_provider(secret_id, secret_key, token, profile)
         self._pickle_credentials = pickle_credentials
         self._credentials_from_arguments = _from_arguments(provider)
-        self._lock = _new_lock()
-        self._closed = False
         self._core = self._make_core(provider)
 
-    def _make_core(self, provider: Any) -> Any:
+    def _make_core(self, provider: CredentialProvider) -> Any:
         creds = provider.get()
-        refreshable = bool(getattr(provider, "refreshable", False))
+        refreshable = provider.refreshable
         cfg = {k: v for k, v in self._config.items() if k != "profile"}
         return _core.Core(
             creds[0],
             creds[1],
             creds[2],
-            expires_at=getattr(provider, "expiry", None) if refreshable else None,
+            expires_at=provider.expiry if refreshable else None,
             refresh=_refresher(provider) if refreshable else None,
             **cfg,
             **dict(self._core_options),
@@ -224,8 +199,6 @@ class _BaseClient:
         new = object.__new__(type(self))
         new.__dict__.update(self.__dict__)
         new._config = dict(self._config)
-        new._lock = _new_lock()
-        new._closed = False
         return new
 
     def __deepcopy__(self, memo: dict) -> Self:
@@ -240,8 +213,6 @@ class _BaseClient:
             self._core_options = state["core_options"]
         self._pickle_credentials = bool(state.get("pickle_credentials", False))
         creds = state.get("credentials")
-        self._lock = _new_lock()
-        self._closed = False
         if creds is not None:
             provider = _resolve_provider(creds[0], creds[1], creds[2], None)
         else:
@@ -270,7 +241,6 @@ class Client(SyncHelpers, _BaseClient):
 
     def close(self) -> None:
         """Close the connection pool (a later call opens a new one)."""
-        self._closed = True
         self._core.close()
 
     def __enter__(self) -> Self:
@@ -298,12 +268,10 @@ class AsyncClient(AsyncHelpers, _BaseClient):
 
     async def aclose(self) -> None:
         """Close the connection pool (a later call opens a new one)."""
-        self._closed = True
         self._core.close()
 
     def close(self) -> None:
         """Synchronous variant of :meth:`aclose`."""
-        self._closed = True
         self._core.close()
 
     async def __aenter__(self) -> Self:
