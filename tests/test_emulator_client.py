@@ -11,9 +11,6 @@ from tccvm.emulator import Emulator
 
 pytestmark = pytest.mark.timeout(60)
 
-if not hasattr(tccvm, "Client"):
-    pytest.skip("tccvm.Client is not available yet", allow_module_level=True)
-
 ZONE = "ap-guangzhou-2"
 IMAGE = "img-pmqg1cw7"
 SIGN_METHODS = ["TC3-HMAC-SHA256", "HmacSHA256", "HmacSHA1"]
@@ -205,21 +202,19 @@ def test_generated_methods_and_async_client(emu):
             return [o["InstanceSet"][0]["InstanceId"] for o in outs]
 
     assert asyncio.run(run()) == ids
-    if hasattr(tccvm.Client, "paginate"):
-        with client(emu) as c:
-            got = [i["InstanceId"] for i in c.paginate("DescribeInstances", Limit=2)]
-        assert sorted(got) == sorted(ids)
-    if hasattr(tccvm.Client, "wait"):
-        with client(emu) as c:
-            c.wait("instance_running", timeout=10, interval=0.05, InstanceIds=ids)
-            states = {
-                i["InstanceState"]
-                for i in c.describe_instances(InstanceIds=ids)["InstanceSet"]
-            }
-            assert states == {"RUNNING"}
-            emu.fail_next_launches(1)
-            (bad,) = c.run_instances(Placement={"Zone": ZONE}, ImageId=IMAGE)[
-                "InstanceIdSet"
-            ]
-            with pytest.raises(tccvm.WaiterError):
-                c.wait("instance_running", timeout=10, interval=0.05, InstanceIds=[bad])
+    with client(emu) as c:
+        got = [i["InstanceId"] for i in c.paginate("DescribeInstances", Limit=2)]
+    assert sorted(got) == sorted(ids)
+    with client(emu) as c:
+        c.wait("instance_running", timeout=10, interval=0.05, InstanceIds=ids)
+        states = {
+            i["InstanceState"]
+            for i in c.describe_instances(InstanceIds=ids)["InstanceSet"]
+        }
+        assert states == {"RUNNING"}
+        emu.fail_next_launches(1)
+        (bad,) = c.run_instances(Placement={"Zone": ZONE}, ImageId=IMAGE)[
+            "InstanceIdSet"
+        ]
+        with pytest.raises(tccvm.WaiterError):
+            c.wait("instance_running", timeout=10, interval=0.05, InstanceIds=[bad])

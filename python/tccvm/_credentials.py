@@ -23,6 +23,7 @@ import threading
 import time
 
 from ._logging import active_logger
+from .errors import CredentialError
 
 # configparser, http.client (and with it ssl and email), socket, ipaddress, urllib.parse and
 # json are imported where they are used: a client built with keys never needs them. Nor does
@@ -44,13 +45,6 @@ else:
     _CredentialFields = namedtuple(
         "Credentials", ("secret_id", "secret_key", "token"), defaults=(None,)
     )
-
-try:
-    from .errors import CredentialError
-except ImportError:  # pragma: no cover - until the core's errors module is on main
-
-    class CredentialError(Exception):  # type: ignore[no-redef]
-        """No usable credentials were found."""
 
 
 __all__ = [

@@ -149,14 +149,11 @@ def attach(cls: type, asynchronous: bool) -> type:
 _TEMPLATES = {name: _resolvable(t) for name, t in ACTIONS.items()}
 
 
-def _attach_to_clients() -> bool:
-    try:
-        from ._client import AsyncClient, Client
-    except ImportError:  # the client classes are not part of this build
-        return False
+def _attach_to_clients() -> None:
+    from ._client import AsyncClient, Client
+
     attach(Client, asynchronous=False)
     attach(AsyncClient, asynchronous=True)
-    return True
 
 
 _attach_to_clients()

@@ -17,19 +17,7 @@ from collections.abc import Awaitable
 from typing import Any, Callable
 
 from ._paginate import service_model
-
-try:
-    from .errors import TencentCloudError, WaiterError
-except ImportError:  # pragma: no cover - until the core's errors module is on main
-
-    class WaiterError(Exception):  # type: ignore[no-redef]
-        def __init__(self, message: str, last_response: object = None) -> None:
-            self.last_response = last_response
-            super().__init__(message)
-
-    class TencentCloudError(Exception):  # type: ignore[no-redef]
-        code = ""
-
+from .errors import TencentCloudError, WaiterError
 
 __all__ = ["await_", "wait", "waiter_names"]
 
