@@ -1,16 +1,19 @@
 #!/usr/bin/env python3
 """Generate the type stubs of tccvm from the service model.
 
-    python tools/gen_stubs.py           # writes python/tccvm/types.py[i], _client.pyi and _actions.py
-    python tools/gen_stubs.py --check   # exits 1 if the committed stubs differ from a fresh run
+    python tools/gen_stubs.py           # writes python/tccvm/types.py, _client.pyi and _actions.py
+    python tools/gen_stubs.py --check   # exits 1 if the committed files differ from a fresh run
 
-- ``types.pyi``: a TypedDict per data type of the model (``Placement``, ``Filter``, ...), with
+- ``types.py``: a TypedDict per data type of the model (``Placement``, ``Filter``, ...), with
   ``Required[...]`` on the required members, and a TypedDict per response
-  (``DescribeInstancesResponse``: the object inside ``Response``). ``types.py`` holds the same
-  classes at run time, so ``from tccvm.types import Placement`` works outside type checking.
+  (``DescribeInstancesResponse``: the object inside ``Response``). One file for type checkers
+  and run time alike (``from tccvm.types import Placement`` works outside type checking); its
+  annotations stay strings, so ``typing_extensions`` is needed by type checkers only.
 - ``_client.pyi``: ``Client`` and ``AsyncClient`` with one method per action, keyword-only
   parameters typed, returning the response TypedDict (a coroutine on ``AsyncClient``), plus the
-  hand-written surface of API.md (constructor, ``call``, ``paginate``, ``wait``, ...).
+  hand-written surface of ``python/tccvm/_client.py`` and ``_mixins.py`` (constructor,
+  ``call``, ``paginate``, ``wait``, ...: ``CLIENT_BASE``/``CLIENT_SYNC``/``CLIENT_ASYNC`` below,
+  kept in step with them by hand).
 - ``_actions.py`` (run time): what ``import tccvm`` needs to attach the per-action methods,
   so that it neither parses the model JSON nor imports ``inspect``: one signature template
   per action (its keyword-only parameters, string annotations, and the method's docstring,
@@ -32,8 +35,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "crates" / "core" / "src" / "model" / "cvm-2017-03-12.json"
-OUT_TYPES = ROOT / "python" / "tccvm" / "types.pyi"
-OUT_TYPES_PY = ROOT / "python" / "tccvm" / "types.py"
+OUT_TYPES = ROOT / "python" / "tccvm" / "types.py"
 OUT_CLIENT = ROOT / "python" / "tccvm" / "_client.pyi"
 OUT_ACTIONS = ROOT / "python" / "tccvm" / "_actions.py"
 
@@ -65,33 +67,26 @@ def doc(text: str, indent: str) -> str:
     return f'{indent}"""{body}"""\n'
 
 
-def gen_types(model: dict, runtime: bool = False) -> str:
-    """types.pyi, or with ``runtime`` the importable types.py (same classes; annotations stay
-    strings, so ``Required`` is needed by type checkers only)."""
-    doc_line = '"""Typed dicts of the CVM 2017-03-12 data types and the responses of its actions.'
-    if runtime:
-        imports = [
-            "from __future__ import annotations",
-            "",
-            "from typing import TYPE_CHECKING, TypedDict",
-            "",
-            "if TYPE_CHECKING:",
-            "    from typing_extensions import Required",
-        ]
-    else:
-        imports = ["from typing_extensions import Required, TypedDict"]
+def gen_types(model: dict) -> str:
+    """types.py (annotations stay strings, so ``Required`` is needed by type checkers only)."""
     out = [
         HEADER,
-        doc_line,
+        '"""Typed dicts of the CVM 2017-03-12 data types and the responses of its actions.',
         "",
         "``from tccvm.types import Placement, DescribeInstancesResponse``",
         '"""',
         "",
-        *imports,
+        "from __future__ import annotations",
+        "",
+        "from typing import TYPE_CHECKING, TypedDict",
+        "",
+        "if TYPE_CHECKING:",
+        "    from typing_extensions import Required",
+        "",
+        "",
+        "# fmt: off",
         "",
     ]
-    if runtime:
-        out += ["", "# fmt: off", ""]
     for name in sorted(model["shapes"]):
         s = model["shapes"][name]
         out.append(f"class {name}(TypedDict, total=False):")
@@ -373,7 +368,6 @@ def main() -> int:
     model = json.loads(MODEL.read_text(encoding="utf-8"))
     outputs = {
         OUT_TYPES: gen_types(model),
-        OUT_TYPES_PY: gen_types(model, runtime=True),
         OUT_CLIENT: gen_client(model),
         OUT_ACTIONS: gen_actions(model),
     }
