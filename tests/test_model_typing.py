@@ -1,7 +1,10 @@
-"""Stubs generated from the model: fresh, and `mypy --strict` catches a misspelt parameter."""
+"""Stubs generated from the model: fresh, made and checked with the pinned ruff and mypy, and
+`mypy --strict` catches a misspelt parameter."""
 
 from __future__ import annotations
 
+import importlib.metadata
+import importlib.util
 import os
 import subprocess
 import sys
@@ -13,6 +16,44 @@ pytestmark = pytest.mark.timeout(240)
 
 ROOT = Path(__file__).resolve().parent.parent
 TYPING = ROOT / "tests" / "typing"
+
+
+def gen_stubs():
+    spec = importlib.util.spec_from_file_location(
+        "gen_stubs", ROOT / "tools/gen_stubs.py"
+    )
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+# The pinned mypy needs Python 3.10+ (pyproject.toml installs it there only).
+needs_mypy = pytest.mark.skipif(
+    sys.version_info < (3, 10), reason="the pinned mypy needs Python 3.10+"
+)
+
+
+@pytest.mark.parametrize("tool", ["ruff", pytest.param("mypy", marks=needs_mypy)])
+def test_the_installed_tools_are_the_pinned_ones(tool):
+    pinned = gen_stubs().pinned_version(tool)
+    installed = importlib.metadata.version(tool)
+    assert installed == pinned, (
+        f"{tool} {installed} is installed, pyproject.toml's test extra pins {pinned}: "
+        "pip install -e '.[test]'"
+    )
+
+
+def test_gen_stubs_refuses_another_ruff(monkeypatch, capsys):
+    g = gen_stubs()
+    installed = importlib.metadata.version("ruff")
+    monkeypatch.setattr(g, "pinned_version", lambda tool: "0.0.0")
+    with pytest.raises(SystemExit) as ei:
+        g.ruff_command()
+    assert ei.value.code == 2  # not 1, "stale"
+    err = capsys.readouterr().err
+    assert "formatted with ruff 0.0.0, pinned in pyproject.toml" in err, err
+    assert f"ruff {installed} (" in err, err
+    assert "pip install 'ruff==0.0.0'" in err, err
 
 
 def test_committed_stubs_are_what_the_generator_writes():
@@ -49,12 +90,14 @@ def mypy(*files: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@needs_mypy
 def test_mypy_strict_passes_on_correct_use():
     r = mypy("check_methods.py")
     assert r.returncode == 0, r.stdout + r.stderr
     assert "Success" in r.stdout
 
 
+@needs_mypy
 def test_mypy_strict_catches_misspelt_and_mistyped_parameters():
     r = mypy("misspelt.py")
     assert r.returncode == 1, r.stdout + r.stderr
@@ -80,6 +123,7 @@ def test_types_importable_at_run_time():
     assert "InstanceSet" in types.DescribeInstancesResponse.__annotations__
 
 
+@needs_mypy
 def test_mypy_strict_passes_on_the_examples():
     scripts = sorted(str(p) for p in (ROOT / "examples").glob("*.py"))
     if not scripts:

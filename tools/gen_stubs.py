@@ -19,7 +19,9 @@
   per action (its keyword-only parameters, string annotations, and the method's docstring,
   exactly ``tccvm._docs.docstring()``), the paginated actions and the waiters.
 
-Standard library only; reads crates/core/src/model/cvm-2017-03-12.json.
+Reads crates/core/src/model/cvm-2017-03-12.json. Standard library only, plus ruff to format the output like
+the rest of the tree: exactly the version pinned in pyproject.toml's ``test`` extra (another
+ruff may format differently, so this refuses to run with one; see ``ruff_command``).
 """
 
 from __future__ import annotations
@@ -27,11 +29,13 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import re
 import shutil
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import NoReturn
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "crates" / "core" / "src" / "model" / "cvm-2017-03-12.json"
@@ -337,14 +341,72 @@ def gen_actions(model: dict) -> str:
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-def ruff_format(text: str, name: str) -> str:
-    """Format like the rest of the tree (`ruff format`), so that formatting the tree leaves the
-    generated files alone. Without ruff the text is returned as generated."""
+PYPROJECT = ROOT / "pyproject.toml"
+
+
+def refuse(message: str) -> NoReturn:
+    """Stop without writing or judging anything (exit 2: not "stale", which is 1)."""
+    print(f"gen_stubs: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def pinned_version(tool: str) -> str:
+    """The exact version of ``tool`` pinned in pyproject.toml's ``test`` extra: the one place
+    that names the versions of the tools the generated files depend on (ruff formats them,
+    mypy checks them in tests/test_model_typing.py)."""
+    text = PYPROJECT.read_text(encoding="utf-8")
+    m = re.search(rf'^\s*"{re.escape(tool)}==([^";\s]+)', text, re.MULTILINE)
+    if not m:
+        refuse(f'no exact pin "{tool}==..." in {PYPROJECT.name} (the test extra)')
+    return m.group(1)
+
+
+def ruff_command() -> list[str]:
+    """The ruff that formats the output: this interpreter's (``python -m ruff``), else the one on
+    PATH, and only if it is the pinned version. Another release may format the same text
+    differently, so that ``--check`` would fail (or a regeneration would rewrite every file)
+    for a reason that has nothing to do with the model: that is refused, naming both versions."""
+    pinned = pinned_version("ruff")
+    candidates = [[sys.executable, "-m", "ruff"]]
     exe = shutil.which("ruff")
-    cmd = [exe] if exe else [sys.executable, "-m", "ruff"]
+    if exe:
+        candidates.append([exe])
+    found = []
+    for cmd in candidates:
+        try:
+            r = subprocess.run(
+                [*cmd, "--version"],
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=60,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        words = r.stdout.split()  # "ruff 0.17.6"
+        if r.returncode != 0 or len(words) < 2 or words[0] != "ruff":
+            continue
+        if words[1] == pinned:
+            return cmd
+        found.append(f"ruff {words[1]} ({' '.join(cmd)})")
+    have = (
+        f"{', '.join(found)} is installed, and another version may format them differently"
+        if found
+        else "no ruff is installed"
+    )
+    refuse(
+        f"the generated files are formatted with ruff {pinned}, pinned in "
+        f"{PYPROJECT.name}'s test extra, but {have}. Install the pinned one: "
+        f"pip install 'ruff=={pinned}' (or pip install -e '.[test]')"
+    )
+
+
+def ruff_format(text: str, name: str, ruff: list[str]) -> str:
+    """Format like the rest of the tree (`ruff format`), so that formatting the tree leaves the
+    generated files alone."""
     try:
         r = subprocess.run(
-            [*cmd, "format", "--stdin-filename", name, "-"],
+            [*ruff, "format", "--stdin-filename", name, "-"],
             input=text,
             capture_output=True,
             text=True,
@@ -352,9 +414,11 @@ def ruff_format(text: str, name: str) -> str:
             cwd=ROOT,
             timeout=60,
         )
-    except (OSError, subprocess.TimeoutExpired):
-        return text
-    return r.stdout if r.returncode == 0 else text
+    except (OSError, subprocess.TimeoutExpired) as e:
+        refuse(f"ruff format {name} did not run: {e}")
+    if r.returncode != 0:
+        refuse(f"ruff format {name} failed (a generator bug?):\n{r.stderr}")
+    return r.stdout
 
 
 def main() -> int:
@@ -362,7 +426,9 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument(
-        "--check", action="store_true", help="fail if the committed stubs are stale"
+        "--check",
+        action="store_true",
+        help="exit 1 if the committed files are stale (2: cannot tell, e.g. not the pinned ruff)",
     )
     args = ap.parse_args()
     model = json.loads(MODEL.read_text(encoding="utf-8"))
@@ -371,8 +437,10 @@ def main() -> int:
         OUT_CLIENT: gen_client(model),
         OUT_ACTIONS: gen_actions(model),
     }
+    ruff = ruff_command()
     outputs = {
-        p: ruff_format(text, str(p.relative_to(ROOT))) for p, text in outputs.items()
+        p: ruff_format(text, str(p.relative_to(ROOT)), ruff)
+        for p, text in outputs.items()
     }
     if args.check:
         stale = [
