@@ -292,6 +292,44 @@ def test_metadata_refresh_is_thread_safe(monkeypatch, emu):
     assert p.fetches == 2  # one refresh for sixteen callers
 
 
+def test_role_credentials_are_refetched_the_margin_before_they_expire(monkeypatch, emu):
+    monkeypatch.setenv(cr.ENV_METADATA, emu.endpoint)
+    p = resolve()
+    assert p._expires > time.time() + 2 * cr.REFRESH_MARGIN_SECS
+    assert p._refresh_at == p._expires - cr.REFRESH_MARGIN_SECS
+    # Issued with less than the margin to live: fetched again a second later, not at once.
+    assert cr.refresh_time(expires=1000.0, fetched=900.0) == 901.0
+
+
+@pytest.mark.parametrize("left", [30, -30])
+def test_the_core_asks_for_credentials_exactly_when_the_provider_fetches(emu, left):
+    """One refresh rule: the core calls the provider back (``refresh``) at the moment the
+    provider's rule fetches new credentials: not later, nor sooner (a call per request for
+    nothing). Fails if src/credentials.rs's margin and REFRESH_MARGIN_SECS differ."""
+    from tccvm import _core
+
+    now = time.time()
+    expires = now + cr.REFRESH_MARGIN_SECS + left
+    due = now >= cr.refresh_time(expires, fetched=now - 60)
+    asked = []
+
+    def refresh():
+        asked.append(True)
+        return (emu.secret_id, emu.secret_key, None, time.time() + 3600)
+
+    core = _core.Core(
+        emu.secret_id,
+        emu.secret_key,
+        None,
+        region="ap-guangzhou",
+        endpoint=emu.endpoint,
+        expires_at=expires,
+        refresh=refresh,
+    )
+    assert core.invoke("DescribeZones", None, False, 0)["TotalCount"] >= 1
+    assert bool(asked) == due == (left < 0)
+
+
 def test_metadata_failed_refresh_keeps_valid_credentials(monkeypatch, emu, caplog):
     monkeypatch.setenv(cr.ENV_METADATA, emu.endpoint)
     p = resolve()

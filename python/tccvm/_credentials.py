@@ -83,6 +83,21 @@ METADATA_CONNECT_TIMEOUT = 1.0
 #: Seconds for the whole metadata exchange (both requests).
 METADATA_TIMEOUT = 3.0
 
+#: The one refresh rule: role credentials are fetched anew this many seconds before they
+#: expire. The core applies the same margin (``REFRESH_MARGIN_SECS`` in src/credentials.rs: it
+#: calls the provider back once ``now >= expiry - margin``), so that whenever it asks, the
+#: provider fetches; tests/test_credentials.py fails if the two disagree. (The vendor's SDK uses
+#: the same 300 s.)
+REFRESH_MARGIN_SECS = 300
+
+
+def refresh_time(expires: float, fetched: float) -> float:
+    """When credentials fetched at ``fetched`` (Unix time) and expiring at ``expires`` are
+    fetched again: ``REFRESH_MARGIN_SECS`` before they expire, but never sooner than a second
+    after the last fetch (credentials issued with less than the margin to live are fetched at
+    most once a second until fresher ones come)."""
+    return max(expires - REFRESH_MARGIN_SECS, fetched + 1.0)
+
 
 class Credentials(_CredentialFields):
     """A secret id, a secret key and an optional token. The repr hides the key and token."""
@@ -352,8 +367,8 @@ class MetadataRoleProvider(CredentialProvider):
     """Temporary credentials of the machine's CVM role, from the metadata service.
 
     The first :meth:`get` (or :meth:`load`) fetches them; later calls return the cached ones
-    until they come within ``refresh_margin`` of their expiry (a quarter of their lifetime, at
-    most 5 minutes), then fetch new ones. Safe to share between threads: one thread refreshes
+    until they come within ``REFRESH_MARGIN_SECS`` (5 minutes) of their expiry, then fetch new
+    ones (see :func:`refresh_time`). Safe to share between threads: one thread refreshes
     while the others wait. If a refresh fails while the old credentials are still valid they
     are kept (and the failure logged); once expired, :class:`CredentialError` is raised.
     """
@@ -409,17 +424,14 @@ class MetadataRoleProvider(CredentialProvider):
     def _refresh_locked(self) -> None:
         now = time.time()
         creds, expires = self._fetch()
-        lifetime = max(expires - now, 0.0)
-        margin = min(300.0, lifetime / 4)
         self._creds, self._expires = creds, expires
-        # Never refetch more often than once a second, even for credentials about to expire.
-        self._refresh_at = max(expires - margin, now + 1.0)
+        self._refresh_at = refresh_time(expires, now)
         self.fetches += 1
         _log(
             _DEBUG,
             "tccvm: CVM role %r credentials fetched, expire in %.0f s",
             self.role,
-            lifetime,
+            max(expires - now, 0.0),
         )
 
     def get(self) -> Credentials:
