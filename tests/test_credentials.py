@@ -371,6 +371,43 @@ def test_metadata_no_role(monkeypatch):
         srv.server_close()
 
 
+def test_metadata_ignores_proxy_settings(monkeypatch, emu):
+    """The metadata service is on the machine's own network: never reached through a proxy."""
+    dead = f"http://127.0.0.1:{closed_port()}"
+    for var in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY"):
+        monkeypatch.setenv(var, dead)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.setenv(cr.ENV_METADATA, emu.endpoint)
+    assert resolve().get().token
+
+
+def test_metadata_redirect_is_not_followed(monkeypatch, emu):
+    """A redirect is an answer that is not the credentials, not a place to go."""
+    import http.server
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(302)
+            self.send_header("Location", emu.metadata_endpoint)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    th = threading.Thread(target=srv.serve_forever, daemon=True)
+    th.start()
+    try:
+        monkeypatch.setenv(cr.ENV_METADATA, f"http://127.0.0.1:{srv.server_address[1]}")
+        with pytest.raises(CredentialError, match="HTTP 302 for /latest/meta-data/"):
+            resolve()
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
 def test_metadata_by_host_name(monkeypatch, emu):
     """A host name (resolved with a time limit, every address tried) works like an address."""
     monkeypatch.setenv(cr.ENV_METADATA, f"http://localhost:{emu.port}")
