@@ -3,6 +3,7 @@ and the CVM role end to end against the emulator's metadata service."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import pickle
 import socket
@@ -346,13 +347,17 @@ def test_metadata_failed_refresh_keeps_valid_credentials(monkeypatch, emu, caplo
         p.get()
 
 
-def test_metadata_no_role(monkeypatch):
-    """A metadata service with no role bound (an empty role list) is reported as such."""
+@contextlib.contextmanager
+def metadata_answering(status: int, headers: dict[str, str] | None = None):
+    """A metadata service on 127.0.0.1 that answers every GET with ``status`` and no body;
+    yields its base URL."""
     import http.server
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
-            self.send_response(200)
+            self.send_response(status)
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
             self.send_header("Content-Length", "0")
             self.end_headers()
 
@@ -363,12 +368,18 @@ def test_metadata_no_role(monkeypatch):
     th = threading.Thread(target=srv.serve_forever, daemon=True)
     th.start()
     try:
-        monkeypatch.setenv(cr.ENV_METADATA, f"http://127.0.0.1:{srv.server_address[1]}")
-        with pytest.raises(CredentialError, match="no CVM role is bound"):
-            resolve()
+        yield f"http://127.0.0.1:{srv.server_address[1]}"
     finally:
         srv.shutdown()
         srv.server_close()
+
+
+def test_metadata_no_role(monkeypatch):
+    """A metadata service with no role bound (an empty role list) is reported as such."""
+    with metadata_answering(200) as url:
+        monkeypatch.setenv(cr.ENV_METADATA, url)
+        with pytest.raises(CredentialError, match="no CVM role is bound"):
+            resolve()
 
 
 def test_metadata_ignores_proxy_settings(monkeypatch, emu):
@@ -384,28 +395,10 @@ def test_metadata_ignores_proxy_settings(monkeypatch, emu):
 
 def test_metadata_redirect_is_not_followed(monkeypatch, emu):
     """A redirect is an answer that is not the credentials, not a place to go."""
-    import http.server
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            self.send_response(302)
-            self.send_header("Location", emu.metadata_endpoint)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *a):
-            pass
-
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    th = threading.Thread(target=srv.serve_forever, daemon=True)
-    th.start()
-    try:
-        monkeypatch.setenv(cr.ENV_METADATA, f"http://127.0.0.1:{srv.server_address[1]}")
+    with metadata_answering(302, {"Location": emu.metadata_endpoint}) as url:
+        monkeypatch.setenv(cr.ENV_METADATA, url)
         with pytest.raises(CredentialError, match="HTTP 302 for /latest/meta-data/"):
             resolve()
-    finally:
-        srv.shutdown()
-        srv.server_close()
 
 
 def test_metadata_by_host_name(monkeypatch, emu):
