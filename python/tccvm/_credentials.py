@@ -22,16 +22,17 @@ import os
 import threading
 import time
 
+from . import _core
+from ._core import REFRESH_MARGIN_SECS
 from ._logging import active_logger
 from .errors import CredentialError
 
-# configparser, http.client (and with it ssl and email), socket, ipaddress, urllib.parse and
-# json are imported where they are used: a client built with keys never needs them. Nor does
-# it import typing or logging (see tccvm._logging); type checkers take any TYPE_CHECKING as
-# true.
+# configparser, urllib.parse and json are imported where they are used: a client built with
+# keys never needs them. The metadata service is asked through the core's HTTP client
+# (_core.http_get), so no Python HTTP or socket code is loaded either. Nor does this import
+# typing or logging (see tccvm._logging); type checkers take any TYPE_CHECKING as true.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import socket
     from typing import Any, NamedTuple
 
     class _CredentialFields(NamedTuple):
@@ -83,12 +84,11 @@ METADATA_CONNECT_TIMEOUT = 1.0
 #: Seconds for the whole metadata exchange (both requests).
 METADATA_TIMEOUT = 3.0
 
-#: The one refresh rule: role credentials are fetched anew this many seconds before they
-#: expire. The core applies the same margin (``REFRESH_MARGIN_SECS`` in src/credentials.rs: it
-#: calls the provider back once ``now >= expiry - margin``), so that whenever it asks, the
-#: provider fetches; tests/test_credentials.py fails if the two disagree. (The vendor's SDK uses
-#: the same 300 s.)
-REFRESH_MARGIN_SECS = 300
+# The one refresh rule: role credentials are fetched anew REFRESH_MARGIN_SECS (300) seconds
+# before they expire, the margin the core itself applies (it calls the provider back once
+# ``now >= expiry - margin``; the constant is the core's, src/credentials.rs), so that whenever
+# it asks, the provider fetches; tests/test_credentials.py checks the two behave alike. (The
+# vendor's SDK uses the same 300 s.)
 
 
 def refresh_time(expires: float, fetched: float) -> float:
@@ -266,101 +266,32 @@ class MetadataError(Exception):
 
 
 def _http_get(url: str, deadline: float) -> str:
-    """GET ``url`` with a short connect timeout, no proxy, and an overall deadline."""
-    import http.client
-    import urllib.parse
-
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        raise MetadataError(f"unsupported scheme {parts.scheme!r}")
-    host = parts.hostname or ""
-    port = parts.port
-    conn_cls = (
-        http.client.HTTPSConnection
-        if parts.scheme == "https"
-        else http.client.HTTPConnection
-    )
+    """GET ``url`` through the core's HTTP client (no proxy, no redirect), connecting within
+    ``METADATA_CONNECT_TIMEOUT`` (name lookup included) and done by ``deadline``
+    (``time.monotonic()``)."""
+    scheme = url.partition("://")[0].lower()
+    if scheme not in ("http", "https"):
+        raise MetadataError(f"unsupported scheme {scheme!r}")
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise MetadataError("timed out")
-    conn = conn_cls(host, port, timeout=min(METADATA_CONNECT_TIMEOUT, remaining))
     try:
-        try:
-            if parts.scheme == "http":
-                conn.sock = _connect(host, port or 80, deadline)
-            else:
-                conn.connect()
-        except OSError as e:
-            raise MetadataError(f"cannot connect ({_reason(e)})") from None
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise MetadataError("timed out")
-        if conn.sock is not None:
-            conn.sock.settimeout(remaining)
-        path = parts.path or "/"
-        try:
-            conn.request("GET", path, headers={"Accept": "*/*"})
-            resp = conn.getresponse()
-            body = resp.read(1 << 20)
-        except OSError as e:
-            raise MetadataError(f"no answer ({_reason(e)})") from None
-        except http.client.HTTPException as e:
-            raise MetadataError(f"bad answer ({type(e).__name__})") from None
-        if resp.status != 200:
-            raise MetadataError(f"HTTP {resp.status} for {path}")
-        return body.decode("utf-8", "replace")
-    finally:
-        conn.close()
+        status, body = _core.http_get(
+            url, remaining, min(METADATA_CONNECT_TIMEOUT, remaining)
+        )
+    except ConnectionError as e:  # name lookup, refused, or the connect timed out
+        raise MetadataError(f"cannot connect ({e})") from None
+    except TimeoutError:
+        raise MetadataError("no answer (timed out)") from None
+    except OSError as e:  # the answer broke off or was not HTTP
+        raise MetadataError(f"no answer ({e})") from None
+    if status != 200:
+        import urllib.parse
 
-
-def _connect(host: str, port: int, deadline: float) -> socket.socket:
-    """Connect with a time limit on the name lookup too (getaddrinfo has none of its own:
-    without a reachable DNS server it can block for many seconds), trying each address."""
-    import ipaddress
-    import socket
-
-    try:
-        ipaddress.ip_address(host)
-        addrs: list[Any] = [
-            (socket.AF_INET6 if ":" in host else socket.AF_INET, (host, port))
-        ]
-    except ValueError:
-        result: list[Any] = []
-
-        def lookup() -> None:
-            try:
-                result.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
-            except OSError as e:
-                result.append(e)
-
-        t = threading.Thread(target=lookup, name="tccvm-metadata-dns", daemon=True)
-        t.start()
-        t.join(max(0.0, min(METADATA_CONNECT_TIMEOUT, deadline - time.monotonic())))
-        if not result:
-            raise MetadataError(f"cannot resolve {host} (timed out)") from None
-        if isinstance(result[0], OSError):
-            raise result[0]
-        addrs = [(fam, sa) for fam, _, _, _, sa in result[0]]
-    last: OSError = OSError("no address")
-    for fam, sa in addrs:
-        left = min(METADATA_CONNECT_TIMEOUT, deadline - time.monotonic())
-        if left <= 0:
-            raise TimeoutError("timed out")
-        sock = socket.socket(fam, socket.SOCK_STREAM)
-        sock.settimeout(left)
-        try:
-            sock.connect(sa)
-            return sock
-        except OSError as e:
-            sock.close()
-            last = e
-    raise last
-
-
-def _reason(e: OSError) -> str:
-    if isinstance(e, TimeoutError) or "timed out" in str(e):
-        return "timed out"
-    return e.strerror or type(e).__name__
+        raise MetadataError(
+            f"HTTP {status} for {urllib.parse.urlsplit(url).path or '/'}"
+        )
+    return body.decode("utf-8", "replace")
 
 
 class MetadataRoleProvider(CredentialProvider):
