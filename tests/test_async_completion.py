@@ -1,4 +1,4 @@
-"""How async results reach the event loop (src/python/completer.rs): batched per loop, set on
+"""How async results reach the event loop (crates/py/src/completer.rs): batched per loop, set on
 the loop thread, cancellation stops the call, a panic becomes TccvmError, no leak across loops."""
 
 from __future__ import annotations

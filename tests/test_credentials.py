@@ -306,7 +306,7 @@ def test_role_credentials_are_refetched_the_margin_before_they_expire(monkeypatc
 def test_the_core_asks_for_credentials_exactly_when_the_provider_fetches(emu, left):
     """One refresh rule: the core calls the provider back (``refresh``) at the moment the
     provider's rule fetches new credentials: not later, nor sooner (a call per request for
-    nothing). Fails if src/credentials.rs's margin and REFRESH_MARGIN_SECS differ."""
+    nothing). Fails if crates/core/src/credentials.rs's margin and REFRESH_MARGIN_SECS differ."""
     from tccvm import _core
 
     now = time.time()

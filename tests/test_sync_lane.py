@@ -476,10 +476,10 @@ def _cpu_seconds() -> float:
 
 
 def test_nothing_keeps_polling_after_a_burst_of_calls():
-    """A sync call to an endpoint that answers within the millisecond polls briefly for its
-    answer (at most a quarter of a millisecond), and the emulator for the next request (at most
-    a millisecond) (src/spin.rs): once the calls stop, this process (client and emulator alike)
-    uses no CPU while it sleeps."""
+    """A sync call sleeps until its answer arrives (the SDK never polls); the emulator polls for
+    the next request for at most a millisecond after an answer (crates/emulator/src/poll.rs):
+    once the calls stop, this process (client and emulator alike) uses no CPU while it
+    sleeps."""
     from tccvm.emulator import Emulator
 
     with Emulator() as emu:

@@ -86,9 +86,9 @@ METADATA_TIMEOUT = 3.0
 
 # The one refresh rule: role credentials are fetched anew REFRESH_MARGIN_SECS (300) seconds
 # before they expire, the margin the core itself applies (it calls the provider back once
-# ``now >= expiry - margin``; the constant is the core's, src/credentials.rs), so that whenever
-# it asks, the provider fetches; tests/test_credentials.py checks the two behave alike. (The
-# vendor's SDK uses the same 300 s.)
+# ``now >= expiry - margin``; the constant is the core's, crates/core/src/credentials.rs), so
+# that whenever it asks, the provider fetches; tests/test_credentials.py checks the two behave
+# alike. (The vendor's SDK uses the same 300 s.)
 
 
 def refresh_time(expires: float, fetched: float) -> float:
