@@ -23,7 +23,12 @@ IMAGE = "img-pmqg1cw7"
 
 
 MODEL_FILE = (
-    Path(__file__).resolve().parents[1] / "crates" / "core" / "src" / "model" / "cvm-2017-03-12.json"
+    Path(__file__).resolve().parents[1]
+    / "crates"
+    / "core"
+    / "src"
+    / "model"
+    / "cvm-2017-03-12.json"
 )
 
 

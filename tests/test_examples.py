@@ -25,7 +25,9 @@ pytestmark = pytest.mark.timeout(60)
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = _methods.MODEL
-EXAMPLES = json.loads((ROOT / "crates/core/src/model/examples.json").read_text(encoding="utf-8"))
+EXAMPLES = json.loads(
+    (ROOT / "crates/core/src/model/examples.json").read_text(encoding="utf-8")
+)
 CASES = [(a, i) for a, exs in EXAMPLES.items() for i in range(len(exs))]
 COMMON = {
     "Action", "Version", "Region", "Timestamp", "Nonce", "SecretId", "Signature",

@@ -8,8 +8,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-MODEL = json.loads((ROOT / "crates/core/src/model/cvm-2017-03-12.json").read_text(encoding="utf-8"))
-EXAMPLES = json.loads((ROOT / "crates/core/src/model/examples.json").read_text(encoding="utf-8"))
+MODEL = json.loads(
+    (ROOT / "crates/core/src/model/cvm-2017-03-12.json").read_text(encoding="utf-8")
+)
+EXAMPLES = json.loads(
+    (ROOT / "crates/core/src/model/examples.json").read_text(encoding="utf-8")
+)
 
 pytestmark = pytest.mark.timeout(60)
 
