@@ -320,12 +320,12 @@ impl<'a, 'py> Builder<'a, 'py> {
 
     fn number(&mut self) -> Result<Bound<'py, PyAny>, Fail> {
         let n = self.p.number()?;
-        // SAFETY (all the calls below): GIL held; the digits buffer is NUL-terminated.
         let o = match n {
             Num::Int {
                 neg, mant, digits, ..
             } if digits <= 18 => {
                 let v = mant as i64;
+                // SAFETY: GIL held; a plain conversion of a value that fits.
                 unsafe { ffi::PyLong_FromLongLong(if neg { -v } else { v }) }
             }
             Num::Int {
@@ -333,20 +333,25 @@ impl<'a, 'py> Builder<'a, 'py> {
                 mant,
                 digits: 19,
                 ..
-            } => unsafe { ffi::PyLong_FromUnsignedLongLong(mant) },
+            } => {
+                // SAFETY: GIL held; a plain conversion of a value that fits.
+                unsafe { ffi::PyLong_FromUnsignedLongLong(mant) }
+            }
             Num::Int {
                 neg: true,
                 mant,
                 digits: 19,
                 ..
-            } if mant <= 1 << 63 => unsafe {
-                ffi::PyLong_FromLongLong((mant as i64).wrapping_neg())
-            },
+            } if mant <= 1 << 63 => {
+                // SAFETY: GIL held; -mant fits an i64 (checked by the guard).
+                unsafe { ffi::PyLong_FromLongLong((mant as i64).wrapping_neg()) }
+            }
             Num::Int { start, end, .. } => {
                 self.digits.clear();
                 self.digits
                     .extend_from_slice(self.p.b.get(start..end).unwrap_or_default());
                 self.digits.push(0);
+                // SAFETY: GIL held; `digits` is NUL-terminated ASCII digits (and a sign).
                 unsafe {
                     ffi::PyLong_FromString(self.digits.as_ptr().cast(), std::ptr::null_mut(), 10)
                 }
@@ -358,6 +363,7 @@ impl<'a, 'py> Builder<'a, 'py> {
                     .ok()
                     .and_then(|s| s.parse::<f64>().ok());
                 match f {
+                    // SAFETY: GIL held; a plain conversion.
                     Some(f) => unsafe { ffi::PyFloat_FromDouble(f) },
                     None => return fail(start, "invalid number"),
                 }
