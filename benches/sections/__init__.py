@@ -1,0 +1,34 @@
+"""The benchmark sections, in the order they run and are reported.
+
+Each section is a function `(emulator, smoke) -> dict` in a module of its own here, returning
+the figures that land under its name in results.json. To add one: write
+`sections/<name>.py`, then add it to `REGISTRY` below (its key is the name `--only` takes);
+report.py decides what BENCHMARKS.md shows of it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from common import EmulatorProcess
+from sections.ceiling import bench_ceiling
+from sections.criterion import bench_criterion
+from sections.decode import bench_decode
+from sections.fanout import bench_fanout
+from sections.import_time import bench_import
+from sections.memory import bench_memory
+from sections.sequential import bench_sequential
+from sections.threads import bench_threads
+
+Section = Callable[[EmulatorProcess, bool], dict[str, Any]]
+
+REGISTRY: dict[str, Section] = {
+    "decode": bench_decode,
+    "sequential": bench_sequential,
+    "threads": bench_threads,
+    "fanout": bench_fanout,
+    "ceiling": bench_ceiling,
+    "import": bench_import,
+    "memory": bench_memory,
+    "criterion": bench_criterion,
+}
