@@ -11,14 +11,15 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from common import EmulatorProcess
-from sections.ceiling import bench_ceiling
-from sections.criterion import bench_criterion
-from sections.decode import bench_decode
-from sections.fanout import bench_fanout
-from sections.import_time import bench_import
-from sections.memory import bench_memory
-from sections.sequential import bench_sequential
-from sections.threads import bench_threads
+
+from .ceiling import bench_ceiling
+from .criterion import bench_criterion
+from .decode import bench_decode
+from .fanout import bench_fanout
+from .import_time import bench_import
+from .memory import bench_memory
+from .sequential import bench_sequential
+from .threads import bench_threads
 
 Section = Callable[[EmulatorProcess, bool], dict[str, Any]]
 
