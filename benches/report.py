@@ -402,7 +402,7 @@ def markdown(r: dict[str, Any], command: str, chart_name: str | None) -> str:
             "",
             (
                 f"`{cr['command']}` (criterion's estimate of the time per iteration, +/- "
-                "its spread; sources: `benches/sign.rs`, `benches/wire.rs`)."
+                "its spread; sources: `crates/core/benches/sign.rs`, `crates/core/benches/params.rs`)."
             ),
             "",
             "| benchmark | time | +/- |",

@@ -23,7 +23,7 @@ def _mapped() -> set[str]:
     start = text.index("## Map of the tree")
     end = text.index("\n## ", start + 1)
     # The first cell of each table row: | `path` | what |
-    return set(re.findall(r"^\| `([^`]+)` \|", text[start:end], flags=re.M))
+    return set(re.findall(r"^\| `([^`]+)` \|", text[start:end], flags=re.MULTILINE))
 
 
 def test_every_tracked_file_is_on_the_map() -> None:

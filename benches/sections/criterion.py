@@ -11,7 +11,8 @@ from typing import Any
 from common import ROOT, EmulatorProcess, log
 
 CRITERION_CMD = (
-    "cargo bench --bench sign --bench wire -- --warm-up-time 0.5 --measurement-time 2 "
+    "cargo bench -p tccvm-core --bench sign --bench params -- --warm-up-time 0.5 "
+    "--measurement-time 2 "
     "--output-format bencher"
 )
 _BENCHER_LINE = re.compile(
