@@ -1,9 +1,10 @@
 //! Full (and resumed) TLS 1.3 handshakes between a rustls client and a rustls server in memory,
 //! with the certificate chain of tools/smoke_tls (ECDSA P-256, verified against its CA like
-//! `verify=<CA bundle>` does). The server always uses aws-lc-rs; what is compared is the time
-//! spent in the client's calls, for each client crypto provider:
-//!   aws-lc-rs (rustls's default key exchange: X25519MLKEM768, the post-quantum hybrid),
-//!   aws-lc-rs restricted to X25519, and ring (X25519; ring has no ML-KEM).
+//! `verify=<CA bundle>` does). The server always uses aws-lc-rs and takes the post-quantum
+//! hybrid X25519MLKEM768 when offered; what is compared is the time spent in the client's
+//! calls, for each client: aws-lc-rs with the hybrid first (rustls's `prefer-post-quantum`),
+//! aws-lc-rs as rustls builds it without that feature (X25519 first, the hybrid last),
+//! aws-lc-rs with X25519 only, and ring (X25519; ring has no ML-KEM).
 //! Cases are interleaved round by round so that load on the machine hits them alike.
 use rustls::client::Resumption;
 use rustls::crypto::{aws_lc_rs, ring, CryptoProvider};
@@ -22,7 +23,14 @@ fn server_config() -> Arc<ServerConfig> {
             .collect::<Result<_, _>>()
             .unwrap();
     let key = PrivateKeyDer::from_pem_file(format!("{DIR}/server.key")).unwrap();
-    let mut c = ServerConfig::builder_with_provider(Arc::new(aws_lc_rs::default_provider()))
+    let mut provider = aws_lc_rs::default_provider();
+    provider
+        .kx_groups
+        .retain(|g| g.name() != rustls::NamedGroup::X25519MLKEM768);
+    provider
+        .kx_groups
+        .insert(0, aws_lc_rs::kx_group::X25519MLKEM768);
+    let mut c = ServerConfig::builder_with_provider(Arc::new(provider))
         .with_protocol_versions(&[&rustls::version::TLS13])
         .unwrap()
         .with_no_client_auth()
@@ -86,10 +94,41 @@ fn handshake(ccfg: &Arc<ClientConfig>, scfg: &Arc<ServerConfig>) -> Duration {
     spent
 }
 
+/// The key exchange group one full handshake agrees on.
+fn negotiated(ccfg: &Arc<ClientConfig>, scfg: &Arc<ServerConfig>) -> String {
+    let name = ServerName::try_from("127.0.0.1").unwrap();
+    let mut c = ClientConnection::new(ccfg.clone(), name).unwrap();
+    let mut s = ServerConnection::new(scfg.clone()).unwrap();
+    let mut buf = Vec::new();
+    while c.is_handshaking() || s.is_handshaking() {
+        buf.clear();
+        while c.wants_write() {
+            c.write_tls(&mut buf).unwrap();
+        }
+        s.read_tls(&mut &buf[..]).unwrap();
+        s.process_new_packets().unwrap();
+        buf.clear();
+        while s.wants_write() {
+            s.write_tls(&mut buf).unwrap();
+        }
+        c.read_tls(&mut &buf[..]).unwrap();
+        c.process_new_packets().unwrap();
+    }
+    format!("{:?}", c.negotiated_key_exchange_group().map(|g| g.name()))
+}
+
 fn main() {
     let per_round: usize = std::env::args().nth(1).map_or(200, |a| a.parse().unwrap());
     let rounds = 15;
     let scfg = server_config();
+    // What rustls's `prefer-post-quantum` feature gives: the hybrid first.
+    let pq_first = || {
+        let mut p = aws_lc_rs::default_provider();
+        p.kx_groups
+            .retain(|g| g.name() != rustls::NamedGroup::X25519MLKEM768);
+        p.kx_groups.insert(0, aws_lc_rs::kx_group::X25519MLKEM768);
+        p
+    };
     let x25519_only = || {
         let mut p = aws_lc_rs::default_provider();
         p.kx_groups = vec![aws_lc_rs::kx_group::X25519];
@@ -97,11 +136,27 @@ fn main() {
     };
     for resume in [false, true] {
         let cases: Vec<(&str, Arc<ClientConfig>)> = vec![
-            ("aws-lc-rs (X25519MLKEM768)", client_config(aws_lc_rs::default_provider(), resume)),
-            ("aws-lc-rs (X25519 only)", client_config(x25519_only(), resume)),
-            ("ring (X25519)", client_config(ring::default_provider(), resume)),
+            (
+                "aws-lc-rs (X25519MLKEM768)",
+                client_config(pq_first(), resume),
+            ),
+            (
+                "aws-lc-rs (rustls default)",
+                client_config(aws_lc_rs::default_provider(), resume),
+            ),
+            (
+                "aws-lc-rs (X25519 only)",
+                client_config(x25519_only(), resume),
+            ),
+            (
+                "ring (X25519)",
+                client_config(ring::default_provider(), resume),
+            ),
         ];
-        for (_, c) in &cases {
+        for (name, c) in &cases {
+            if !resume {
+                println!("  {name:28} negotiates {}", negotiated(c, &scfg));
+            }
             for _ in 0..50 {
                 handshake(c, &scfg);
             }
@@ -117,7 +172,11 @@ fn main() {
         }
         println!(
             "{} handshakes, client side, microseconds ({rounds} rounds of {per_round} each):",
-            if resume { "resumed (TLS 1.3 ticket)" } else { "full" }
+            if resume {
+                "resumed (TLS 1.3 ticket)"
+            } else {
+                "full"
+            }
         );
         for (i, (name, _)) in cases.iter().enumerate() {
             let v = &mut per_case[i];
