@@ -116,6 +116,30 @@ LIFECYCLE = """
           - key.changed and key.private_key is search('PRIVATE KEY')
           - not again.changed and again.private_key is not defined
 
+    - name: A key pair of my own
+      tccvm.cvm.key_pair:
+        name: mine
+        public_key: "{{ pubkey }}"
+      register: mine
+
+    - name: Importing it again changes nothing
+      tccvm.cvm.key_pair:
+        name: mine
+        public_key: "{{ pubkey }}"
+      register: mine_again
+
+    - name: The service holds my key
+      ansible.builtin.assert:
+        that:
+          - mine.changed and not mine_again.changed
+          - mine.key.public_key.split()[:2] == pubkey.split()[:2]
+          - mine.private_key is not defined
+
+    - name: Remove it
+      tccvm.cvm.key_pair:
+        name: mine
+        state: absent
+
     - name: The stopped instances, listed
       tccvm.cvm.instance_info:
         tags: {role: web}
@@ -155,12 +179,12 @@ def ansible(emu, tmp_path):
     """Run an Ansible command line against the emulator; returns the CompletedProcess."""
     emu.reset()
     home = tmp_path / "home"
-    env = {
+    base_env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("ANSIBLE_", "TENCENTCLOUD_"))
     }
-    env.update(
+    base_env.update(
         ANSIBLE_COLLECTIONS_PATH=str(ROOT),
         ANSIBLE_HOME=str(home),
         ANSIBLE_LOCAL_TEMP=str(home / "tmp"),
@@ -176,11 +200,11 @@ def ansible(emu, tmp_path):
         TCCVM_TEST_ENDPOINT=emu.endpoint,
     )
 
-    def run(tool, *args, check=True):
+    def run(tool, *args, check=True, env=None):
         out = subprocess.run(
             [str(BIN / tool), *map(str, args)],
             cwd=tmp_path,
-            env=env,
+            env={**base_env, **(env or {})},
             capture_output=True,
             text=True,
             timeout=240,
@@ -215,13 +239,24 @@ def public_image(emu):
         )["ImageSet"][0]["ImageId"]
 
 
-def _client(emu):
+def _client(emu, region=REGION):
     return tccvm.Client(
         secret_id=emu.secret_id,
         secret_key=emu.secret_key,
-        region=REGION,
+        region=region,
         endpoint=emu.endpoint,
     )
+
+
+def openssh_public_key():
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    key = ed25519.Ed25519PrivateKey.generate().public_key()
+    raw = key.public_bytes(
+        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+    )
+    return raw.decode() + " me@laptop"
 
 
 def plain(value):
@@ -317,10 +352,11 @@ def test_fleet_lifecycle(emu, ansible):
     assert "reserved name" not in out.stderr
 
     # Stop, image, key pair, then remove everything.
-    out, changed, failed = playbook(ansible, LIFECYCLE)
+    out, changed, failed = playbook(ansible, LIFECYCLE, pubkey=openssh_public_key())
     assert failed == 0
-    # stop, image, key pair, the three removals; the second key_pair task changed nothing
-    assert changed == 6, out.stdout
+    # stop, image, two key pairs and their removal, the image's and the instances'
+    # removal; the key pair tasks run a second time changed nothing
+    assert changed == 8, out.stdout
     with _client(emu) as c:
         assert c.describe_key_pairs()["TotalCount"] == 0
         private = c.describe_images(
@@ -362,7 +398,26 @@ def test_a_retried_task_never_launches_twice(emu, ansible):
 
 
 def test_unknown_image_fails_with_the_service_message(emu, ansible):
-    out, _changed, failed = playbook(ansible, WEB, check=False, image="img-00000000")
+    # Credentials as module options this time (secret_key is no_log), at -vvv.
+    tasks = WEB.replace(
+        "        wait_timeout: 60\n",
+        "        wait_timeout: 60\n"
+        "        secret_id: \"{{ sid }}\"\n"
+        "        secret_key: \"{{ skey }}\"\n",
+    )
+    # Wrong ones in the environment: the options must win (else AuthFailure).
+    env = {"TENCENTCLOUD_SECRET_ID": "AKIDwrong", "TENCENTCLOUD_SECRET_KEY": "wrong"}
+    out, _changed, failed = playbook(
+        ansible,
+        tasks,
+        "-vvv",
+        check=False,
+        env=env,
+        image="img-00000000",
+        sid=emu.secret_id,
+        skey=emu.secret_key,
+    )
+    assert emu.secret_key not in out.stdout + out.stderr
     assert out.returncode != 0 and failed == 1
     text = out.stdout
     m = re.search(
@@ -406,6 +461,38 @@ def test_inventory_cache_answers_without_calling(emu, ansible):
     # --flush-cache asks the service again.
     ansible("ansible-inventory", "-i", inv, "--list", "--flush-cache")
     assert calls(emu).get("DescribeInstances", 0) == n + 1
+
+
+def test_inventory_of_every_region_names_hosts_by_preference(emu, ansible):
+    image = public_image(emu)
+    with _client(emu, "ap-shanghai") as sh, _client(emu) as gz:
+        zone = sh.describe_zones()["ZoneSet"][0]["Zone"]
+        sh.run_instances(
+            Placement={"Zone": zone},
+            ImageId=image,
+            InstanceName="api",
+            InternetAccessible={"InternetMaxBandwidthOut": 5, "PublicIpAssigned": True},
+        )
+        gz.run_instances(Placement={"Zone": ZONE}, ImageId=image, InstanceName="db")
+        public = sh.describe_instances()["InstanceSet"][0]["PublicIpAddresses"][0]
+    inv = ansible.tmp / "all.tccvm.yml"
+    inv.write_text(  # no regions: every region DescribeRegions lists
+        f"plugin: tccvm.cvm.instances\nendpoint: {emu.endpoint}\n"
+        "hostnames: [public_ip, instance_name]\n"
+        "keyed_groups:\n  - {key: region, prefix: region}\n"
+    )
+    before = calls(emu)
+    listed = json.loads(ansible("ansible-inventory", "-i", inv, "--list").stdout)
+    with _client(emu) as c:
+        regions = c.describe_regions()["RegionSet"]
+    after = calls(emu)
+    assert after["DescribeInstances"] - before.get("DescribeInstances", 0) == len(
+        regions
+    )
+    # The public IP first when there is one, else the name.
+    assert listed["region_ap_shanghai"]["hosts"] == [public]
+    assert listed["region_ap_guangzhou"]["hosts"] == ["db"]
+    assert plain(listed["_meta"]["hostvars"][public]["instance_name"]) == "api"
 
 
 def test_the_collection_builds(ansible):
