@@ -67,12 +67,9 @@ filters:
   tag:env: test
 hostnames: [public_ip, instance_name, instance_id]
 keyed_groups:
-  - key: instance_tags
-    prefix: tag
-  - key: zone
-    prefix: zone
-  - key: instance_state | lower
-    prefix: state
+  - {key: instance_tags, prefix: tag}
+  - {key: zone, prefix: zone}
+  - {key: instance_state | lower, prefix: state}
 groups:
   small: memory < 8
 compose:

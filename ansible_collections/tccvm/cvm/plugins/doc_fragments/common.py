@@ -44,6 +44,25 @@ options:
 requirements:
   - python >= 3.9
   - tccvm
+attributes:
+  action_group:
+    description: Part of the action group C(tccvm.cvm.cvm), so C(module_defaults) with
+      C(group/tccvm.cvm.cvm) sets the connection options of every module at once.
+    support: full
+    membership: [tccvm.cvm.cvm]
+  check_mode:
+    description: In check mode only Describe actions are called; the result says what
+      would change.
+    support: full
+  diff_mode:
+    description: In diff mode the result shows what changes.
+    support: none
+  platform:
+    description: The host that runs the module needs tccvm and a way to the endpoint.
+    support: full
+    platforms: all
+author:
+  - tccvm developers (!UNKNOWN)
 """
 
     # The inventory plugin's version (its regions option replaces region).

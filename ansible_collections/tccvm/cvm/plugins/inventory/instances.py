@@ -62,7 +62,7 @@ extends_documentation_fragment:
   - constructed
   - inventory_cache
 author:
-  - tccvm developers
+  - tccvm developers (!UNKNOWN)
 """
 
 EXAMPLES = r"""

@@ -48,25 +48,11 @@ options:
     default: true
   wait_timeout:
     description:
-      - Seconds to wait.
+      - Seconds to wait for the image to be made (images of big disks take long).
     type: int
     default: 1800
 extends_documentation_fragment:
   - tccvm.cvm.common
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.actiongroups
-attributes:
-  action_group:
-    support: full
-    membership: [tccvm.cvm.cvm]
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: all
-author:
-  - tccvm developers
 """
 
 EXAMPLES = r"""

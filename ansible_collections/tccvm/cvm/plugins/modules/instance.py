@@ -117,7 +117,7 @@ options:
     type: str
   stopped_mode:
     description:
-      - Whether stopped instances keep being charged (C(STOPPED_MODE) of StopInstances).
+      - Whether stopped instances keep being charged (the C(StoppedMode) of StopInstances).
     type: str
     choices: [KEEP_CHARGING, STOP_CHARGING]
   wait:
@@ -127,25 +127,14 @@ options:
     default: true
   wait_timeout:
     description:
-      - Seconds to wait.
+      - Seconds to wait for each state to be reached, per batch of 100 instances.
     type: int
     default: 600
 extends_documentation_fragment:
   - tccvm.cvm.common
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.actiongroups
 attributes:
-  action_group:
-    support: full
-    membership: [tccvm.cvm.cvm]
-  check_mode:
-    support: full
   diff_mode:
     support: full
-  platform:
-    platforms: all
-author:
-  - tccvm developers
 """
 
 EXAMPLES = r"""

@@ -34,20 +34,6 @@ options:
     elements: str
 extends_documentation_fragment:
   - tccvm.cvm.common
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.actiongroups
-attributes:
-  action_group:
-    support: full
-    membership: [tccvm.cvm.cvm]
-  check_mode:
-    support: full
-  diff_mode:
-    support: N/A
-  platform:
-    platforms: all
-author:
-  - tccvm developers
 """
 
 EXAMPLES = r"""

@@ -41,20 +41,6 @@ options:
     default: false
 extends_documentation_fragment:
   - tccvm.cvm.common
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.actiongroups
-attributes:
-  action_group:
-    support: full
-    membership: [tccvm.cvm.cvm]
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: all
-author:
-  - tccvm developers
 """
 
 EXAMPLES = r"""
