@@ -322,7 +322,7 @@ def test_fleet_lifecycle(emu, ansible):
     # The inventory: the three hosts, named by instance name (they have no public IP),
     # grouped by tag, zone and state; 2 per page: 2 DescribeInstances calls.
     inv = ansible.tmp / "web.tccvm.yml"
-    inv.write_text(INVENTORY.format(endpoint=emu.endpoint))
+    inv.write_text(INVENTORY.replace("{endpoint}", emu.endpoint))
     before = calls(emu)
     out = ansible("ansible-inventory", "-i", inv, "--list")
     assert (
@@ -399,8 +399,8 @@ def test_unknown_image_fails_with_the_service_message(emu, ansible):
     tasks = WEB.replace(
         "        wait_timeout: 60\n",
         "        wait_timeout: 60\n"
-        "        secret_id: \"{{ sid }}\"\n"
-        "        secret_key: \"{{ skey }}\"\n",
+        '        secret_id: "{{ sid }}"\n'
+        '        secret_key: "{{ skey }}"\n',
     )
     # Wrong ones in the environment: the options must win (else AuthFailure).
     env = {"TENCENTCLOUD_SECRET_ID": "AKIDwrong", "TENCENTCLOUD_SECRET_KEY": "wrong"}
