@@ -131,14 +131,15 @@ impl Client {
         Ok(client)
     }
 
-    pub(crate) fn build_http(&self) -> Result<reqwest::Client, Error> {
+    /// A new pool keeping at most `idle` idle connections (a sync lane needs one).
+    pub(crate) fn build_http(&self, idle: usize) -> Result<reqwest::Client, Error> {
         let c = &self.config;
         let mut b = reqwest::Client::builder()
             .user_agent(concat!("tccvm/", env!("CARGO_PKG_VERSION")))
             .timeout(c.timeout)
             .connect_timeout(c.connect_timeout)
             .pool_idle_timeout(self.pool_idle_timeout())
-            .pool_max_idle_per_host(c.max_connections)
+            .pool_max_idle_per_host(idle)
             .tcp_nodelay(true)
             .redirect(reqwest::redirect::Policy::none());
         if let Some(p) = &c.proxy {
@@ -160,7 +161,7 @@ impl Client {
             Ok(g) => g,
             Err(p) => p.into_inner(),
         };
-        self.current_http(&mut g)
+        self.current_http(&mut g, self.config.max_connections)
     }
 
     /// The HTTP client in `slot` if it was built for the current pool generation, else a new
@@ -168,6 +169,7 @@ impl Client {
     pub(crate) fn current_http(
         &self,
         slot: &mut Option<(u64, reqwest::Client)>,
+        idle: usize,
     ) -> Result<reqwest::Client, Error> {
         let generation = self.pool_generation.load(Ordering::Acquire);
         if let Some((g, c)) = slot.as_ref() {
@@ -175,7 +177,7 @@ impl Client {
                 return Ok(c.clone());
             }
         }
-        let c = self.build_http()?;
+        let c = self.build_http(idle)?;
         // The old pool (if any) is dropped with its idle connections.
         Ok(slot.insert((generation, c)).1.clone())
     }

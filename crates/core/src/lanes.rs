@@ -2,7 +2,8 @@
 //! the calling thread itself, with an HTTP client of its own whose connection tasks live on that
 //! runtime too, so that a sync call needs no other thread (no wake-ups across threads, one
 //! `epoll_wait` per answer, in which the thread sleeps until its answer arrives). A lane serves
-//! one thread at a time; threads calling at once take a lane each, up to [`MAX_LANES`], beyond
+//! one thread at a time; threads calling at once take a lane each, up to [`MAX_LANES`] (and no
+//! more than the client's `max_connections`), beyond
 //! which calls run on the process runtime. Both ways run the one attempt loop,
 //! [`Client::call`], with the same answer judge.
 //!
@@ -122,7 +123,8 @@ impl Client {
                 return Ok(Some(l.clone()));
             }
         }
-        if g.len() >= MAX_LANES {
+        // No more lanes than connections allowed (each keeps one open).
+        if g.len() >= MAX_LANES.min(self.config.max_connections) {
             return Ok(None);
         }
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -176,7 +178,7 @@ impl Client {
                 Ok(g) => g,
                 Err(p) => p.into_inner(),
             };
-            self.current_http(&mut g)?
+            self.current_http(&mut g, 1)?
         };
         // (`Client::send` lets the lane's connection tasks catch up before each attempt.)
         let call = SYNC_LANE_HTTP.scope(http, self.call(action, params, observer, decode));
