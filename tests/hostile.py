@@ -7,6 +7,10 @@ connection): each misbehaves in one way a real network or a broken server can.
 - ``StreamingServer``: answers 200 with an endless chunked body, or a huge one (with or without
   Content-Length), at whatever speed the client reads; ``sent`` counts the body bytes written.
 - ``SlowServer``: reads the request, then waits ``delay`` seconds before answering.
+
+``Remote(kind, *args)`` runs one in another process (``python hostile.py kind args``): a server
+sharing the test's GIL would close its connections late whenever the client's thread holds the
+GIL, which no real server does. ``GET /__stats`` (not counted) reports its counters.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+import subprocess
+import sys
 import threading
 import time
 import urllib.parse
@@ -71,6 +77,13 @@ class _Base:
         try:
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with conn, conn.makefile("rb") as f:
+                if f.peek(12)[:12] == b"GET /__stats":
+                    read_request(f)
+                    stats = {"requests": self.requests, "connections": self.connections - 1}
+                    conn.sendall(answer(200, json.dumps(stats).encode(), "Connection: close\r\n"))
+                    with self.lock:
+                        self.connections -= 1
+                    return
                 self.serve(conn, f)
         except OSError:
             pass
@@ -195,3 +208,51 @@ class SlowServer(_Base):
             else:
                 resp.update(self.response)
             conn.sendall(answer(200, json.dumps({"Response": resp}).encode()))
+
+
+KINDS = {"closing": ClosingServer, "slow": SlowServer, "streaming": StreamingServer}
+
+
+class Remote:
+    """A hostile server in a process of its own; ``requests`` and ``connections`` are read
+    from it."""
+
+    def __init__(self, kind: str, *args: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, kind, *args], stdout=subprocess.PIPE, text=True
+        )
+        self.port = int(self.proc.stdout.readline())
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+
+    def stats(self) -> dict:
+        with socket.create_connection(("127.0.0.1", self.port)) as s:
+            s.sendall(b"GET /__stats HTTP/1.1\r\nHost: x\r\n\r\n")
+            with s.makefile("rb") as f:
+                f.readline()
+                while f.readline() not in (b"\r\n", b""):
+                    pass
+                return json.loads(f.read())
+
+    @property
+    def requests(self) -> int:
+        return self.stats()["requests"]
+
+    @property
+    def connections(self) -> int:
+        return self.stats()["connections"]
+
+    def close(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+if __name__ == "__main__":
+    srv = KINDS[sys.argv[1]](*sys.argv[2:])
+    print(srv.port, flush=True)
+    threading.Event().wait()
