@@ -79,8 +79,13 @@ class _Base:
             with conn, conn.makefile("rb") as f:
                 if f.peek(12)[:12] == b"GET /__stats":
                     read_request(f)
-                    stats = {"requests": self.requests, "connections": self.connections - 1}
-                    conn.sendall(answer(200, json.dumps(stats).encode(), "Connection: close\r\n"))
+                    stats = {
+                        "requests": self.requests,
+                        "connections": self.connections - 1,
+                    }
+                    conn.sendall(
+                        answer(200, json.dumps(stats).encode(), "Connection: close\r\n")
+                    )
                     with self.lock:
                         self.connections -= 1
                     return
@@ -117,7 +122,9 @@ class ClosingServer(_Base):
             return
         self.count()
         if self.upstream is None:
-            body = json.dumps({"Response": {"RequestId": f"r-{self.requests}"}}).encode()
+            body = json.dumps(
+                {"Response": {"RequestId": f"r-{self.requests}"}}
+            ).encode()
             conn.sendall(answer(200, body))
         else:
             line, headers, body = req
@@ -208,6 +215,69 @@ class SlowServer(_Base):
             else:
                 resp.update(self.response)
             conn.sendall(answer(200, json.dumps({"Response": resp}).encode()))
+
+
+class Socks5Proxy(_Base):
+    """A SOCKS5 proxy (RFC 1928, with RFC 1929 user/password when ``auth`` is given): records
+    each CONNECT's target (``targets``) and the credentials it was given (``logins``)."""
+
+    def __init__(self, auth: tuple[str, str] | None = None) -> None:
+        self.auth = auth
+        self.targets: list[tuple[str, int]] = []
+        self.logins: list[tuple[str, str]] = []
+        super().__init__()
+
+    def serve(self, conn, f) -> None:
+        ver, n = f.read(2)
+        methods = f.read(n)
+        want = 2 if self.auth else 0
+        if ver != 5 or want not in methods:
+            conn.sendall(b"\x05\xff")
+            return
+        conn.sendall(bytes([5, want]))
+        if self.auth:
+            _, ulen = f.read(2)
+            user = f.read(ulen).decode()
+            plen = f.read(1)[0]
+            pw = f.read(plen).decode()
+            self.logins.append((user, pw))
+            ok = (user, pw) == self.auth
+            conn.sendall(b"\x01\x00" if ok else b"\x01\x01")
+            if not ok:
+                return
+        _, _cmd, _, atyp = f.read(4)
+        if atyp == 1:
+            host = socket.inet_ntoa(f.read(4))
+        elif atyp == 3:
+            host = f.read(f.read(1)[0]).decode()
+        else:
+            host = socket.inet_ntop(socket.AF_INET6, f.read(16))
+        port = int.from_bytes(f.read(2), "big")
+        self.count()
+        self.targets.append((host, port))
+        up = socket.create_connection((host, port))
+        conn.sendall(b"\x05\x00\x00\x01" + socket.inet_aton("127.0.0.1") + b"\x00\x00")
+        pending = f.peek(0) if hasattr(f, "peek") else b""
+        if pending:
+            up.sendall(f.read(len(pending)))
+
+        def pump(src, dst) -> None:
+            try:
+                while data := src.recv(65536):
+                    dst.sendall(data)
+            except OSError:
+                pass
+            finally:
+                try:
+                    dst.shutdown(socket.SHUT_WR)
+                except OSError:
+                    pass
+
+        t = threading.Thread(target=pump, args=(up, conn), daemon=True)
+        t.start()
+        pump(conn, up)
+        t.join()
+        up.close()
 
 
 KINDS = {"closing": ClosingServer, "slow": SlowServer, "streaming": StreamingServer}

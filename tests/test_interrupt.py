@@ -90,7 +90,7 @@ def run_interrupted(
 
 def test_ctrl_c_while_waiting_for_an_answer():
     with SlowServer(delays=[20.0]) as srv:
-        report, took = run_interrupted(srv, "c.describe_zones()")
+        _, took = run_interrupted(srv, "c.describe_zones()")
         assert took < BOUND, took
         # The interrupted call (no second attempt) and the next call.
         assert srv.requests == 2
@@ -100,7 +100,7 @@ def test_ctrl_c_while_waiting_for_an_answer():
 def test_ctrl_c_with_logging_configured_at_any_level(level):
     setup = "" if level == "none" else f"logging.basicConfig(level=logging.{level})"
     with SlowServer(delays=[20.0]) as srv:
-        report, took = run_interrupted(srv, "c.describe_zones()", setup=setup)
+        _, took = run_interrupted(srv, "c.describe_zones()", setup=setup)
         assert took < BOUND, took
         assert srv.requests == 2
 
@@ -110,7 +110,7 @@ def test_ctrl_c_during_a_retry_backoff():
     options = {"throttle_base": 30.0, "backoff_cap": 30.0}
     with SlowServer(delays=[0.0], throttle_first=1) as srv:
         setup = "logging.basicConfig(level=logging.DEBUG)"
-        report, took = run_interrupted(
+        _, took = run_interrupted(
             srv, "c.describe_zones()", setup=setup, options=options
         )
         assert took < BOUND, took
@@ -128,22 +128,29 @@ def test_ctrl_c_inside_a_log_handler_ends_the_call():
     logging.getLogger("tccvm").setLevel(logging.DEBUG)
     """
     with SlowServer(delays=[0.0]) as srv:
-        report, took = run_interrupted(srv, "c.describe_zones()", setup=setup)
+        _, took = run_interrupted(srv, "c.describe_zones()", setup=setup)
         assert took < BOUND, took
 
 
 def test_ctrl_c_in_paginate_and_wait():
-    page = {"TotalCount": 1, "InstanceSet": [{"InstanceId": "ins-1", "InstanceState": "PENDING"}]}
+    page = {
+        "TotalCount": 1,
+        "InstanceSet": [{"InstanceId": "ins-1", "InstanceState": "PENDING"}],
+    }
     with SlowServer(delays=[20.0], response=page) as srv:
         _, took = run_interrupted(srv, 'list(c.paginate("DescribeInstances"))')
         assert took < BOUND, took
     with SlowServer(delays=[20.0], response=page) as srv:
-        call = 'c.wait("instance_running", InstanceIds=["ins-1"], timeout=60, interval=1)'
+        call = (
+            'c.wait("instance_running", InstanceIds=["ins-1"], timeout=60, interval=1)'
+        )
         _, took = run_interrupted(srv, call)
         assert took < BOUND, took
     # Between polls (the instance stays PENDING; wait sleeps 10 s before the next poll).
     with SlowServer(delays=[0.0], response=page) as srv:
-        call = 'c.wait("instance_running", InstanceIds=["ins-1"], timeout=60, interval=10)'
+        call = (
+            'c.wait("instance_running", InstanceIds=["ins-1"], timeout=60, interval=10)'
+        )
         _, took = run_interrupted(srv, call, extra_wait=0.5)
         assert took < BOUND, took
         assert srv.requests == 2
@@ -162,9 +169,15 @@ c = tccvm.Client(secret_id="AKIDx", secret_key="k", region="ap-guangzhou",
             "t0 = time.monotonic()\nc.describe_zones()",
             "print(round(time.monotonic() - t0, 3))\nprint(c.describe_zones()['RequestId'])",
         ]
-        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in cells])
+        nb = nbformat.v4.new_notebook(
+            cells=[nbformat.v4.new_code_cell(s) for s in cells]
+        )
         client = nbclient.NotebookClient(
-            nb, timeout=2, interrupt_on_timeout=True, allow_errors=True, kernel_name="python3"
+            nb,
+            timeout=2,
+            interrupt_on_timeout=True,
+            allow_errors=True,
+            kernel_name="python3",
         )
         client.execute()
         err = [o for o in nb.cells[1].outputs if o.get("output_type") == "error"]
@@ -198,7 +211,9 @@ def tccvm_logger():
     logger.handlers[:] = old[1]
 
 
-def test_a_base_exception_from_a_log_handler_ends_the_call(client_factory, tccvm_logger):
+def test_a_base_exception_from_a_log_handler_ends_the_call(
+    client_factory, tccvm_logger
+):
     c = client_factory()
     tccvm_logger.addHandler(_Raising(SystemExit(3)))
     with pytest.raises(SystemExit) as e:
@@ -228,7 +243,10 @@ def test_the_idle_interrupt_check_costs_no_cpu():
     # A call waiting 1 s for its answer: the 50 ms check is a timer, not a busy loop.
     with SlowServer(delays=[1.0]) as srv:
         c = tccvm.Client(
-            secret_id="AKIDx", secret_key="k", region="ap-guangzhou", endpoint=srv.endpoint
+            secret_id="AKIDx",
+            secret_key="k",
+            region="ap-guangzhou",
+            endpoint=srv.endpoint,
         )
         t = os.times()
         c.describe_zones()

@@ -65,7 +65,10 @@ def make_client(emu: Emulator, **kw) -> tccvm.Client:
 def test_fault_matrix(capsys, via):
     t0 = time.monotonic()
     rng = random.Random(20261129)
-    with Emulator(seed=5, transition_seconds=0.0) as emu, contextlib.ExitStack() as stack:
+    with (
+        Emulator(seed=5, transition_seconds=0.0) as emu,
+        contextlib.ExitStack() as stack,
+    ):
         endpoint = emu.endpoint
         if via == "closing-proxy":
             endpoint = stack.enter_context(Remote("closing", emu.endpoint)).endpoint
@@ -73,7 +76,9 @@ def test_fault_matrix(capsys, via):
         # the emulator refuses to see twice: a retry that reused it would fail).
         clients = [
             make_client(emu, endpoint=endpoint),
-            make_client(emu, endpoint=endpoint, sign_method="HmacSHA256", http_method="GET"),
+            make_client(
+                emu, endpoint=endpoint, sign_method="HmacSHA256", http_method="GET"
+            ),
         ]
         # A pool of instances to start and stop (made before the faults).
         seed_ids = clients[0].call(

@@ -23,7 +23,11 @@ CALLS = 200
 
 def client(endpoint: str, **kw) -> tccvm.Client:
     return tccvm.Client(
-        secret_id="AKIDx", secret_key="k", region="ap-guangzhou", endpoint=endpoint, **kw
+        secret_id="AKIDx",
+        secret_key="k",
+        region="ap-guangzhou",
+        endpoint=endpoint,
+        **kw,
     )
 
 
@@ -83,7 +87,10 @@ def test_async_pool_honours_the_keep_alive_hint_too():
 
     with AnnouncingServer() as srv:
         a = tccvm.AsyncClient(
-            secret_id="AKIDx", secret_key="k", region="ap-guangzhou", endpoint=srv.endpoint
+            secret_id="AKIDx",
+            secret_key="k",
+            region="ap-guangzhou",
+            endpoint=srv.endpoint,
         )
 
         async def main():

@@ -252,7 +252,9 @@ class _BaseClient:
         else:
             provider = _resolve_provider(None, None, None, self._config.get("profile"))
         self._credentials_from_arguments = _from_arguments(provider)
-        self._core = self._make_core(provider, state.get("proxy", self._config.get("proxy")))
+        self._core = self._make_core(
+            provider, state.get("proxy", self._config.get("proxy"))
+        )
 
 
 class Client(SyncHelpers, _BaseClient):

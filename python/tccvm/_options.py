@@ -107,7 +107,9 @@ def proxy(v: object) -> tuple[str | None, str | None]:
     if not isinstance(v, str):
         raise TypeError(f"proxy must be a URL (str) or None, not {_type_name(v)}")
     if not v.strip():
-        raise ValueError("proxy must not be empty or blank (None means the environment's)")
+        raise ValueError(
+            "proxy must not be empty or blank (None means the environment's)"
+        )
     _no_control("proxy", v, secret=True)
     try:
         u = urllib.parse.urlsplit(v.strip())
