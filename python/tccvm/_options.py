@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import os
-import urllib.parse
 
 #: Proxy URL schemes the client can use (``socks5h``/``socks4a``: the proxy resolves names).
 PROXY_SCHEMES = ("http", "https", "socks5", "socks5h", "socks4", "socks4a")
@@ -111,6 +110,9 @@ def proxy(v: object) -> tuple[str | None, str | None]:
             "proxy must not be empty or blank (None means the environment's)"
         )
     _no_control("proxy", v, secret=True)
+    # Only with a proxy: a client with keys and no proxy imports no URL machinery.
+    import urllib.parse
+
     try:
         u = urllib.parse.urlsplit(v.strip())
         port = u.port
