@@ -296,7 +296,8 @@ def test_500_concurrent_async_calls(recording_server, client_factory):
         headers={"Content-Type": "application/json"},
         delay=0.5,
     )
-    c = client_factory(cls=tccvm.AsyncClient, timeout=20)
+    # All 500 in flight at once (the default max_connections, 100, would queue them in 5 waves).
+    c = client_factory(cls=tccvm.AsyncClient, timeout=20, max_connections=500)
 
     async def main() -> float:
         t = time.monotonic()
