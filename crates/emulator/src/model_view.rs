@@ -22,7 +22,7 @@ pub fn actions() -> Vec<String> {
 /// The documented requests-per-second limit.
 pub fn rate_limit(action: &str) -> Option<u32> {
     model::action(action)
-        .map(|a| a.rate_limit)
+        .and_then(|a| a.rate_limit)
         .filter(|n| *n > 0)
 }
 
