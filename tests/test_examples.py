@@ -24,7 +24,13 @@ import pytest
 import tccvm
 from tccvm import _methods
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = [
+    pytest.mark.timeout(60),
+    # Some examples pass a deprecated parameter (ForceStop ...): the warning is tested elsewhere.
+    pytest.mark.filterwarnings(
+        "ignore:.*deprecated in the current description:DeprecationWarning"
+    ),
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))

@@ -177,7 +177,7 @@ def test_docstring_of_an_action_outside_the_reference_comes_from_the_facts():
     assert "LaunchTemplateName : str\n" in doc  # required: no ", optional"
     assert "Placement : Placement\n" in doc
     assert "InstanceType : str, optional" in doc
-    assert "Keys of Placement (a dict):\n        - Zone (str, required):" in doc
+    assert "Keys of Placement (a dict):\n    - Zone (str, required):" in doc
     doc = Recorder.describe_launch_templates.__doc__
     assert "client.paginate('DescribeLaunchTemplates'" in doc
     assert "Filters names: LaunchTemplateName, tag-key, tag-value, tag:tag-key." in doc

@@ -122,13 +122,18 @@ def test_types_importable_at_run_time():
     assert types.Placement.__total__ is False
     assert {"Zone", "ProjectId", "HostIds"} <= set(types.Placement.__annotations__)
     assert "InstanceSet" in types.DescribeInstancesResponse.__annotations__
+
+    def ann(cls: type, key: str) -> str:  # a string, or a ForwardRef holding it
+        a = cls.__annotations__[key]
+        return getattr(a, "__forward_arg__", a)
+
     # A type answers carry differently (ProjectId always returned) has an Output twin.
-    assert types.PlacementOutput.__annotations__["ProjectId"] == "Required[int]"
-    assert types.Placement.__annotations__["ProjectId"] == "int"
-    resp = types.DescribeInstancesResponse.__annotations__
-    assert resp["RequestId"] == "Required[str]"
-    assert resp["InstanceSet"] == "Required[list[Instance]]"
-    assert types.Instance.__annotations__["Placement"] == "Required[PlacementOutput]"
+    assert ann(types.PlacementOutput, "ProjectId") == "Required[int]"
+    assert ann(types.Placement, "ProjectId") == "int"
+    assert ann(types.DescribeInstancesResponse, "RequestId") == "Required[str]"
+    want = "Required[list[Instance]]"
+    assert ann(types.DescribeInstancesResponse, "InstanceSet") == want
+    assert ann(types.Instance, "Placement") == "Required[PlacementOutput]"
     assert "LaunchTemplateVersionData" in vars(types)  # a type outside the reference
 
 
