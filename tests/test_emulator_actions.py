@@ -897,6 +897,304 @@ def snake(name):
 # Fields the emulator sends beyond the model's outputs, each backed by the reference's examples
 # or by the current service: Placement.HostId and InstanceTypeConfig.FPGA appear in the
 # examples, Instance.Tags in the DescribeInstances example, CreateImage returns the new ImageId.
+# --- instances group (issue 14): launch templates, attributes, timers, rescue ---
+
+
+def _fresh(w):
+    (i,) = call(w.c, "RunInstances", {"Placement": {"Zone": ZONE}, "ImageId": IMAGE})[
+        "InstanceIdSet"
+    ]
+    wait_state(w.c, i, "RUNNING")
+    return i
+
+
+def _template(w, name):
+    return call(
+        w.c,
+        "CreateLaunchTemplate",
+        {
+            "LaunchTemplateName": name,
+            "Placement": {"Zone": ZONE},
+            "ImageId": IMAGE,
+            "InstanceType": "S1.SMALL1",
+        },
+    )["LaunchTemplateId"]
+
+
+def s_create_launch_template(w):
+    assert _template(w, "s-create").startswith("lt-")
+
+
+def s_create_launch_template_version(w):
+    lt = _template(w, "s-version")
+    out = call(
+        w.c,
+        "CreateLaunchTemplateVersion",
+        {
+            "LaunchTemplateId": lt,
+            "Placement": {"Zone": ZONE},
+            "LaunchTemplateVersion": 1,
+        },
+    )
+    assert out["LaunchTemplateVersionNumber"] == 2
+
+
+def s_delete_launch_template(w):
+    lt = _template(w, "s-delete")
+    call(w.c, "DeleteLaunchTemplate", {"LaunchTemplateId": lt})
+    out = call(w.c, "DescribeLaunchTemplates", {"LaunchTemplateIds": [lt]})
+    assert out["TotalCount"] == 0
+
+
+def s_delete_launch_template_versions(w):
+    lt = _template(w, "s-delete-versions")
+    call(
+        w.c,
+        "CreateLaunchTemplateVersion",
+        {"LaunchTemplateId": lt, "Placement": {"Zone": ZONE}},
+    )
+    call(
+        w.c,
+        "DeleteLaunchTemplateVersions",
+        {"LaunchTemplateId": lt, "LaunchTemplateVersions": [2]},
+    )
+    out = call(w.c, "DescribeLaunchTemplateVersions", {"LaunchTemplateId": lt})
+    assert [v["LaunchTemplateVersion"] for v in out["LaunchTemplateVersionSet"]] == [1]
+
+
+def s_describe_launch_templates(w):
+    lt = _template(w, "s-describe")
+    out = call(
+        w.c,
+        "DescribeLaunchTemplates",
+        {"Filters": [{"Name": "LaunchTemplateName", "Values": ["s-describe"]}]},
+    )
+    assert [t["LaunchTemplateId"] for t in out["LaunchTemplateSet"]] == [lt]
+
+
+def s_describe_launch_template_versions(w):
+    lt = _template(w, "s-describe-versions")
+    out = call(w.c, "DescribeLaunchTemplateVersions", {"LaunchTemplateId": lt})
+    data = out["LaunchTemplateVersionSet"][0]["LaunchTemplateVersionData"]
+    assert data["ImageId"] == IMAGE and data["Placement"]["Zone"] == ZONE
+
+
+def s_modify_launch_template_default_version(w):
+    lt = _template(w, "s-default")
+    call(
+        w.c,
+        "CreateLaunchTemplateVersion",
+        {"LaunchTemplateId": lt, "Placement": {"Zone": ZONE}},
+    )
+    call(
+        w.c,
+        "ModifyLaunchTemplateDefaultVersion",
+        {"LaunchTemplateId": lt, "DefaultVersion": 2},
+    )
+    out = call(w.c, "DescribeLaunchTemplates", {"LaunchTemplateIds": [lt]})
+    assert out["LaunchTemplateSet"][0]["DefaultVersionNumber"] == 2
+
+
+def s_describe_instances_attributes(w):
+    call(
+        w.c,
+        "ModifyInstancesAttribute",
+        {"InstanceIds": [w.spare], "UserData": "ZWNobyBoaQ=="},
+    )
+    out = call(
+        w.c,
+        "DescribeInstancesAttributes",
+        {"InstanceIds": [w.spare], "Attributes": ["UserData"]},
+    )
+    assert out["InstanceSet"][0]["Attributes"]["UserData"] == "ZWNobyBoaQ=="
+
+
+def _sgs(w):
+    out = call(w.c, "DescribeInstances", {"InstanceIds": [w.spare]})
+    return out["InstanceSet"][0]["SecurityGroupIds"]
+
+
+def s_associate_security_groups(w):
+    call(
+        w.c,
+        "AssociateSecurityGroups",
+        {"InstanceIds": [w.spare], "SecurityGroupIds": ["sg-a1b2c3d4"]},
+    )
+    assert "sg-a1b2c3d4" in _sgs(w)
+
+
+def s_disassociate_security_groups(w):
+    call(
+        w.c,
+        "AssociateSecurityGroups",
+        {"InstanceIds": [w.spare], "SecurityGroupIds": ["sg-d4c3b2a1"]},
+    )
+    call(
+        w.c,
+        "DisassociateSecurityGroups",
+        {"InstanceIds": [w.spare], "SecurityGroupIds": ["sg-d4c3b2a1"]},
+    )
+    assert "sg-d4c3b2a1" not in _sgs(w)
+
+
+def _timer(w):
+    return call(
+        w.c,
+        "ImportInstancesActionTimer",
+        {
+            "InstanceIds": [w.spare],
+            "ActionTimer": {
+                "TimerAction": "StopInstances",
+                "ActionTime": "2099-01-01 00:00:00",
+            },
+        },
+    )["ActionTimerIds"][0]
+
+
+def s_import_instances_action_timer(w):
+    assert _timer(w).startswith("dat-")
+
+
+def s_describe_instances_action_timer(w):
+    t = _timer(w)
+    out = call(w.c, "DescribeInstancesActionTimer", {"ActionTimerIds": [t]})
+    assert out["ActionTimers"][0]["Status"] == "UNDO"
+
+
+def s_delete_instances_action_timer(w):
+    t = _timer(w)
+    call(w.c, "DeleteInstancesActionTimer", {"ActionTimerIds": [t]})
+    assert (
+        call(w.c, "DescribeInstancesActionTimer", {"ActionTimerIds": [t]})[
+            "ActionTimers"
+        ]
+        == []
+    )
+
+
+def s_enter_rescue_mode(w):
+    i = _fresh(w)
+    call(
+        w.c,
+        "EnterRescueMode",
+        {"InstanceId": i, "Password": "Rescue#2026", "ForceStop": True},
+    )
+    wait_state(w.c, i, "RESCUE_MODE")
+
+
+def s_exit_rescue_mode(w):
+    i = _fresh(w)
+    call(
+        w.c,
+        "EnterRescueMode",
+        {"InstanceId": i, "Password": "Rescue#2026", "ForceStop": True},
+    )
+    wait_state(w.c, i, "RESCUE_MODE")
+    call(w.c, "ExitRescueMode", {"InstanceId": i})
+    wait_state(w.c, i, "STOPPED")
+
+
+def s_modify_instance_disk_type(w):
+    call(
+        w.c,
+        "ModifyInstanceDiskType",
+        {"InstanceId": w.stopped, "SystemDisk": {"DiskType": "CLOUD_SSD"}},
+    )
+    out = call(w.c, "DescribeInstances", {"InstanceIds": [w.stopped]})
+    assert out["InstanceSet"][0]["SystemDisk"]["DiskType"] == "CLOUD_SSD"
+
+
+def s_modify_instances_vpc_attribute(w):
+    vpc = {"VpcId": "vpc-a1b2c3d4", "SubnetId": "subnet-a1b2c3d4"}
+    call(
+        w.c,
+        "ModifyInstancesVpcAttribute",
+        {"InstanceIds": [w.stopped], "VirtualPrivateCloud": vpc},
+    )
+    out = call(w.c, "DescribeInstances", {"InstanceIds": [w.stopped]})
+    assert out["InstanceSet"][0]["VirtualPrivateCloud"]["VpcId"] == "vpc-a1b2c3d4"
+
+
+def s_convert_operating_systems(w):
+    out = call(
+        w.c,
+        "ConvertOperatingSystems",
+        {"InstanceIds": [w.spare], "TargetOSType": "TencentOS"},
+    )
+    assert out["SupportTargetOSList"][0]["TargetOSType"] == "TencentOS"
+
+
+def s_describe_instances_modification(w):
+    out = call(w.c, "DescribeInstancesModification", {"InstanceIds": [w.running]})
+    assert out["TotalCount"] == len(out["InstanceTypeConfigStatusSet"]) > 0
+
+
+def s_describe_instances_operation_limit(w):
+    out = call(
+        w.c,
+        "DescribeInstancesOperationLimit",
+        {"InstanceIds": [w.running], "Operation": "INSTANCE_DEGRADE"},
+    )
+    assert out["InstanceOperationLimitSet"][0]["InstanceId"] == w.running
+
+
+def _group_of(w, i):
+    out = call(
+        w.c, "DescribeDisasterRecoverGroups", {"DisasterRecoverGroupIds": [w.group]}
+    )
+    return i in out["DisasterRecoverGroupSet"][0]["InstanceIds"]
+
+
+def s_modify_instances_disaster_recover_group(w):
+    call(
+        w.c,
+        "ModifyInstancesDisasterRecoverGroup",
+        {"InstanceIds": [w.spare], "DisasterRecoverGroupId": w.group},
+    )
+    assert _group_of(w, w.spare)
+
+
+def s_delete_instances_disaster_recover_groups(w):
+    call(
+        w.c,
+        "ModifyInstancesDisasterRecoverGroup",
+        {"InstanceIds": [w.spare], "DisasterRecoverGroupId": w.group},
+    )
+    call(
+        w.c,
+        "DeleteInstancesDisasterRecoverGroups",
+        {"InstanceIds": [w.spare], "DisasterRecoverGroupIds": [w.group]},
+    )
+    assert not _group_of(w, w.spare)
+
+
+def s_describe_account_quota(w):
+    out = call(
+        w.c, "DescribeAccountQuota", {"Filters": [{"Name": "zone", "Values": [ZONE]}]}
+    )
+    (post,) = out["AccountQuotaOverview"]["AccountQuota"]["PostPaidQuotaSet"]
+    running = call(
+        w.c,
+        "DescribeInstances",
+        {
+            "Filters": [
+                {"Name": "zone", "Values": [ZONE]},
+                {"Name": "instance-charge-type", "Values": ["POSTPAID_BY_HOUR"]},
+            ],
+            "Limit": 100,
+        },
+    )["TotalCount"]
+    assert post["UsedQuota"] == running
+
+
+def s_inquiry_price_terminate_instances(w):
+    out = call(w.c, "InquiryPriceTerminateInstances", {"InstanceIds": [w.prepaid]})
+    assert out["InstanceRefundsSet"][0]["Refunds"] > 0
+
+
+# --- end instances group ---
+
+
 ALLOWED_EXTRA = {
     "DescribeInstances.InstanceSet.Placement.HostId",
     "DescribeInstances.InstanceSet.Tags",
