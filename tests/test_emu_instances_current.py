@@ -270,3 +270,8 @@ def test_vendor_sdk_drives_and_parses_the_new_actions(emu):
         resp = getattr(models, a + "Response")()
         resp._deserialize(json.loads(json.dumps(t.RESPONSES[a])))
         assert resp.RequestId
+
+
+def test_every_error_answered_is_documented(emu):
+    """Runs last in this module: the errors above were all documented or common codes."""
+    assert emu.stats()["undocumented_errors"] == {}
