@@ -11,6 +11,7 @@ import time
 import pytest
 import tccvm
 from tccvm.emulator import Emulator
+from test_emulator_client import code_of
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -33,12 +34,6 @@ def c(emu):
         endpoint=emu.endpoint,
     ) as client:
         yield client
-
-
-def code_of(fn):
-    with pytest.raises(tccvm.TencentCloudError) as ei:
-        fn()
-    return ei.value.code
 
 
 def wait_state(c, iid, state, timeout=10.0):

@@ -921,6 +921,14 @@ def _template(w, name):
     )["LaunchTemplateId"]
 
 
+def _version(w, lt):
+    call(
+        w.c,
+        "CreateLaunchTemplateVersion",
+        {"LaunchTemplateId": lt, "Placement": {"Zone": ZONE}},
+    )
+
+
 def s_create_launch_template(w):
     assert _template(w, "s-create").startswith("lt-")
 
@@ -948,11 +956,7 @@ def s_delete_launch_template(w):
 
 def s_delete_launch_template_versions(w):
     lt = _template(w, "s-delete-versions")
-    call(
-        w.c,
-        "CreateLaunchTemplateVersion",
-        {"LaunchTemplateId": lt, "Placement": {"Zone": ZONE}},
-    )
+    _version(w, lt)
     call(
         w.c,
         "DeleteLaunchTemplateVersions",
@@ -981,11 +985,7 @@ def s_describe_launch_template_versions(w):
 
 def s_modify_launch_template_default_version(w):
     lt = _template(w, "s-default")
-    call(
-        w.c,
-        "CreateLaunchTemplateVersion",
-        {"LaunchTemplateId": lt, "Placement": {"Zone": ZONE}},
-    )
+    _version(w, lt)
     call(
         w.c,
         "ModifyLaunchTemplateDefaultVersion",
