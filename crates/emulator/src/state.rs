@@ -164,6 +164,8 @@ pub struct Region {
     /// ClientToken -> the ids RunInstances returned for it.
     pub run_tokens: HashMap<String, Vec<String>>,
     pub host_tokens: HashMap<String, Vec<String>>,
+    /// HPC clusters, CHC hosts, resource pool packs, repair tasks, image families.
+    pub fam: crate::fam_state::FamState,
 }
 
 impl Region {
