@@ -227,6 +227,8 @@ def prepare_everything(client):
     for i in range(3):
         client.call("CreateKeyPair", {"KeyName": f"key{i}", "ProjectId": 0})
         client.call("CreateDisasterRecoverGroup", {"Name": f"dr{i}", "Type": "HOST"})
+        # Current-description families (CHC hosts are seeded; repair tasks follow instances).
+        client.call("CreateHpcCluster", {"Zone": ZONE, "Name": f"hpc{i}"})
     # --- instances group (issue 14): launch templates with versions ---
     lt = client.call(
         "CreateLaunchTemplate",

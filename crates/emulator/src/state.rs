@@ -213,6 +213,8 @@ pub struct Region {
     pub host_tokens: HashMap<String, Vec<String>>,
     pub launch_templates: Vec<LaunchTemplate>,
     pub action_timers: Vec<ActionTimer>,
+    /// HPC clusters, CHC hosts, resource pool packs, repair tasks, image families.
+    pub fam: crate::fam_state::FamState,
 }
 
 impl Region {

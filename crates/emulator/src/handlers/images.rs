@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 /// The emulated account's own id (ModifyImageSharePermission refuses sharing with it).
 pub const OWN_ACCOUNT: &str = "100000000001";
 
-fn render(i: &Image) -> Value {
+pub(crate) fn render(i: &Image) -> Value {
     json!({
         "ImageId": i.id, "OsName": i.os_name, "ImageType": i.image_type,
         "CreatedTime": iso8601(i.created), "ImageName": i.name, "ImageDescription": i.description,
@@ -204,6 +204,7 @@ pub fn create_image(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
         shared_with: vec![],
     };
     ctx.reg().images.push(img);
+    super::misc::record_family(ctx, p, &id);
     Ok(json!({ "ImageId": id }))
 }
 
@@ -234,6 +235,7 @@ pub fn delete_images(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
 pub fn modify_image_attribute(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
     let id = p.req_str("ImageId")?;
     private(ctx, std::slice::from_ref(&id))?;
+    super::misc::record_family(ctx, p, &id);
     let name = p.str("ImageName");
     if let Some(n) = &name {
         name_ok(ctx, n, Some(&id))?;

@@ -1,11 +1,15 @@
 //! One module per resource family; `route` maps an action name onto its handler.
 
+pub mod chc;
 pub mod config;
 pub mod drgroups;
 pub mod hosts;
+pub mod hpc;
 pub mod images;
 pub mod instances;
 pub mod keypairs;
+pub mod misc;
+pub mod pools;
 pub mod prices;
 pub mod regions;
 pub mod templates;
@@ -221,6 +225,32 @@ fn route_value(action: &str) -> Option<Handler> {
         "DescribeAccountQuota" => i::describe_account_quota,
         "InquiryPriceTerminateInstances" => i::inquiry_price_terminate_instances,
         // --- end instances group ---
+        // Families of the current description: HPC, CHC, pool packs, images, hosts, tasks.
+        "CreateHpcCluster" => hpc::create,
+        "DeleteHpcClusters" => hpc::delete,
+        "DescribeHpcClusters" => hpc::describe,
+        "ModifyHpcClusterAttribute" => hpc::modify,
+        "DescribeChcHosts" => chc::describe,
+        "DescribeChcDeniedActions" => chc::denied_actions,
+        "ModifyChcAttribute" => chc::modify_attribute,
+        "ModifyChcNetworkMode" => chc::modify_network_mode,
+        "ConfigureChcAssistVpc" => chc::configure_assist_vpc,
+        "ConfigureChcDeployVpc" => chc::configure_deploy_vpc,
+        "RemoveChcAssistVpc" => chc::remove_assist_vpc,
+        "RemoveChcDeployVpc" => chc::remove_deploy_vpc,
+        "DescribeResourcePoolPacks" => pools::describe,
+        "DescribeResourcePoolPackInstances" => pools::describe_instances,
+        "DescribeResourcePoolPackTypeConfigs" => pools::type_configs,
+        "InquirePricePurchaseResourcePoolPacks" => pools::inquire_price,
+        "PurchaseResourcePoolPacks" => pools::purchase,
+        "TerminateResourcePoolPacks" => pools::terminate,
+        "DescribeImageFromFamily" => misc::describe_image_from_family,
+        "ExportImages" => misc::export_images,
+        "ProgramFpgaImage" => misc::program_fpga_image,
+        "InquiryPriceRenewHosts" => misc::inquiry_price_renew_hosts,
+        "DescribeTaskInfo" => misc::describe_task_info,
+        "RepairTaskControl" => misc::repair_task_control,
+        // End of the current-description families.
         _ => return None,
     };
     Some(f)
