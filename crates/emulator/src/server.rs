@@ -84,12 +84,17 @@ pub async fn serve(
                             // (clients correct their clock skew from it).
                             let now = unix_now(s.clock().1);
                             resp.headers_mut().insert(hyper::header::DATE, http_date(now));
+                            // Says when an idle connection is closed (clients drop theirs
+                            // before).
+                            resp.headers_mut()
+                                .insert("keep-alive", HeaderValue::from_static(KEEP_ALIVE));
                             Ok::<Resp, Dropped>(resp)
                         }
                     });
                     let conn = http1::Builder::new()
                         .timer(hyper_util::rt::TokioTimer::new())
                         .keep_alive(true)
+                        .header_read_timeout(std::time::Duration::from_secs(IDLE_SECS))
                         .serve_connection(TokioIo::new(stream), svc);
                     tokio::pin!(conn);
                     tokio::select! {
@@ -105,6 +110,11 @@ pub async fn serve(
     conns.abort_all();
     while conns.join_next().await.is_some() {}
 }
+
+/// Seconds an idle connection is kept open (hyper's wait for the next request's head), as the
+/// `Keep-Alive` header of every answer says.
+pub const IDLE_SECS: u64 = 30;
+const KEEP_ALIVE: &str = "timeout=30";
 
 thread_local! {
     /// The last Date header made, by second (each emulator thread keeps its own).
