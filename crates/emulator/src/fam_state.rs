@@ -81,7 +81,7 @@ pub struct RepairTask {
     pub auth_type: i64,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct FamState {
     pub hpc: Vec<HpcCluster>,
     pub chc: Vec<ChcHost>,
