@@ -212,29 +212,36 @@ def test_3000_concurrent_async_calls_under_ulimit_1024():
 
 
 OUT_OF_FDS = """
-import resource, socket, sys, time
+import asyncio, resource, socket, sys, time
 sys.path.insert(0, {tests!r})
 import tccvm
 from hostile import ClosingServer
-with ClosingServer() as srv:
-    c = tccvm.Client(secret_id="AKIDx", secret_key="k", region="ap-guangzhou",
-                     endpoint=srv.endpoint)
-    c.describe_zones()          # the lane is built; the server closed the connection
-    time.sleep(0.2)
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
-    hog = []
-    try:
-        while True:
-            hog.append(socket.socket())
-    except OSError:
-        pass
-    budget = c._core.stats()["retry_budget"]
-    try:
-        c.describe_zones()
-        print("returned")
-    except tccvm.TransportError as e:
-        print(e.kind, e.attempts, c._core.stats()["retry_budget"] == budget, str(e))
+
+# On the process runtime (AsyncClient) the connection tasks run all the time: the connection
+# the server closed after the first answer is dropped (its fd freed) before the descriptors
+# are used up, so the second call must open a new connection and cannot.
+async def main():
+    with ClosingServer() as srv:
+        c = tccvm.AsyncClient(secret_id="AKIDx", secret_key="k", region="ap-guangzhou",
+                              endpoint=srv.endpoint)
+        await c.describe_zones()
+        await asyncio.sleep(0.3)
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
+        hog = []
+        try:
+            while True:
+                hog.append(socket.socket())
+        except OSError:
+            pass
+        budget = c._core.stats()["retry_budget"]
+        try:
+            await c.describe_zones()
+            print("returned")
+        except tccvm.TransportError as e:
+            print(e.kind, e.attempts, c._core.stats()["retry_budget"] == budget, str(e))
+
+asyncio.run(main())
 """
 
 
