@@ -526,8 +526,16 @@ async fn api(
             Ok(w) => w,
             Err(p) => p.into_inner(),
         };
+        // DryRun: the handler runs against a copy of the account that is thrown away; its
+        // success is the service's DryRunOperation error, its error the real one.
+        let dry = handlers::is_dry_run(&action, &params);
+        let mut copy = if dry { Some(world.clone()) } else { None };
+        let target: &mut super::state::World = match copy.as_mut() {
+            Some(c) => c,
+            None => &mut world,
+        };
         let mut ctx = Ctx {
-            world: &mut world,
+            world: target,
             region,
             now: Instant::now(),
             unix: now_unix,
@@ -543,6 +551,16 @@ async fn api(
                 h(&mut ctx, &P(&params), &mut out).map(|()| Answer::Raw(out))
             }
         }
+        .and_then(|a| {
+            if dry {
+                Err(ApiError::new(
+                    "DryRunOperation",
+                    "The request would have succeeded, but DryRun is set.",
+                ))
+            } else {
+                Ok(a)
+            }
+        })
     };
     let body = match outcome {
         Ok(Answer::Value(v)) => envelope(v, &request_id),

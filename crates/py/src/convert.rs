@@ -171,7 +171,7 @@ pub fn checked_params(
     let converted = catch_unwind(AssertUnwindSafe(|| -> Result<Value, Error> {
         let v = convert_params(params)?;
         if validate {
-            tccvm_core::validate::validate(action, &v)?;
+            tccvm_core::validate::validate(action, &v).map_err(|e| e.with_call_hint(action))?;
         }
         Ok(v)
     }));
