@@ -1,11 +1,14 @@
 """The per-action methods attached from the model (python/tccvm/_methods.py): one per action of
-the seed's "API Category" lists, on both clients, with signature and docs from the model."""
+the current description (tools/facts/), on both clients, with signature and docs from the
+model; the 58 of the seed's "API Category" lists among them."""
 
 from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +31,15 @@ def seed_actions() -> list[str]:
     ]
     names = re.findall(r"^([A-Z][A-Za-z]+)\t", section, flags=re.MULTILINE)
     return [n for n in names if n != "API"]
+
+
+def facts_actions() -> list[str]:
+    """The 106 action names of the current description's facts (read from the committed facts
+    file, not from the model)."""
+    facts = json.loads(
+        (ROOT / "tools/facts/cvm-2017-03-12.json").read_text(encoding="utf-8")
+    )
+    return sorted(facts["actions"])
 
 
 def snake(name: str) -> str:
@@ -56,7 +68,10 @@ _methods.attach(AsyncRecorder, asynchronous=True)
 def test_seed_lists_58_actions_and_model_has_them_all():
     names = seed_actions()
     assert len(names) == 58 == len(set(names))
-    assert set(names) == set(MODEL["actions"])
+    assert set(names) <= set(MODEL["actions"])
+    assert {n for n, a in MODEL["actions"].items() if a["in_reference"]} == set(names)
+    assert set(facts_actions()) == set(MODEL["actions"])
+    assert len(facts_actions()) == 106
 
 
 def test_snake_names():
@@ -64,7 +79,7 @@ def test_snake_names():
         MODEL["actions"]["DescribeInstanceVncUrl"]["snake_name"]
         == "describe_instance_vnc_url"
     )
-    for name in seed_actions():
+    for name in facts_actions():
         assert MODEL["actions"][name]["snake_name"] == snake(name)
 
 
@@ -78,7 +93,7 @@ def clients() -> list[type]:
 @pytest.mark.parametrize("which", ["Client", "AsyncClient"])
 def test_coverage_every_action_is_a_method_with_the_models_parameters(which: str):
     cls = {c.__name__: c for c in clients()}[which]
-    for name in seed_actions():
+    for name in facts_actions():
         action = MODEL["actions"][name]
         meth = cls.__dict__.get(
             snake(name)
@@ -95,7 +110,12 @@ def test_coverage_every_action_is_a_method_with_the_models_parameters(which: str
                 p.name,
             )
         assert action["description"].split("\n")[0] in meth.__doc__
-        assert f"Rate limit: {action['rate_limit']} requests per second" in meth.__doc__
+        if action["in_reference"]:
+            limit = f"Rate limit: {action['rate_limit']} requests per second"
+            assert limit in meth.__doc__, name
+        else:
+            assert "Not in the 2017 reference" in meth.__doc__, name
+            assert "Rate limit: not documented" in meth.__doc__, name
         assert snake(name) in dir(cls)
 
 
@@ -145,5 +165,39 @@ def test_help_shows_signature_and_doc():
     import pydoc
 
     text = pydoc.render_doc(Recorder.run_instances, renderer=pydoc.plaintext)
-    assert "run_instances(self, *, Placement: 'Placement', ImageId: 'str'" in text
+    assert "run_instances(self, *, InstanceChargeType: 'str | None' = None," in text
+    assert "Placement: 'Placement | None' = None" in text
     assert "ClientToken" in text and "Rate limit: 10 requests per second." in text
+
+
+def test_docstring_of_an_action_outside_the_reference_comes_from_the_facts():
+    doc = Recorder.create_launch_template.__doc__
+    assert doc.startswith("CreateLaunchTemplate: Create launch template.\n")
+    assert "Not in the 2017 reference: this action comes from the current" in doc
+    assert "LaunchTemplateName : str\n" in doc  # required: no ", optional"
+    assert "Placement : Placement\n" in doc
+    assert "InstanceType : str, optional" in doc
+    assert "Keys of Placement (a dict):\n    - Zone (str, required):" in doc
+    doc = Recorder.describe_launch_templates.__doc__
+    assert "client.paginate('DescribeLaunchTemplates'" in doc
+    assert "Filters names: LaunchTemplateName, tag-key, tag-value, tag:tag-key." in doc
+
+
+def test_a_deprecated_parameter_warns_and_is_still_sent():
+    r = Recorder()
+    with pytest.warns(DeprecationWarning, match="StopInstances: parameter ForceStop"):
+        r.stop_instances(InstanceIds=["ins-1"], ForceStop=True)
+    assert r.calls[-1] == (
+        "StopInstances",
+        {"InstanceIds": ["ins-1"], "ForceStop": True},
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r.stop_instances(InstanceIds=["ins-1"], StopType="SOFT")  # no warning
+    a = AsyncRecorder()
+    with pytest.warns(
+        DeprecationWarning, match="RebootInstances: parameter ForceReboot"
+    ):
+        asyncio.run(a.reboot_instances(InstanceIds=["ins-1"], ForceReboot=True))
+    assert a.calls[-1][1]["ForceReboot"] is True
+    assert "Deprecated in the current description" in Recorder.stop_instances.__doc__

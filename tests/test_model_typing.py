@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -107,11 +108,11 @@ def test_mypy_strict_catches_misspelt_and_mistyped_parameters():
         in out
     ), out
     assert 'did you mean "InstanceIds"' in out
-    assert 'misspelt.py:10: error: Extra key "Zoen" for TypedDict "Placement"' in out
-    assert 'misspelt.py:11: error: Argument "Limit" to "describe_instances"' in out
+    assert 'misspelt.py:11: error: Extra key "Zoen" for TypedDict "Placement"' in out
+    assert 'misspelt.py:13: error: Argument "Limit" to "describe_instances"' in out
     assert (
-        'misspelt.py:12: error: Missing named argument "Placement" for "run_instances"'
-        in out
+        'misspelt.py:14: error: Missing named argument "Placement" for '
+        '"inquiry_price_run_instances"' in out
     )
 
 
@@ -119,8 +120,64 @@ def test_types_importable_at_run_time():
     from tccvm import types
 
     assert types.Placement.__total__ is False
-    assert set(types.Placement.__annotations__) == {"Zone", "ProjectId", "HostIds"}
+    assert {"Zone", "ProjectId", "HostIds"} <= set(types.Placement.__annotations__)
     assert "InstanceSet" in types.DescribeInstancesResponse.__annotations__
+
+    def ann(cls: type, key: str) -> str:  # a string, or a ForwardRef holding it
+        a = cls.__annotations__[key]
+        return getattr(a, "__forward_arg__", a)
+
+    # A type answers carry differently (ProjectId always returned) has an Output twin.
+    assert ann(types.PlacementOutput, "ProjectId") == "Required[int]"
+    assert ann(types.Placement, "ProjectId") == "int"
+    assert ann(types.DescribeInstancesResponse, "RequestId") == "Required[str]"
+    want = "Required[list[Instance]]"
+    assert ann(types.DescribeInstancesResponse, "InstanceSet") == want
+    assert ann(types.Instance, "Placement") == "Required[PlacementOutput]"
+    assert "LaunchTemplateVersionData" in vars(types)  # a type outside the reference
+
+
+PYRIGHT_CASE = """
+import tccvm
+
+def answers(c: tccvm.Client) -> str:
+    r = c.describe_instances(Limit=1)
+    zone: str = r["InstanceSet"][0]["Placement"]["Zone"]
+    project: int = r["InstanceSet"][0]["Placement"]["ProjectId"]
+    total: int = r["TotalCount"]
+    t = c.describe_launch_templates()
+    n: int = t["TotalCount"] + len(t["LaunchTemplateSet"])
+    return f"{zone}{project}{total}{n}" + r["RequestId"]
+
+def not_always_there(c: tccvm.Client) -> object:
+    return c.describe_instances()["InstanceSet"][0]["LoginSettings"]["Password"]
+"""
+
+
+def test_pyright_strict_sees_the_always_returned_fields(tmp_path):
+    """Under pyright (which, unlike mypy, reports reading a key that is not Required), the
+    fields an answer always carries read cleanly, and one it may omit does not."""
+    pyright = pytest.importorskip("pyright")
+    del pyright
+    (tmp_path / "case.py").write_text(PYRIGHT_CASE, encoding="utf-8")
+    config = {
+        "extraPaths": [str(ROOT / "python")],
+        "typeCheckingMode": "strict",
+        "reportMissingModuleSource": False,
+    }
+    (tmp_path / "pyrightconfig.json").write_text(json.dumps(config), encoding="utf-8")
+    r = subprocess.run(
+        [sys.executable, "-m", "pyright", "case.py"],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=200,
+    )
+    out = r.stdout + r.stderr
+    assert "1 error" in out, out
+    assert '"Password" is not a required key in "LoginSettingsOutput"' in out, out
+    assert "case.py:14:" in out, out
 
 
 @needs_mypy

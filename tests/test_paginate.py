@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import re
+import uuid
 
 import pytest
 import tccvm
@@ -226,6 +227,28 @@ def prepare_everything(client):
     for i in range(3):
         client.call("CreateKeyPair", {"KeyName": f"key{i}", "ProjectId": 0})
         client.call("CreateDisasterRecoverGroup", {"Name": f"dr{i}", "Type": "HOST"})
+        # Current-description families (CHC hosts are seeded; repair tasks follow instances).
+        client.call("CreateHpcCluster", {"Zone": ZONE, "Name": f"hpc{i}"})
+    # --- instances group (issue 14): launch templates with versions ---
+    lt = client.call(
+        "CreateLaunchTemplate",
+        {
+            "LaunchTemplateName": f"lt-{uuid.uuid4().hex[:12]}",
+            "Placement": {"Zone": ZONE},
+            "ImageId": IMAGE,
+        },
+    )["LaunchTemplateId"]
+    for _ in range(4):
+        client.call(
+            "CreateLaunchTemplateVersion",
+            {"LaunchTemplateId": lt, "Placement": {"Zone": ZONE}},
+        )
+    REQUIRED["DescribeLaunchTemplateVersions"] = {"LaunchTemplateId": lt}
+    # --- end instances group ---
+
+
+# Parameters an action requires besides its paginator's (set by prepare_everything).
+REQUIRED: dict[str, dict] = {"DescribeTaskInfo": {"Offset": 0}}
 
 
 @pytest.mark.parametrize("action", paginated_actions())
@@ -233,10 +256,11 @@ def test_every_paginated_action_across_pages(emu, client, action):
     """Pages of 2 give exactly the items one maximal page gives."""
     prepare_everything(client)
     _, pag = paginator_for(action)
-    whole = client.call(action, {pag["limit"]: pag["max_limit"]})
+    extra = REQUIRED.get(action, {})
+    whole = client.call(action, {**extra, pag["limit"]: pag["max_limit"]})
     expected = whole.get(pag["result"]) or []
     assert whole.get(pag["total_count"]) == len(expected)
-    got = list(client.paginate(action, Limit=2))
+    got = list(client.paginate(action, Limit=2, **extra))
     assert got == expected
 
 

@@ -5,10 +5,15 @@ Every call ends in success or a documented tccvm error; the emulator shows exact
 per RunInstances ClientToken (no duplicates) and every successful RunInstances has its launch
 (nothing lost); the whole run is bounded in time. The figures are printed (``pytest -s``) and
 written to the test report (``-rP``).
+
+The matrix runs twice: straight to the emulator, and through a proxy (in a process of its own)
+that closes every client connection right after answering, without ``Connection: close``: every
+reused connection may have been closed under the client, on top of the faults.
 """
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 import uuid
@@ -18,6 +23,7 @@ from typing import ClassVar
 
 import pytest
 import tccvm
+from hostile import Remote
 from tccvm.emulator import FAULT_KINDS, Emulator
 
 pytestmark = pytest.mark.timeout(120)
@@ -55,15 +61,24 @@ def make_client(emu: Emulator, **kw) -> tccvm.Client:
     return FastClient(**args)
 
 
-def test_fault_matrix(capsys):
+@pytest.mark.parametrize("via", ["direct", "closing-proxy"])
+def test_fault_matrix(capsys, via):
     t0 = time.monotonic()
     rng = random.Random(20261129)
-    with Emulator(seed=5, transition_seconds=0.0) as emu:
+    with (
+        Emulator(seed=5, transition_seconds=0.0) as emu,
+        contextlib.ExitStack() as stack,
+    ):
+        endpoint = emu.endpoint
+        if via == "closing-proxy":
+            endpoint = stack.enter_context(Remote("closing", emu.endpoint)).endpoint
         # Two clients: TC3 over POST and HmacSHA256 over GET (the latter carries a Nonce that
         # the emulator refuses to see twice: a retry that reused it would fail).
         clients = [
-            make_client(emu),
-            make_client(emu, sign_method="HmacSHA256", http_method="GET"),
+            make_client(emu, endpoint=endpoint),
+            make_client(
+                emu, endpoint=endpoint, sign_method="HmacSHA256", http_method="GET"
+            ),
         ]
         # A pool of instances to start and stop (made before the faults).
         seed_ids = clients[0].call(
@@ -223,7 +238,7 @@ def test_fault_matrix(capsys):
             "seconds": round(elapsed_calls, 2),
         }
         with capsys.disabled():
-            print("\nFAULT MATRIX FIGURES:")
+            print(f"\nFAULT MATRIX FIGURES ({via}):")
             for k, v in figures.items():
                 print(f"  {k}: {v}")
         # Every fault kind fired, at about the share asked for.

@@ -84,8 +84,11 @@ def test_every_method_evaluates_its_annotations(emu):
 
 
 def test_placement_resolves_to_the_runtime_typed_dict():
-    sig = inspect.signature(tccvm.Client.run_instances, eval_str=True)
+    # Required there (RunInstances' Placement is optional now: a launch template may give it).
+    sig = inspect.signature(tccvm.Client.inquiry_price_run_instances, eval_str=True)
     assert sig.parameters["Placement"].annotation is tccvm.types.Placement
+    sig = inspect.signature(tccvm.Client.run_instances, eval_str=True)
+    assert sig.parameters["Placement"].annotation == tccvm.types.Placement | None
     hints = typing.get_type_hints(tccvm.AsyncClient.describe_instances)
     assert hints["Filters"] == list[tccvm.types.Filter] | None
 

@@ -1,14 +1,26 @@
 #!/usr/bin/env python3
-"""Build the CVM 2017-03-12 service model from the API reference text.
+"""Build the CVM 2017-03-12 service model from the API reference and the current description.
 
-    python tools/build_model.py            # writes crates/core/src/model/cvm-2017-03-12.json and examples.json
+    python tools/build_model.py            # writes the model and its examples (MODEL_OUT, EXAMPLES_OUT)
     python tools/build_model.py --check    # exits 1 if the committed files differ from a fresh build
 
-Input: tools/seed/cvm-api-2017-03-12.txt (a text extraction of the vendor's PDF, copied into the
-repo so the build never depends on anything outside it) and tools/seed_corrections.json (every
-extraction slip this tool repairs, recorded as data). Standard library only.
+Inputs, all committed (the build never depends on anything outside the repo, nor on the network):
+- tools/seed/cvm-api-2017-03-12.txt: a text extraction of the vendor's PDF of the 2017 API
+  reference, with tools/seed_corrections.json (every extraction slip this tool repairs, recorded
+  as data). The source of the English descriptions, the rate limits and the error codes of its
+  58 actions, and of its examples.
+- tools/facts/cvm-2017-03-12.json: the facts of the vendor's current published description
+  (tools/refresh_facts.py writes it from the pinned tccli wheel): its 106 actions, 74 data types,
+  every member's type, list-ness, required / output_required / nullable / deprecated flags, the
+  filter names, the Limit bounds and the official examples.
 
-The model (schema described in crates/core/src/model/README.md) is the single source of truth for
+The facts decide the shape of the model (which actions, parameters and fields exist, their types
+and flags); the seed adds what only it has (descriptions, rate limits, error codes, categories).
+Where the two disagree on a fact the current description wins, and every such disagreement must
+be recorded, with its reason, under "current" in tools/seed_corrections.json: the build fails on
+one that is not recorded, and on a record that no longer applies. Standard library only.
+
+The model (schema described in the README.md beside it) is the single source of truth for
 validation, the client methods, the stubs, the docstrings and the emulator.
 """
 
@@ -17,15 +29,21 @@ from __future__ import annotations
 import argparse
 import html
 import json
+import keyword
 import re
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# The outputs: the one place that says where the model lives (tools/gen_stubs.py and the tests
+# read MODEL_OUT from here; the Rust core embeds both files).
+MODEL_DIR = ROOT / "crates" / "core" / "src" / "model"
+MODEL_OUT = MODEL_DIR / "cvm-2017-03-12.json"
+EXAMPLES_OUT = MODEL_DIR / "examples.json"
+# The inputs.
 SEED = ROOT / "tools" / "seed" / "cvm-api-2017-03-12.txt"
 CORRECTIONS = ROOT / "tools" / "seed_corrections.json"
-MODEL_OUT = ROOT / "crates" / "core" / "src" / "model" / "cvm-2017-03-12.json"
-EXAMPLES_OUT = ROOT / "crates" / "core" / "src" / "model" / "examples.json"
+FACTS = ROOT / "tools" / "facts" / "cvm-2017-03-12.json"
 
 PRIMITIVES = ("String", "Integer", "Boolean", "Float", "Timestamp")
 COMMON_INPUTS = ("Action", "Version", "Region")
@@ -756,8 +774,8 @@ def self_check(model: dict, examples: dict) -> list[str]:
     return problems
 
 
-def build() -> tuple[dict, dict]:
-    corrections = json.loads(CORRECTIONS.read_text(encoding="utf-8"))
+def build_seed(corrections: dict) -> tuple[dict, dict]:
+    """The model of the 2017 reference alone (58 actions), checked on its own."""
     seed = Seed(SEED.read_text(encoding="utf-8"), corrections)
     cats = seed.categories()
     bounds = seed.section_bounds([c[0] for c in cats])
@@ -768,24 +786,561 @@ def build() -> tuple[dict, dict]:
             seed, name, cat, feature, seed.lines[i:j]
         )
     model = {
+        "actions": actions,
+        "shapes": parse_shapes(seed),
+        "common_errors": common_errors(seed),
+    }
+    problems = self_check(model, examples)
+    if problems:
+        raise SeedError("self-check of the seed failed:\n  " + "\n  ".join(problems))
+    return model, examples
+
+
+# ---------------------------------------------------------------------------------------------
+# the current description (tools/facts/, written by tools/refresh_facts.py), merged with the seed
+
+#: The description's element types -> the model's primitive types.
+FACT_TYPES = {
+    "string": "String",
+    "int64": "Integer",
+    "uint64": "Integer",
+    "bool": "Boolean",
+    "float": "Float",
+    "datetime": "Timestamp",
+    "datetime_iso": "Timestamp",
+}
+#: The scalar kinds each element type may be written as (the description's `type`).
+FACT_KINDS = {
+    "String": "string",
+    "Timestamp": "string",
+    "Integer": "int",
+    "Boolean": "bool",
+    "Float": "float",
+}
+
+#: The category of an action the reference does not have: the first of these words in its
+#: name (the reference's own categories where the family is one of them), else "Instance".
+NEW_CATEGORIES = [
+    ("LaunchTemplate", "Launch Template"),
+    ("HpcCluster", "HPC Cluster"),
+    ("Chc", "CHC Host"),
+    ("ResourcePool", "Resource Pool Pack"),
+    ("DisasterRecover", "Instance"),
+    ("Host", "Dedicated Host"),
+    ("KeyPair", "Key"),
+    ("Image", "Image"),
+    ("Task", "Maintenance Task"),
+]
+#: How the words of an action's name are written in the summary made from it.
+ACRONYMS = {
+    "Chc": "CHC",
+    "Hpc": "HPC",
+    "Vpc": "VPC",
+    "Fpga": "FPGA",
+    "Os": "OS",
+    "Vnc": "VNC",
+}
+NEW_ACTION_DESCRIPTION = (
+    "Not in the 2017 reference: this action comes from the current published description of "
+    "the API ({package} {version}), which gives its parameters and fields (listed below, with "
+    "their types and required flags) but no English description."
+)
+
+
+def load_facts() -> dict:
+    text = FACTS.read_text(encoding="utf-8")
+    if not text.startswith('{"_generated": '):
+        raise SeedError(
+            f"{FACTS.relative_to(ROOT)}: not written by tools/refresh_facts.py"
+        )
+    return json.loads(text)
+
+
+def category_of(name: str) -> str:
+    for word, cat in NEW_CATEGORIES:
+        if word in name:
+            return cat
+    return "Instance"
+
+
+def summary_of(name: str) -> str:
+    """`DescribeLaunchTemplates` -> `Describe launch templates` (made from the name only)."""
+    words = re.findall(r"[A-Z][a-z0-9]*", name)
+    out = [words[0]] + [ACRONYMS.get(w, w.lower()) for w in words[1:]]
+    return " ".join(out)
+
+
+def reachable(objects: dict, roots: list[str]) -> set[str]:
+    """The data types reachable from the objects `roots` (through members, at any depth)."""
+    seen: set[str] = set()
+    todo = list(roots)
+    while todo:
+        for m in objects[todo.pop()]["members"]:
+            t = m["member"]
+            if t in objects and t not in seen:
+                seen.add(t)
+                todo.append(t)
+    return seen
+
+
+def fact_member(m: dict, where: str, as_input: bool, as_output: bool) -> dict:
+    """One member of the description -> a model member (description filled in later)."""
+    el = m["member"]
+    ty = FACT_TYPES.get(el, el)
+    if m["type"] == "object":
+        if ty in PRIMITIVES:
+            raise SeedError(f"{where}.{m['name']}: an object of {el}")
+    elif m["type"] != "list" and FACT_KINDS.get(ty) != m["type"]:
+        raise SeedError(f"{where}.{m['name']}: type {m['type']} of {el}")
+    out_req = bool(m.get("output_required"))
+    if m["name"] == "RequestId" and where.endswith(".outputs"):
+        out_req = True  # every answer carries one; the description leaves it unflagged
+    return {
+        "name": m["name"],
+        "type": ty,
+        "array": m["type"] == "list",
+        "required": bool(m.get("required")) if as_input else False,
+        "output_required": out_req if as_output else False,
+        "nullable": bool(m.get("value_allowed_null")),
+        "deprecated": bool(m.get("disabled")),
+        "in_reference": False,
+        "description": "",
+    }
+
+
+def type_text(m: dict) -> str:
+    return f"list of {m['type']}" if m["array"] else m["type"]
+
+
+class Disagreements:
+    """What the seed and the current description say differently, each a (where, fact) key
+    with both values; checked against the "current" records of the corrections file."""
+
+    def __init__(self, records: list[dict]):
+        self.records = {(r["at"], r["fact"]): r for r in records}
+        if len(self.records) != len(records):
+            raise SeedError("corrections: a 'current' record is listed twice")
+        self.found: dict[tuple[str, str], tuple] = {}
+
+    def renamed(self, where: str) -> dict[str, str]:
+        """Seed name -> current name of the renamed members of one container."""
+        return {
+            at.rsplit(".", 1)[1]: r["current"]
+            for (at, fact), r in self.records.items()
+            if fact == "renamed" and at.rsplit(".", 1)[0] == where
+        }
+
+    def add(self, at: str, fact: str, reference: object, current: object) -> None:
+        self.found[(at, fact)] = (reference, current)
+
+    def problems(self) -> list[str]:
+        out = []
+        for key, (ref, cur) in self.found.items():
+            r = self.records.get(key)
+            if r is None:
+                rec = {"at": key[0], "fact": key[1], "reference": ref, "current": cur}
+                out.append(
+                    "unrecorded disagreement (add it, with its reason, under 'current' in "
+                    f"{CORRECTIONS.relative_to(ROOT)}): {json.dumps(rec)}"
+                )
+            elif (r.get("reference"), r.get("current")) != (ref, cur):
+                out.append(
+                    f"'current' record {key} says reference={r.get('reference')!r}, "
+                    f"current={r.get('current')!r}; the sources say {ref!r}, {cur!r}"
+                )
+            elif not r.get("why"):
+                out.append(f"'current' record {key} gives no reason")
+        for key in self.records:
+            if key not in self.found:
+                out.append(f"'current' record {key} no longer applies: remove it")
+        return out
+
+
+def merge_members(
+    where: str,
+    seed_members: list[dict] | None,
+    members: list[dict],
+    compare_required: bool,
+    dis: Disagreements,
+) -> list[dict]:
+    """The current members, each with the seed's description where the reference has it;
+    every disagreement with the seed noted in `dis`."""
+    if seed_members is None:
+        return members
+    renames = dis.renamed(where)
+    by_name = {}
+    for sm in seed_members:
+        cur = renames.pop(sm["name"], None)
+        if cur is not None:
+            dis.add(f"{where}.{sm['name']}", "renamed", sm["name"], cur)
+        by_name[cur or sm["name"]] = sm
+    for m in members:
+        sm = by_name.pop(m["name"], None)
+        if sm is None:
+            continue
+        m["in_reference"] = True
+        m["description"] = sm["description"]
+        at = f"{where}.{m['name']}"
+        if (sm["type"], sm["array"]) != (m["type"], m["array"]):
+            dis.add(at, "type", type_text(sm), type_text(m))
+        if compare_required and "required" in sm and sm["required"] != m["required"]:
+            dis.add(at, "required", sm["required"], m["required"])
+    for sm in by_name.values():
+        dis.add(f"{where}.{sm['name']}", "removed", type_text(sm), None)
+    return members
+
+
+def paginator_of(
+    name: str, inputs: list[dict], outputs: list[dict], limit: dict | None
+):
+    """Offset/Limit pagination of a Describe action, or None."""
+    ins = {m["name"] for m in inputs}
+    if not (name.startswith("Describe") and {"Offset", "Limit"} <= ins):
+        return None
+    outs = {m["name"]: m for m in outputs}
+    sets = [m["name"] for m in outputs if m["array"] and m["name"].endswith("Set")]
+    if "TotalCount" not in outs or len(sets) != 1:
+        raise SeedError(f"{name}: Offset/Limit, but TotalCount / result sets {sets}")
+    return {
+        "offset": "Offset",
+        "limit": "Limit",
+        "total_count": "TotalCount",
+        "result": sets[0],
+        "default_limit": (limit or {}).get("documented_default"),
+        "max_limit": (limit or {}).get("documented_max"),
+    }
+
+
+def typed(ty: str, raw: str, where: str) -> object:
+    """A flat value of a seed example (a string) as the model's type."""
+    try:
+        if ty == "Boolean":
+            if raw.upper() not in ("TRUE", "FALSE"):
+                raise ValueError(raw)
+            return raw.upper() == "TRUE"
+        if ty == "Integer":
+            return int(raw)
+        if ty == "Float":
+            return float(raw)
+    except ValueError:
+        raise SeedError(f"{where}: {raw!r} is not a {ty}") from None
+    return raw
+
+
+def unflatten(model: dict, action: str, pairs: list[list[str]]) -> dict:
+    """`Filters.0.Values.1=x` pairs of a seed example -> the parameters as JSON, typed by the
+    model (the request a client method is called with)."""
+    out: dict = {}
+    for key, raw in pairs:
+        where = f"{action} example key {key!r}"
+        parts = key.split(".")
+        members = {m["name"]: m for m in model["actions"][action]["inputs"]}
+        obj = out  # the structure the next name is a member of
+        i = 0
+        while True:
+            m = members.get(parts[i])
+            if m is None:
+                raise SeedError(f"{where}: {parts[i]!r} is not in the model")
+            i += 1
+            container: dict | list = obj
+            slot: str | int = m["name"]
+            if m["array"]:
+                if i >= len(parts) or not parts[i].isdigit():
+                    raise SeedError(f"{where}: {m['name']} is a list, index expected")
+                container, slot = obj.setdefault(m["name"], []), int(parts[i])
+                i += 1
+                while len(container) <= slot:
+                    container.append(None)
+            primitive = m["type"] in PRIMITIVES
+            if i == len(parts) or primitive:
+                if not (i == len(parts) and primitive):
+                    raise SeedError(f"{where}: {m['name']} is a {m['type']}")
+                container[slot] = typed(m["type"], raw, where)
+                break
+            cur = (
+                container[slot] if isinstance(container, list) else container.get(slot)
+            )
+            if cur is None:
+                cur = container[slot] = {}
+            obj = cur
+            members = {x["name"]: x for x in model["shapes"][m["type"]]["members"]}
+    return out
+
+
+def validate(model: dict, members: list[dict], value: object, path: str) -> list[str]:
+    """What the core's validation would say of `value` (a dict of parameters), as a list."""
+    if not isinstance(value, dict):
+        return [f"{path or 'parameters'}: not an object"]
+    by = {m["name"]: m for m in members}
+    out = []
+    for k, v in value.items():
+        p = f"{path}.{k}" if path else k
+        m = by.get(k)
+        if m is None:
+            out.append(f"{p}: unknown parameter")
+            continue
+        items = v if m["array"] else [v]
+        if m["array"] and not isinstance(v, list):
+            out.append(f"{p}: expected a list")
+            continue
+        for i, x in enumerate(items):
+            q = f"{p}[{i}]" if m["array"] else p
+            t = m["type"]
+            ok = {
+                "String": lambda x: isinstance(x, str),
+                "Timestamp": lambda x: isinstance(x, str),
+                "Integer": lambda x: isinstance(x, int) and not isinstance(x, bool),
+                "Float": lambda x: (
+                    isinstance(x, (int, float)) and not isinstance(x, bool)
+                ),
+                "Boolean": lambda x: isinstance(x, bool),
+            }.get(t)
+            if ok is not None:
+                if not ok(x):
+                    out.append(f"{q}: expected {t}, got {type(x).__name__}")
+            else:
+                out += validate(model, model["shapes"][t]["members"], x, q)
+    for m in members:
+        if m["required"] and m["name"] not in value:
+            out.append(f"{path + '.' if path else ''}{m['name']}: missing required")
+    return out
+
+
+def current_examples(facts: dict, corrections: dict) -> dict[str, list[dict]]:
+    """The description's examples, with the vendor's slips repaired as recorded."""
+    fixes = corrections.get("current_examples", {})
+    unknown = set(fixes) - set(facts["examples"])
+    if unknown:
+        raise SeedError(f"current_examples corrections for unknown actions {unknown}")
+    out = {}
+    for action, exs in facts["examples"].items():
+        exs = json.loads(json.dumps(exs))  # a copy
+        for fix in fixes.get(action, {}).get("set", []):
+            ex = exs[fix["example"] - 1]
+            *parents, last = fix["path"].split(".")
+            holder = ex["params"]
+            for p in parents:
+                holder = holder[int(p)] if isinstance(holder, list) else holder[p]
+            if holder.get(last) != fix["was"]:
+                raise SeedError(
+                    f"{action} example {fix['example']}: {fix['path']} is "
+                    f"{holder.get(last)!r}, not {fix['was']!r}: the correction no longer applies"
+                )
+            holder[last] = fix["value"]
+        recs = []
+        for i, ex in enumerate(exs):
+            rec = {
+                "title": f"Current description, example {i + 1}",
+                "source": "current",
+            }
+            rec["params"] = ex["params"]
+            for k in ("http", "language", "region"):
+                if k in ex:
+                    rec[k] = ex[k]
+            rec["output"] = ex["output"]
+            recs.append(rec)
+        out[action] = recs
+    return out
+
+
+def merge(seed_model: dict, seed_examples: dict, facts: dict, corrections: dict):
+    """The model of the current surface: the facts' actions and types, the seed's words."""
+    dis = Disagreements(corrections.get("current", []))
+    objects = facts["objects"]
+    fact_actions = facts["actions"]
+    in_types = reachable(objects, [a["input"] for a in fact_actions.values()])
+    out_types = reachable(objects, [a["output"] for a in fact_actions.values()])
+    shape_names = sorted(n for n, o in objects.items() if "usage" in o)
+    if set(shape_names) != in_types | out_types:
+        raise SeedError(
+            f"data types used and described differ: {sorted(set(shape_names) ^ (in_types | out_types))}"
+        )
+    src = facts["source"]
+    gone = [a for a in seed_model["actions"] if a not in fact_actions]
+    for a in gone:
+        dis.add(a, "removed", "action", None)
+
+    order = [a for a in seed_model["actions"] if a in fact_actions]
+    cat_rank = {}
+    for a in seed_model["actions"].values():
+        cat_rank.setdefault(a["category"], len(cat_rank))
+    new = sorted(
+        (a for a in fact_actions if a not in seed_model["actions"]),
+        key=lambda a: (cat_rank.get(category_of(a), len(cat_rank)), category_of(a), a),
+    )
+    actions = {}
+    for name in order + new:
+        fa = fact_actions[name]
+        sa = seed_model["actions"].get(name)
+        req_obj, resp_obj = objects[fa["input"]], objects[fa["output"]]
+        inputs = [
+            fact_member(m, f"{name}.inputs", True, False) for m in req_obj["members"]
+        ]
+        outputs = [
+            fact_member(m, f"{name}.outputs", False, True) for m in resp_obj["members"]
+        ]
+        inputs = merge_members(f"{name}.inputs", sa and sa["inputs"], inputs, True, dis)
+        outputs = merge_members(
+            f"{name}.outputs", sa and sa["outputs"], outputs, False, dis
+        )
+        limit = next((m for m in req_obj["members"] if m["name"] == "Limit"), None)
+        pag = paginator_of(name, inputs, outputs, limit)
+        if sa and sa["paginator"] and pag:
+            for k in ("default_limit", "max_limit"):
+                if sa["paginator"][k] != pag[k]:
+                    dis.add(f"{name}.paginator", k, sa["paginator"][k], pag[k])
+        filters = {
+            m["name"]: m["filter_names"]
+            for m in req_obj["members"]
+            if "filter_names" in m
+        }
+        a = {
+            "name": name,
+            "snake_name": snake_case(name),
+            "category": sa["category"] if sa else category_of(name),
+            "summary": sa["summary"] if sa else summary_of(name),
+            "description": sa["description"]
+            if sa
+            else NEW_ACTION_DESCRIPTION.format(**src),
+            "in_reference": sa is not None,
+            "status": fa["status"],
+            "deprecated": fa["status"] != "online",
+            "rate_limit": sa["rate_limit"] if sa else None,
+            "finance_regions": sa["finance_regions"] if sa else False,
+            "region_required": sa["region_required"] if sa else True,
+            "client_token": any(m["name"] == "ClientToken" for m in inputs),
+            "idempotent": name.startswith(("Describe", "Inquiry", "Inquire")),
+            "paginator": pag,
+            "filters": filters,
+            "inputs": inputs,
+            "outputs": outputs,
+            "errors": sa["errors"] if sa else [],
+        }
+        actions[name] = a
+
+    for name, o in objects.items():
+        if "usage" not in o:
+            for m in o["members"]:
+                if "filter_names" in m and not (
+                    name.endswith("Request") and name[:-7] in fact_actions
+                ):
+                    raise SeedError(
+                        f"{name}.{m['name']}: filter names of a nested Filter"
+                    )
+
+    shapes = {}
+    for name in shape_names:
+        o = objects[name]
+        ss = seed_model["shapes"].get(name)
+        members = [
+            fact_member(m, name, name in in_types, name in out_types)
+            for m in o["members"]
+        ]
+        members = merge_members(
+            f"{name}.members", ss and ss["members"], members, name in in_types, dis
+        )
+        shapes[name] = {
+            "name": name,
+            "description": ss["description"] if ss else "",
+            "in_reference": ss is not None,
+            "usage": o["usage"],
+            "used_by": [],
+            "members": members,
+        }
+    for name in seed_model["shapes"]:
+        if name not in shapes:
+            dis.add(name, "removed", "data type", None)
+    # used_by: the actions whose parameters or answer reach the type.
+    for name, fa in fact_actions.items():
+        for t in sorted(reachable(objects, [fa["input"], fa["output"]])):
+            shapes[t]["used_by"].append(name)
+    for s in shapes.values():
+        s["used_by"].sort(key=list(actions).index)
+
+    problems = dis.problems()
+    model = {
         "metadata": {
             "service": "cvm",
             "api_version": "2017-03-12",
             "endpoint": "cvm.tencentcloudapi.com",
             "regional_endpoint": "cvm.{region}.tencentcloudapi.com",
             "finance_regions": FINANCE_REGIONS,
-            "source": "tools/seed/cvm-api-2017-03-12.txt via tools/build_model.py",
+            "source": (
+                "tools/seed/cvm-api-2017-03-12.txt (the 2017 reference) + "
+                f"tools/facts/cvm-2017-03-12.json ({src['package']} {src['version']}) "
+                "via tools/build_model.py"
+            ),
+            "description": {
+                "package": src["package"],
+                "version": src["version"],
+                "description_version": facts["description_version"],
+            },
             "primitive_types": list(PRIMITIVES),
         },
         "actions": actions,
-        "shapes": parse_shapes(seed),
-        "common_errors": common_errors(seed),
+        "shapes": shapes,
+        "common_errors": seed_model["common_errors"],
         "waiters": waiters(),
     }
-    problems = self_check(model, examples)
+    examples: dict[str, list[dict]] = {}
+    cur = current_examples(facts, corrections)
+    for name in actions:
+        exs = []
+        for ex in seed_examples.get(name, []):
+            try:
+                params = unflatten(model, name, ex["input"])
+            except SeedError as e:
+                problems.append(f"reference example {ex['title']!r}: {e}")
+                continue
+            rec = {"title": ex["title"], "source": "reference"}
+            rec.update({k: v for k, v in ex.items() if k != "title"})
+            rec["params"] = params
+            exs.append(rec)
+        exs += cur.get(name, [])
+        examples[name] = exs
+    problems += final_check(model, examples, facts)
     if problems:
-        raise SeedError("self-check failed:\n  " + "\n  ".join(problems))
+        raise SeedError("merge failed:\n  " + "\n  ".join(problems))
     return model, examples
+
+
+def final_check(model: dict, examples: dict, facts: dict) -> list[str]:
+    problems = []
+    if set(model["actions"]) != set(facts["actions"]):
+        problems.append("the model's actions are not the description's")
+    for a in model["actions"].values():
+        for m in a["inputs"] + a["outputs"]:
+            if m["type"] not in PRIMITIVES and m["type"] not in model["shapes"]:
+                problems.append(f"{a['name']}.{m['name']}: undefined type {m['type']}")
+        for m in a["inputs"]:
+            if not m["name"].isidentifier() or keyword.iskeyword(m["name"]):
+                problems.append(f"{a['name']}.{m['name']}: not a Python identifier")
+    for s in model["shapes"].values():
+        for m in s["members"]:
+            if m["type"] not in PRIMITIVES and m["type"] not in model["shapes"]:
+                problems.append(f"{s['name']}.{m['name']}: undefined type {m['type']}")
+    snake = [a["snake_name"] for a in model["actions"].values()]
+    if len(set(snake)) != len(snake):
+        problems.append("snake_case names collide")
+    for name, exs in examples.items():
+        inputs = model["actions"][name]["inputs"]
+        for ex in exs:
+            for p in validate(model, inputs, ex["params"], ""):
+                problems.append(f"{name} example {ex['title']!r}: {p}")
+            out = ex["output"]
+            if out is not None and not (
+                isinstance(out, dict) and "RequestId" in out.get("Response", {})
+            ):
+                problems.append(
+                    f"{name} example {ex['title']!r}: output has no Response.RequestId"
+                )
+    return problems
+
+
+def build() -> tuple[dict, dict]:
+    corrections = json.loads(CORRECTIONS.read_text(encoding="utf-8"))
+    seed_model, seed_examples = build_seed(corrections)
+    return merge(seed_model, seed_examples, load_facts(), corrections)
 
 
 def dump(obj: object) -> str:

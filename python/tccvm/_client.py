@@ -30,6 +30,12 @@ __all__ = ["AsyncClient", "Client"]
 
 _ENV_REGION = "TENCENTCLOUD_REGION"
 
+#: Default ``max_response_bytes``: 64 MiB (100 fully populated instances of DescribeInstances
+#: make about 0.2 MiB).
+DEFAULT_MAX_RESPONSE_BYTES = 64 << 20
+#: Default ``max_connections`` (httpx's and aiohttp's).
+DEFAULT_MAX_CONNECTIONS = 100
+
 
 def _resolve_provider(
     secret_id: str | None,
@@ -85,6 +91,8 @@ class _BaseClient:
         rate_limit: bool = False,
         *,
         pickle_credentials: bool = False,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
     ) -> None:
         """Make a client; every argument is optional (see the README, "Client options").
 
@@ -104,42 +112,66 @@ class _BaseClient:
         and untrusted hands. Credentials found through the chain (environment, credentials
         file, CVM role: possibly temporary and refreshed) are never pickled, even with the
         opt-in; the unpickled client resolves them again. The flag itself is kept by pickling.
+        The same goes for the user name and password of a ``proxy`` URL: a default pickle has
+        the URL without them (the unpickled client's proxy then asks for them: HTTP 407).
+
+        Keyword only: ``max_response_bytes`` (an answer longer than this ends its attempt
+        with ``TransportError(kind="too_large")``, not retried) and ``max_connections``
+        (requests in flight at once for this client, across threads and tasks; calls beyond
+        it wait for a turn).
+
+        Every argument is checked here: a wrong type or value raises TypeError or ValueError
+        naming the argument.
         """
-        if not isinstance(pickle_credentials, bool):
-            raise TypeError(
-                "pickle_credentials must be True or False, not "
-                f"{type(pickle_credentials).__name__}"
-            )
+        from . import _options as o
+
+        o.flag("pickle_credentials", pickle_credentials)
+        o.secret("secret_id", secret_id, controls=False)
+        o.secret("secret_key", secret_key, controls=True)
+        o.secret("token", token, controls=False)
         if region is None:
             region = os.environ.get(_ENV_REGION) or None
-        if isinstance(verify, os.PathLike):
-            verify = os.fspath(verify)
-        # Everything but the secrets: what repr shows and what pickling keeps.
+        o.text("region", region)
+        o.text("endpoint", endpoint)
+        o.text("sign_method", sign_method, optional=False)
+        o.text("http_method", http_method, optional=False)
+        o.text("language", language)
+        o.text("profile", profile)
+        proxy_url, proxy_shown = o.proxy(proxy)
+        # Everything but the secrets: what repr shows and what pickling keeps (the proxy
+        # without its userinfo; the core alone holds the whole URL).
         self._config = {
-            "region": region,
-            "endpoint": endpoint,
+            "region": region.strip() if region else region,
+            "endpoint": endpoint.strip() if endpoint else endpoint,
             "sign_method": sign_method,
             "http_method": http_method,
             "language": language,
-            "timeout": timeout,
-            "connect_timeout": connect_timeout,
-            "max_attempts": max_attempts,
-            "proxy": proxy,
-            "verify": verify,
+            "timeout": o.seconds("timeout", timeout),
+            "connect_timeout": o.seconds("connect_timeout", connect_timeout),
+            "max_attempts": o.integer("max_attempts", max_attempts, 1, o.MAX_ATTEMPTS),
+            "proxy": proxy_shown,
+            "verify": o.verify(verify),
             "profile": profile,
             # Client-side rate limiting per action at the model's documented requests per
             # second, shared by every thread and task using this client.
-            "rate_limit": bool(rate_limit),
+            "rate_limit": o.flag("rate_limit", rate_limit),
+            "max_response_bytes": o.integer(
+                "max_response_bytes", max_response_bytes, 1, o.MAX_RESPONSE_BYTES
+            ),
+            "max_connections": o.integer(
+                "max_connections", max_connections, 1, o.MAX_CONNECTIONS
+            ),
         }
         provider = _resolve_provider(secret_id, secret_key, token, profile)
         self._pickle_credentials = pickle_credentials
         self._credentials_from_arguments = _from_arguments(provider)
-        self._core = self._make_core(provider)
+        self._core = self._make_core(provider, proxy_url)
 
-    def _make_core(self, provider: CredentialProvider) -> Any:
+    def _make_core(self, provider: CredentialProvider, proxy: str | None) -> Any:
         creds = provider.get()
         refreshable = provider.refreshable
         cfg = {k: v for k, v in self._config.items() if k != "profile"}
+        cfg["proxy"] = proxy
         return _core.Core(
             creds[0],
             creds[1],
@@ -188,6 +220,8 @@ class _BaseClient:
             from ._credentials import Credentials
 
             state["credentials"] = Credentials(*self._core.export_credentials())
+            # The proxy's user name and password go with them (same opt-in, same warning).
+            state["proxy"] = self._core.export_proxy()
         return state
 
     # -- copying: the same client, in the same process ----------------------------------------
@@ -218,7 +252,9 @@ class _BaseClient:
         else:
             provider = _resolve_provider(None, None, None, self._config.get("profile"))
         self._credentials_from_arguments = _from_arguments(provider)
-        self._core = self._make_core(provider)
+        self._core = self._make_core(
+            provider, state.get("proxy", self._config.get("proxy"))
+        )
 
 
 class Client(SyncHelpers, _BaseClient):

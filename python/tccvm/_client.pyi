@@ -134,16 +134,17 @@ class Client(_BaseClient):
     def run_instances(
         self,
         *,
-        Placement: types.Placement,
-        ImageId: str,
         InstanceChargeType: str | None = None,
         InstanceChargePrepaid: types.InstanceChargePrepaid | None = None,
+        Placement: types.Placement | None = None,
         InstanceType: str | None = None,
+        ImageId: str | None = None,
         SystemDisk: types.SystemDisk | None = None,
         DataDisks: list[types.DataDisk] | None = None,
         VirtualPrivateCloud: types.VirtualPrivateCloud | None = None,
         InternetAccessible: types.InternetAccessible | None = None,
         InstanceCount: int | None = None,
+        MinCount: int | None = None,
         InstanceName: str | None = None,
         LoginSettings: types.LoginSettings | None = None,
         SecurityGroupIds: list[str] | None = None,
@@ -155,6 +156,18 @@ class Client(_BaseClient):
         TagSpecification: list[types.TagSpecification] | None = None,
         InstanceMarketOptions: types.InstanceMarketOptionsRequest | None = None,
         UserData: str | None = None,
+        Metadata: types.Metadata | None = None,
+        DryRun: bool | None = None,
+        CpuTopology: types.CpuTopology | None = None,
+        CamRoleName: str | None = None,
+        HpcClusterId: str | None = None,
+        LaunchTemplate: types.LaunchTemplate | None = None,
+        DedicatedClusterId: str | None = None,
+        ChcIds: list[str] | None = None,
+        PartitionNumber: int | None = None,
+        DisableApiTermination: bool | None = None,
+        EnableJumboFrame: bool | None = None,
+        NetworkInterfaces: list[types.NetworkInterfaces] | None = None,
     ) -> types.RunInstancesResponse:
         """RunInstances: Creates an instance.
 
@@ -166,21 +179,6 @@ class Client(_BaseClient):
 
         Parameters
         ----------
-        Placement : Placement
-            Location of the instance. This parameter is used to specify the availability zone, the project to which the instance belongs, and the CDH (the creation of sub-machine for the exclusive parent host billing mode), etc.
-            Keys of Placement (a dict):
-            - Zone (str, required): ID of the availability zone to which the instance belongs.
-            - ProjectId (int): ID of the project to which the instance belongs.
-            - HostIds (list[str]): The list of IDs of CDHs to which your instances belongs.
-        ImageId : str
-            Specify a valid Image ID, in the format of img-xxx. There are four types of images:
-            - Public image
-            - Custom image
-            - Shared image
-            - Marketplace image
-            You can obtain the available image IDs by either of the following ways:
-            - Query the image ID of a public image, custom image or shared image by logging in to the Console; query the image ID of a marketplace image via Cloud Marketplace.
-            - Call the API DescribeImages to obtain the ImageId field value in the returned result.
         InstanceChargeType : str, optional
             Instance billing type.
             - PREPAID: prepaid (by year/month)
@@ -193,22 +191,53 @@ class Client(_BaseClient):
             Keys of InstanceChargePrepaid (a dict):
             - Period (int, required): Purchasable usage period of an instance (in month).
             - RenewFlag (str): Auto renewal flag.
+        Placement : Placement, optional
+            Location of the instance. This parameter is used to specify the availability zone, the project to which the instance belongs, and the CDH (the creation of sub-machine for the exclusive parent host billing mode), etc.
+            Keys of Placement (a dict):
+            - Zone (str, required): ID of the availability zone to which the instance belongs.
+            - ProjectId (int): ID of the project to which the instance belongs.
+            - HostIds (list[str]): The list of IDs of CDHs to which your instances belongs.
+            - HostId (str): not in the 2017 reference
+            - DedicatedResourcePackTenancy (str): not in the 2017 reference
+            - DedicatedResourcePackIds (list[str]): not in the 2017 reference
+            - RackId (str): not in the 2017 reference
         InstanceType : str, optional
             Instance model. Different resource specifications are specified for different instance models.
             - For the creation of sub-machine billed on the PREPAID or POSTPAID_BYHOUR basis, specific values can be found in the latest specifications by calling the API DescribeInstanceTypeConfigs or in Instance Type description. If this parameter is not specified, S1.SMALL1 is used by default.
             - For the creation of sub-machine billed on the CDHPAID basis, the prefix of the parameter value is "CDH". The parameter value is generated in the format of CDH_XCXG and based on the CPU and memory configuration. For example, if a sub-machine of CDH is created with a single-core CPU and 1 GB memory, its value should be CDH_1C1G.
+        ImageId : str, optional
+            Specify a valid Image ID, in the format of img-xxx. There are four types of images:
+            - Public image
+            - Custom image
+            - Shared image
+            - Marketplace image
+            You can obtain the available image IDs by either of the following ways:
+            - Query the image ID of a public image, custom image or shared image by logging in to the Console; query the image ID of a marketplace image via Cloud Marketplace.
+            - Call the API DescribeImages to obtain the ImageId field value in the returned result.
         SystemDisk : SystemDisk, optional
             Configuration information of the system disk in the instance. If this parameter is not specified, the default value is assigned to it.
             Keys of SystemDisk (a dict):
             - DiskType (str): Type of system disk.
             - DiskId (str): System disk ID.
             - DiskSize (int): System disk size (in GB).
+            - CdcId (str): not in the 2017 reference
+            - DiskName (str): not in the 2017 reference
+            - Encrypt (bool): not in the 2017 reference
+            - KmsKeyId (str): not in the 2017 reference
         DataDisks : list[DataDisk], optional
             Configuration information of the instance data disk. If this parameter is not specified, no data disk will be purchased by default. You can specify only one data disk when purchasing it.
             Keys of DataDisk (a dict):
             - DiskSize (int, required): Disk size (in GB).
             - DiskType (str): Type of data disk.
             - DiskId (str): ID of data disk.
+            - DeleteWithInstance (bool): not in the 2017 reference
+            - SnapshotId (str): not in the 2017 reference
+            - Encrypt (bool): not in the 2017 reference
+            - KmsKeyId (str): not in the 2017 reference
+            - ThroughputPerformance (int): not in the 2017 reference
+            - CdcId (str): not in the 2017 reference
+            - BurstPerformance (bool): not in the 2017 reference
+            - DiskName (str): not in the 2017 reference
         VirtualPrivateCloud : VirtualPrivateCloud, optional
             Configuration information of VPC. This parameter is used to specify the ID of VPC and subnet, etc. If this parameter is not specified, the basic network is used by default. If a VPC IP is specified in this parameter, it indicates the primary ENI IP of each instance and the value of InstanceCount must be same as the number of VPC IPs.
             Keys of VirtualPrivateCloud (a dict):
@@ -216,14 +245,22 @@ class Client(_BaseClient):
             - SubnetId (str, required): VPC subnet ID, in the format of subnet-xxx.
             - AsVpcGateway (bool): Whether used as a public gateway.
             - PrivateIpAddresses (list[str]): Array of VPC subnet IPs.
+            - Ipv6AddressCount (int): not in the 2017 reference
         InternetAccessible : InternetAccessible, optional
             Configuration information of public network bandwidth. If this parameter is not specified, the public network bandwidth is set to 0 Mbps by default.
             Keys of InternetAccessible (a dict):
             - InternetChargeType (str): Network billing type.
             - InternetMaxBandwidthOut (int): Bandwidth cap of the public network (in Mbps).
             - PublicIpAssigned (bool): Whether to assign public IP.
+            - BandwidthPackageId (str): not in the 2017 reference
+            - InternetServiceProvider (str): not in the 2017 reference
+            - IPv4AddressType (str): not in the 2017 reference
+            - IPv6AddressType (str): not in the 2017 reference
+            - AntiDDoSPackageId (str): not in the 2017 reference
         InstanceCount : int, optional
             Number of instances to be purchased. Value range: [1, 100]. Default: 1. The number of instances to be purchased cannot exceed the remaining quota allowed for the user. For more information on quota restrictions, please see Restrictions on CVM Instance Purchase.
+        MinCount : int, optional
+            Not in the 2017 reference (from the current description).
         InstanceName : str, optional
             The display name of the instance.
             - If it is not specified, "Not named" is displayed by default.
@@ -242,6 +279,7 @@ class Client(_BaseClient):
             Keys of EnhancedService (a dict):
             - SecurityService (RunSecurityServiceEnabled): Enables Cloud Security.
             - MonitorService (RunMonitorServiceEnabled): Enables Cloud Monitor.
+            - AutomationService (RunAutomationServiceEnabled): not in the 2017 reference
         ClientToken : str, optional
             A string to ensure the idempotency of the request, which is generated by the client. Each request shall have a unique string with a maximum of 64 ASCII characters. If this parameter is not specified, the idempotency of the request cannot be ensured. For more information, please see How to Ensure Idempotency.
         HostName : str, optional
@@ -252,9 +290,12 @@ class Client(_BaseClient):
         ActionTimer : ActionTimer, optional
             Timed task. This parameter is used to specify timed tasks for instances. Only timed termination is supported.
             Keys of ActionTimer (a dict):
-            - Externals (Externals, required): Extended data
             - TimerAction (str): Timer name.
             - ActionTime (str): Execution time, which should be 5 minutes later than the current time.
+            - Externals (Externals): Extended data
+            - ActionTimerId (str): not in the 2017 reference
+            - Status (str): not in the 2017 reference
+            - InstanceId (str): not in the 2017 reference
         DisasterRecoverGroupIds : list[str], optional
             Disaster recovery group id. You can specify only one id.
         TagSpecification : list[TagSpecification], optional
@@ -265,10 +306,50 @@ class Client(_BaseClient):
         InstanceMarketOptions : InstanceMarketOptionsRequest, optional
             Market-related options for instances, such as parameters related to spot instances
             Keys of InstanceMarketOptionsRequest (a dict):
+            - SpotOptions (SpotMarketOptions, required): Spot-related options
             - MarketType (str): Market type.
-            - SpotOptions (SpotMarketOptions): Spot-related options
         UserData : str, optional
             The user data provided to the instance, which is to be encoded in base64 mode, with the maximum size of 16KB. For more information on how to get this parameter, please see "Run texted commands upon initial startup on Windows or Linux ".
+        Metadata : Metadata, optional
+            Not in the 2017 reference (from the current description).
+            Keys of Metadata (a dict):
+            - Items (list[MetadataItem], required): not in the 2017 reference
+        DryRun : bool, optional
+            Not in the 2017 reference (from the current description).
+        CpuTopology : CpuTopology, optional
+            Not in the 2017 reference (from the current description).
+            Keys of CpuTopology (a dict):
+            - CoreCount (int): not in the 2017 reference
+            - ThreadPerCore (int): not in the 2017 reference
+        CamRoleName : str, optional
+            Not in the 2017 reference (from the current description).
+        HpcClusterId : str, optional
+            Not in the 2017 reference (from the current description).
+        LaunchTemplate : LaunchTemplate, optional
+            Not in the 2017 reference (from the current description).
+            Keys of LaunchTemplate (a dict):
+            - LaunchTemplateId (str): not in the 2017 reference
+            - LaunchTemplateVersion (int): not in the 2017 reference
+        DedicatedClusterId : str, optional
+            Not in the 2017 reference (from the current description).
+        ChcIds : list[str], optional
+            Not in the 2017 reference (from the current description).
+        PartitionNumber : int, optional
+            Not in the 2017 reference (from the current description).
+        DisableApiTermination : bool, optional
+            Not in the 2017 reference (from the current description).
+        EnableJumboFrame : bool, optional
+            Not in the 2017 reference (from the current description).
+        NetworkInterfaces : list[NetworkInterfaces], optional
+            Not in the 2017 reference (from the current description).
+            Keys of NetworkInterfaces (a dict):
+            - InterfaceType (str, required): not in the 2017 reference
+            - VpcId (str, required): not in the 2017 reference
+            - SubnetId (str, required): not in the 2017 reference
+            - PrivateIpv4AddressCount (int, required): not in the 2017 reference
+            - NetworkInterfaceId (str): not in the 2017 reference
+            - SecurityGroupIds (list[str]): not in the 2017 reference
+            - DeleteWithInstance (bool): not in the 2017 reference
 
         Returns
         -------
@@ -316,6 +397,11 @@ class Client(_BaseClient):
         HostName: str | None = None,
         TagSpecification: list[types.TagSpecification] | None = None,
         InstanceMarketOptions: types.InstanceMarketOptionsRequest | None = None,
+        Metadata: types.Metadata | None = None,
+        HpcClusterId: str | None = None,
+        CpuTopology: types.CpuTopology | None = None,
+        LaunchTemplate: types.LaunchTemplate | None = None,
+        NetworkInterfaces: list[types.NetworkInterfaces] | None = None,
     ) -> types.InquiryPriceRunInstancesResponse:
         """InquiryPriceRunInstances: Inquires the price of creating an instance.
 
@@ -329,6 +415,10 @@ class Client(_BaseClient):
             - Zone (str, required): ID of the availability zone to which the instance belongs.
             - ProjectId (int): ID of the project to which the instance belongs.
             - HostIds (list[str]): The list of IDs of CDHs to which your instances belongs.
+            - HostId (str): not in the 2017 reference
+            - DedicatedResourcePackTenancy (str): not in the 2017 reference
+            - DedicatedResourcePackIds (list[str]): not in the 2017 reference
+            - RackId (str): not in the 2017 reference
         ImageId : str
             Specify a valid Image ID, in the format of img-xxx. There are four types of images:
             - Public image
@@ -356,12 +446,24 @@ class Client(_BaseClient):
             - DiskType (str): Type of system disk.
             - DiskId (str): System disk ID.
             - DiskSize (int): System disk size (in GB).
+            - CdcId (str): not in the 2017 reference
+            - DiskName (str): not in the 2017 reference
+            - Encrypt (bool): not in the 2017 reference
+            - KmsKeyId (str): not in the 2017 reference
         DataDisks : list[DataDisk], optional
             Configuration information of the instance data disk. If this parameter is not specified, no data disk will be purchased by default. You can specify only one data disk when purchasing it.
             Keys of DataDisk (a dict):
             - DiskSize (int, required): Disk size (in GB).
             - DiskType (str): Type of data disk.
             - DiskId (str): ID of data disk.
+            - DeleteWithInstance (bool): not in the 2017 reference
+            - SnapshotId (str): not in the 2017 reference
+            - Encrypt (bool): not in the 2017 reference
+            - KmsKeyId (str): not in the 2017 reference
+            - ThroughputPerformance (int): not in the 2017 reference
+            - CdcId (str): not in the 2017 reference
+            - BurstPerformance (bool): not in the 2017 reference
+            - DiskName (str): not in the 2017 reference
         VirtualPrivateCloud : VirtualPrivateCloud, optional
             Configuration information of VPC. This parameter is used to specify the ID of VPC and subnet, etc. If this parameter is not specified, the basic network is used by default. If a VPC IP is specified in this parameter, the parameter InstanceCount can only be 1.
             Keys of VirtualPrivateCloud (a dict):
@@ -369,12 +471,18 @@ class Client(_BaseClient):
             - SubnetId (str, required): VPC subnet ID, in the format of subnet-xxx.
             - AsVpcGateway (bool): Whether used as a public gateway.
             - PrivateIpAddresses (list[str]): Array of VPC subnet IPs.
+            - Ipv6AddressCount (int): not in the 2017 reference
         InternetAccessible : InternetAccessible, optional
             Configuration information of public network bandwidth. If this parameter is not specified, the public network bandwidth is set to 0 Mbps by default.
             Keys of InternetAccessible (a dict):
             - InternetChargeType (str): Network billing type.
             - InternetMaxBandwidthOut (int): Bandwidth cap of the public network (in Mbps).
             - PublicIpAssigned (bool): Whether to assign public IP.
+            - BandwidthPackageId (str): not in the 2017 reference
+            - InternetServiceProvider (str): not in the 2017 reference
+            - IPv4AddressType (str): not in the 2017 reference
+            - IPv6AddressType (str): not in the 2017 reference
+            - AntiDDoSPackageId (str): not in the 2017 reference
         InstanceCount : int, optional
             Number of instances to be purchased. Value range: [1, 100]. Default: 1. The number of instances to be purchased cannot exceed the remaining quota allowed for the user. For more information on quota restrictions, please see Restrictions on CVM Instance Purchase.
         InstanceName : str, optional
@@ -395,6 +503,7 @@ class Client(_BaseClient):
             Keys of EnhancedService (a dict):
             - SecurityService (RunSecurityServiceEnabled): Enables Cloud Security.
             - MonitorService (RunMonitorServiceEnabled): Enables Cloud Monitor.
+            - AutomationService (RunAutomationServiceEnabled): not in the 2017 reference
         ClientToken : str, optional
             A string to ensure the idempotency of the request, which is generated by the client. Each request shall have a unique string with a maximum of 64 ASCII characters. If this parameter is not specified, the idempotency of the request cannot be ensured. For more information, please see How to Ensure Idempotency.
         HostName : str, optional
@@ -410,8 +519,34 @@ class Client(_BaseClient):
         InstanceMarketOptions : InstanceMarketOptionsRequest, optional
             Market-related options for instances, such as parameters related to spot instances
             Keys of InstanceMarketOptionsRequest (a dict):
+            - SpotOptions (SpotMarketOptions, required): Spot-related options
             - MarketType (str): Market type.
-            - SpotOptions (SpotMarketOptions): Spot-related options
+        Metadata : Metadata, optional
+            Not in the 2017 reference (from the current description).
+            Keys of Metadata (a dict):
+            - Items (list[MetadataItem], required): not in the 2017 reference
+        HpcClusterId : str, optional
+            Not in the 2017 reference (from the current description).
+        CpuTopology : CpuTopology, optional
+            Not in the 2017 reference (from the current description).
+            Keys of CpuTopology (a dict):
+            - CoreCount (int): not in the 2017 reference
+            - ThreadPerCore (int): not in the 2017 reference
+        LaunchTemplate : LaunchTemplate, optional
+            Not in the 2017 reference (from the current description).
+            Keys of LaunchTemplate (a dict):
+            - LaunchTemplateId (str): not in the 2017 reference
+            - LaunchTemplateVersion (int): not in the 2017 reference
+        NetworkInterfaces : list[NetworkInterfaces], optional
+            Not in the 2017 reference (from the current description).
+            Keys of NetworkInterfaces (a dict):
+            - InterfaceType (str, required): not in the 2017 reference
+            - VpcId (str, required): not in the 2017 reference
+            - SubnetId (str, required): not in the 2017 reference
+            - PrivateIpv4AddressCount (int, required): not in the 2017 reference
+            - NetworkInterfaceId (str): not in the 2017 reference
+            - SecurityGroupIds (list[str]): not in the 2017 reference
+            - DeleteWithInstance (bool): not in the 2017 reference
 
         Returns
         -------
@@ -498,6 +633,7 @@ class Client(_BaseClient):
         InstanceIds : list[str]
             ID(s) of one or more instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances. A maximum of 100 instances are allowed in a batch for each request.
         ForceStop : bool, optional
+            Deprecated in the current description: still accepted, with a DeprecationWarning.
             Whether to perform a forced shutdown on the instance in case of a failure of normal shutdown. Supported values:
             - TRUE: Perform a forced shutdown
             - FALSE: Do not perform a forced shutdown
@@ -541,6 +677,7 @@ class Client(_BaseClient):
         *,
         InstanceIds: list[str],
         ForceReboot: bool | None = None,
+        StopType: str | None = None,
     ) -> types.RebootInstancesResponse:
         """RebootInstances: Restarts an instance.
 
@@ -555,10 +692,13 @@ class Client(_BaseClient):
         InstanceIds : list[str]
             ID(s) of one or more instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances. A maximum of 100 instances are allowed in a batch for each request.
         ForceReboot : bool, optional
+            Deprecated in the current description: still accepted, with a DeprecationWarning.
             Whether to perform a forced restart on the instance in case of a failure of normal restart. Supported values:
             - TRUE: Perform a forced restart
             - FALSE: Do not perform a forced restart
             Default: FALSE.
+        StopType : str, optional
+            Not in the 2017 reference (from the current description).
 
         Returns
         -------
@@ -590,6 +730,8 @@ class Client(_BaseClient):
         SystemDisk: types.SystemDisk | None = None,
         LoginSettings: types.LoginSettings | None = None,
         EnhancedService: types.EnhancedService | None = None,
+        HostName: str | None = None,
+        UserData: str | None = None,
     ) -> types.ResetInstanceResponse:
         """ResetInstance: Reinstalls an instance.
 
@@ -620,6 +762,10 @@ class Client(_BaseClient):
             - DiskType (str): Type of system disk.
             - DiskId (str): System disk ID.
             - DiskSize (int): System disk size (in GB).
+            - CdcId (str): not in the 2017 reference
+            - DiskName (str): not in the 2017 reference
+            - Encrypt (bool): not in the 2017 reference
+            - KmsKeyId (str): not in the 2017 reference
         LoginSettings : LoginSettings, optional
             Login settings of an instance. This parameter is used to set the instance login method, password and key, or to keep the original login settings of image. By default, a password is generated randomly and notified to the user via internal message.
             Keys of LoginSettings (a dict):
@@ -631,6 +777,11 @@ class Client(_BaseClient):
             Keys of EnhancedService (a dict):
             - SecurityService (RunSecurityServiceEnabled): Enables Cloud Security.
             - MonitorService (RunMonitorServiceEnabled): Enables Cloud Monitor.
+            - AutomationService (RunAutomationServiceEnabled): not in the 2017 reference
+        HostName : str, optional
+            Not in the 2017 reference (from the current description).
+        UserData : str, optional
+            Not in the 2017 reference (from the current description).
 
         Returns
         -------
@@ -662,6 +813,7 @@ class Client(_BaseClient):
         SystemDisk: types.SystemDisk | None = None,
         LoginSettings: types.LoginSettings | None = None,
         EnhancedService: types.EnhancedService | None = None,
+        UserData: str | None = None,
     ) -> types.InquiryPriceResetInstanceResponse:
         """InquiryPriceResetInstance: Inquires the price of installing an instance.
 
@@ -686,6 +838,10 @@ class Client(_BaseClient):
             - DiskType (str): Type of system disk.
             - DiskId (str): System disk ID.
             - DiskSize (int): System disk size (in GB).
+            - CdcId (str): not in the 2017 reference
+            - DiskName (str): not in the 2017 reference
+            - Encrypt (bool): not in the 2017 reference
+            - KmsKeyId (str): not in the 2017 reference
         LoginSettings : LoginSettings, optional
             Login settings of an instance. This parameter is used to set the instance login method, password and key, or to keep the original login settings of image. By default, a password is generated randomly and notified to the user via internal message.
             Keys of LoginSettings (a dict):
@@ -697,6 +853,9 @@ class Client(_BaseClient):
             Keys of EnhancedService (a dict):
             - SecurityService (RunSecurityServiceEnabled): Enables Cloud Security.
             - MonitorService (RunMonitorServiceEnabled): Enables Cloud Monitor.
+            - AutomationService (RunAutomationServiceEnabled): not in the 2017 reference
+        UserData : str, optional
+            Not in the 2017 reference (from the current description).
 
         Returns
         -------
@@ -781,6 +940,8 @@ class Client(_BaseClient):
         self,
         *,
         InstanceIds: list[str],
+        ReleaseAddress: bool | None = None,
+        ReleasePrepaidDataDisks: bool | None = None,
     ) -> types.TerminateInstancesResponse:
         """TerminateInstances: Returns an instance.
 
@@ -793,6 +954,10 @@ class Client(_BaseClient):
         ----------
         InstanceIds : list[str]
             ID(s) of one or more instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances. A maximum of 100 instances are allowed in a batch for each request.
+        ReleaseAddress : bool, optional
+            Not in the 2017 reference (from the current description).
+        ReleasePrepaidDataDisks : bool, optional
+            Not in the 2017 reference (from the current description).
 
         Returns
         -------
@@ -870,6 +1035,7 @@ class Client(_BaseClient):
         Notes
         -----
         Rate limit: 40 requests per second.
+        Filters names: zone, project-id, host-id, dedicated-cluster-id, vpc-id, subnet-id, instance-id, uuid, security-group-id, instance-name, instance-charge-type, instance-state, private-ip-address, public-ip-address, ipv6-address, tag-key, tag-value, tag:tag-key, creation-start-time, creation-end-time.
         Paginated by Offset/Limit (default 20, at most 100 per page) over InstanceSet: client.paginate('DescribeInstances', ...) iterates over every item.
         Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
         Documented error codes: InternalServerError, InvalidFilter, InvalidFilterValue.LimitExceeded, InvalidHostId.Malformed, InvalidInstanceId.Malformed, InvalidParameter, InvalidParameterValue, InvalidParameterValue.LimitExceeded, InvalidZone.MismatchRegion.
@@ -937,7 +1103,14 @@ class Client(_BaseClient):
         *,
         InstanceIds: list[str],
         InstanceName: str | None = None,
+        UserData: str | None = None,
         SecurityGroups: list[str] | None = None,
+        CamRoleName: str | None = None,
+        HostName: str | None = None,
+        DisableApiTermination: bool | None = None,
+        CamRoleType: str | None = None,
+        AutoReboot: bool | None = None,
+        EnableJumboFrame: bool | None = None,
     ) -> types.ModifyInstancesAttributeResponse:
         """ModifyInstancesAttribute: Modifies the attributes of an instance.
 
@@ -951,8 +1124,22 @@ class Client(_BaseClient):
             ID(s) of one or more instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances. A maximum of 100 instances are allowed for each request.
         InstanceName : str, optional
             Instance name. It is limited to 60 characters.
+        UserData : str, optional
+            Not in the 2017 reference (from the current description).
         SecurityGroups : list[str], optional
             Specifies the list of security group IDs for the instance.
+        CamRoleName : str, optional
+            Not in the 2017 reference (from the current description).
+        HostName : str, optional
+            Not in the 2017 reference (from the current description).
+        DisableApiTermination : bool, optional
+            Not in the 2017 reference (from the current description).
+        CamRoleType : str, optional
+            Not in the 2017 reference (from the current description).
+        AutoReboot : bool, optional
+            Not in the 2017 reference (from the current description).
+        EnableJumboFrame : bool, optional
+            Not in the 2017 reference (from the current description).
 
         Returns
         -------
@@ -1072,7 +1259,6 @@ class Client(_BaseClient):
         *,
         InstanceIds: list[str],
         InstanceType: str,
-        ForceStop: bool | None = None,
     ) -> types.InquiryPriceResetInstancesTypeResponse:
         """InquiryPriceResetInstancesType: Inquires the price of adjusting instance configuration.
 
@@ -1088,12 +1274,6 @@ class Client(_BaseClient):
             ID(s) of one or more instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances. A maximum of 1 instances are allowed in a batch for each request.
         InstanceType : str
             Instance model. Different resource specifications are specified for different instance models. For specific values, please see the table of instance resource specifications. You can also obtain the latest specification list using the API for querying the list of instance resource specifications.
-        ForceStop : bool, optional
-            Indicates whether to perform a forced shutdown on a running instance. It is recommended to manually shut down the running instance before resetting the user password. Supported values:
-            - TRUE: Perform a forced shutdown
-            - FALSE: Do not perform a forced shutdown
-            Default: FALSE.
-            Just like powering off a physical PC, a forced shutdown may cause data loss or the corruption of file system. Be sure to perform forced shutdown only when the server cannot be shut down normally.
 
         Returns
         -------
@@ -1123,8 +1303,10 @@ class Client(_BaseClient):
         self,
         *,
         InstanceId: str,
-        DataDisks: list[types.DataDisk],
+        DataDisks: list[types.DataDisk] | None = None,
         ForceStop: bool | None = None,
+        SystemDisk: types.SystemDisk | None = None,
+        ResizeOnline: bool | None = None,
     ) -> types.ResizeInstanceDisksResponse:
         """ResizeInstanceDisks: Expand the disk capacity of an instance.
 
@@ -1137,18 +1319,38 @@ class Client(_BaseClient):
         ----------
         InstanceId : str
             IDs of instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances.
-        DataDisks : list[DataDisk]
+        DataDisks : list[DataDisk], optional
             Configuration information of the data disk whose capacity is to be expanded. Capacity expansion is only available to the data disk purchased with the instance, and the data disk type can be CLOUD_BASIC, CLOUD_PREMIUM, or CLOUD_SSD. Data disk capacity is calculated in GB. Minimum increment of capacity expansion is 10 GB. For information on how to choose a data disk type, please see Disk Product Overview. The available types of data disks are subject to the instance type (InstanceType). In addition, the maximum capacity allowed for expansion varies with different types of data disks.
             Keys of DataDisk (a dict):
             - DiskSize (int, required): Disk size (in GB).
             - DiskType (str): Type of data disk.
             - DiskId (str): ID of data disk.
+            - DeleteWithInstance (bool): not in the 2017 reference
+            - SnapshotId (str): not in the 2017 reference
+            - Encrypt (bool): not in the 2017 reference
+            - KmsKeyId (str): not in the 2017 reference
+            - ThroughputPerformance (int): not in the 2017 reference
+            - CdcId (str): not in the 2017 reference
+            - BurstPerformance (bool): not in the 2017 reference
+            - DiskName (str): not in the 2017 reference
         ForceStop : bool, optional
             Indicates whether to perform a forced shutdown on a running instance. It is recommended to manually shut down the running instance before resetting the user password. Supported values:
             - TRUE: Perform a forced shutdown
             - FALSE: Do not perform a forced shutdown
             Default: FALSE.
             Just like powering off a physical PC, a forced shutdown may cause data loss or the corruption of file system. Be sure to perform forced shutdown only when the server cannot be shut down normally.
+        SystemDisk : SystemDisk, optional
+            Not in the 2017 reference (from the current description).
+            Keys of SystemDisk (a dict):
+            - DiskType (str): Type of system disk.
+            - DiskId (str): System disk ID.
+            - DiskSize (int): System disk size (in GB).
+            - CdcId (str): not in the 2017 reference
+            - DiskName (str): not in the 2017 reference
+            - Encrypt (bool): not in the 2017 reference
+            - KmsKeyId (str): not in the 2017 reference
+        ResizeOnline : bool, optional
+            Not in the 2017 reference (from the current description).
 
         Returns
         -------
@@ -1176,8 +1378,10 @@ class Client(_BaseClient):
         self,
         *,
         InstanceId: str,
-        DataDisks: list[types.DataDisk],
+        DataDisks: list[types.DataDisk] | None = None,
         ForceStop: bool | None = None,
+        SystemDisk: types.SystemDisk | None = None,
+        ResizeOnline: bool | None = None,
     ) -> types.InquiryPriceResizeInstanceDisksResponse:
         """InquiryPriceResizeInstanceDisks: Inquires the price of expanding the instance disk capacity.
 
@@ -1189,17 +1393,37 @@ class Client(_BaseClient):
         ----------
         InstanceId : str
             IDs of instances you are working with. You can obtain the parameter value from the InstanceIds field value in the returned result of API DescribeInstances.
-        DataDisks : list[DataDisk]
+        DataDisks : list[DataDisk], optional
             Configuration information of the data disk whose capacity is to be expanded. Capacity expansion is only available to the data disk purchased with the instance, and the data disk type can be CLOUD_BASIC, CLOUD_PREMIUM, or CLOUD_SSD. Data disk capacity is calculated in GB. Minimum increment of capacity expansion is 10 GB. For information on how to choose a data disk type, please see Disk Product Overview. The available types of data disks are subject to the instance type (InstanceType). In addition, the maximum capacity allowed for expansion varies with different types of data disks.
             Keys of DataDisk (a dict):
             - DiskSize (int, required): Disk size (in GB).
             - DiskType (str): Type of data disk.
             - DiskId (str): ID of data disk.
+            - DeleteWithInstance (bool): not in the 2017 reference
+            - SnapshotId (str): not in the 2017 reference
+            - Encrypt (bool): not in the 2017 reference
+            - KmsKeyId (str): not in the 2017 reference
+            - ThroughputPerformance (int): not in the 2017 reference
+            - CdcId (str): not in the 2017 reference
+            - BurstPerformance (bool): not in the 2017 reference
+            - DiskName (str): not in the 2017 reference
         ForceStop : bool, optional
             Indicates whether to perform a forced shutdown on a running instance. It is recommended to manually shut down the running instance before resetting the user password. Supported values:
             - TRUE: Perform a forced shutdown
             - FALSE: Do not perform a forced shutdown
             Default: FALSE. Just like powering off a physical PC, a forced shutdown may cause data loss or the corruption of file system. Be sure to perform forced shutdown only when the server cannot be shut down normally.
+        SystemDisk : SystemDisk, optional
+            Not in the 2017 reference (from the current description).
+            Keys of SystemDisk (a dict):
+            - DiskType (str): Type of system disk.
+            - DiskId (str): System disk ID.
+            - DiskSize (int): System disk size (in GB).
+            - CdcId (str): not in the 2017 reference
+            - DiskName (str): not in the 2017 reference
+            - Encrypt (bool): not in the 2017 reference
+            - KmsKeyId (str): not in the 2017 reference
+        ResizeOnline : bool, optional
+            Not in the 2017 reference (from the current description).
 
         Returns
         -------
@@ -1294,6 +1518,7 @@ class Client(_BaseClient):
         Notes
         -----
         Rate limit: 40 requests per second.
+        Filters names: zone, instance-family, instance-type.
         Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
         Documented error codes: InternalServerError, InvalidFilter, InvalidFilterValue.LimitExceeded, InvalidParameterValue, InvalidZone.MismatchRegion.
 
@@ -1310,7 +1535,7 @@ class Client(_BaseClient):
         self,
         *,
         InstanceIds: list[str],
-        InstanceChargePrepaid: types.InstanceChargePrepaid,
+        InstanceChargePrepaid: types.InstanceChargePrepaid | None = None,
         RenewPortableDataDisk: bool | None = None,
     ) -> types.RenewInstancesResponse:
         """RenewInstances: Renews an instance.
@@ -1323,7 +1548,7 @@ class Client(_BaseClient):
         ----------
         InstanceIds : list[str]
             ID(s) of one or more instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances. A maximum of 100 instances are allowed in a batch for each request.
-        InstanceChargePrepaid : InstanceChargePrepaid
+        InstanceChargePrepaid : InstanceChargePrepaid, optional
             Indicates the relevant parameter setting for the prepaid mode. This parameter can specify the renewal length, whether to set automatic renewal and other attributes for the instance purchased on a prepaid basis.
             Keys of InstanceChargePrepaid (a dict):
             - Period (int, required): Purchasable usage period of an instance (in month).
@@ -1557,6 +1782,11 @@ class Client(_BaseClient):
             - InternetChargeType (str): Network billing type.
             - InternetMaxBandwidthOut (int): Bandwidth cap of the public network (in Mbps).
             - PublicIpAssigned (bool): Whether to assign public IP.
+            - BandwidthPackageId (str): not in the 2017 reference
+            - InternetServiceProvider (str): not in the 2017 reference
+            - IPv4AddressType (str): not in the 2017 reference
+            - IPv6AddressType (str): not in the 2017 reference
+            - AntiDDoSPackageId (str): not in the 2017 reference
         StartTime : str, optional
             The date from which the bandwidth takes effect. Format: YYYY-MM-DD, such as 2016-10-30. The start date cannot be earlier than the current date. If the start date is today, the newly set bandwidth takes effect immediately. This parameter is only valid for the prepaid bandwidth. Corresponding error code will be returned by this API if a bandwidth with other billing methods is selected.
         EndTime : str, optional
@@ -1612,6 +1842,11 @@ class Client(_BaseClient):
             - InternetChargeType (str): Network billing type.
             - InternetMaxBandwidthOut (int): Bandwidth cap of the public network (in Mbps).
             - PublicIpAssigned (bool): Whether to assign public IP.
+            - BandwidthPackageId (str): not in the 2017 reference
+            - InternetServiceProvider (str): not in the 2017 reference
+            - IPv4AddressType (str): not in the 2017 reference
+            - IPv6AddressType (str): not in the 2017 reference
+            - AntiDDoSPackageId (str): not in the 2017 reference
         StartTime : str, optional
             The date from which the bandwidth takes effect. Format: YYYY-MM-DD, such as 2016-10-30. The start date cannot be earlier than the current date. If the start date is today, the newly set bandwidth takes effect immediately. This parameter is only valid for the prepaid bandwidth. Corresponding error code will be returned by this API if a bandwidth with other billing methods is selected.
         EndTime : str, optional
@@ -1674,6 +1909,7 @@ class Client(_BaseClient):
         Notes
         -----
         Rate limit: 40 requests per second.
+        Filters names: zone, instance-family, instance-type, instance-charge-type, sort-keys.
         Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
         Documented error codes: InvalidInstanceType.Malformed, InvalidRegion.NotFound, InvalidZone.MismatchRegion.
 
@@ -1691,6 +1927,11 @@ class Client(_BaseClient):
         *,
         Name: str,
         Type: str,
+        ClientToken: str | None = None,
+        Affinity: int | None = None,
+        Strategy: str | None = None,
+        PartitionCount: int | None = None,
+        TagSpecification: list[types.TagSpecification] | None = None,
     ) -> types.CreateDisasterRecoverGroupResponse:
         """CreateDisasterRecoverGroup: Creates a spread placement group.
 
@@ -1705,6 +1946,19 @@ class Client(_BaseClient):
             - HOST: Physical machine
             - SW: Exchange
             - RACK: Rack
+        ClientToken : str, optional
+            Not in the 2017 reference (from the current description).
+        Affinity : int, optional
+            Not in the 2017 reference (from the current description).
+        Strategy : str, optional
+            Not in the 2017 reference (from the current description).
+        PartitionCount : int, optional
+            Not in the 2017 reference (from the current description).
+        TagSpecification : list[TagSpecification], optional
+            Not in the 2017 reference (from the current description).
+            Keys of TagSpecification (a dict):
+            - ResourceType (str, required): Type of resource bound to a tag.
+            - Tags (list[Tag], required): List of tag pairs
 
         Returns
         -------
@@ -1725,12 +1979,17 @@ class Client(_BaseClient):
                 Number of CVMs that a placement group contains.
             CreateTime : str
                 Creation time of a placement group
+            Strategy : str
+                Not in the 2017 reference (from the current description).
+            PartitionCount : int
+                Not in the 2017 reference (from the current description).
             RequestId : str
                 The unique request ID, which is returned for each request. RequestId is required for locating a problem.
 
         Notes
         -----
         Rate limit: 10 requests per second.
+        Takes a ClientToken: the request is safe to retry with the same token.
         Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
         Documented error codes: InvalidParameterValue.Range, InvalidParameterValue.TooLong.
 
@@ -1801,9 +2060,12 @@ class Client(_BaseClient):
             CvmInHostGroupQuota : int
                 Quota of instances in a physical-machine-type disaster recovery group.
             CvmInSwGroupQuota : int
+                Deprecated in the current description: still accepted, with a DeprecationWarning.
                 Quota of instances in an exchange-type disaster recovery group.
             CvmInRackGroupQuota : int
                 Quota of instances in a rack-type disaster recovery group.
+            CvmInSwitchGroupQuota : int
+                Not in the 2017 reference (from the current description).
             RequestId : str
                 The unique request ID, which is returned for each request. RequestId is required for locating a problem.
 
@@ -1828,6 +2090,7 @@ class Client(_BaseClient):
         Name: str | None = None,
         Offset: int | None = None,
         Limit: int | None = None,
+        Filters: list[types.Filter] | None = None,
     ) -> types.DescribeDisasterRecoverGroupsResponse:
         """DescribeDisasterRecoverGroups: Queries the information of a spread placement group.
 
@@ -1843,6 +2106,11 @@ class Client(_BaseClient):
             Offset. Default is 0. For more information about Offset, please see the relevant section in API Introduction.
         Limit : int, optional
             Number of values to be returned. Default is 20. Maximum is 100. For more information about Limit, please see the relevant section in API Introduction.
+        Filters : list[Filter], optional
+            Not in the 2017 reference (from the current description).
+            Keys of Filter (a dict):
+            - Name (str, required): Fields to be filtered.
+            - Values (list[str], required): Filter values of the field.
 
         Returns
         -------
@@ -1858,6 +2126,7 @@ class Client(_BaseClient):
         Notes
         -----
         Rate limit: 10 requests per second.
+        Filters names: tag-key, tag-value, tag:tag-key.
         Paginated by Offset/Limit (default 20, at most 100 per page) over DisasterRecoverGroupSet: client.paginate('DescribeDisasterRecoverGroups', ...) iterates over every item.
         Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
 
@@ -1875,6 +2144,7 @@ class Client(_BaseClient):
         *,
         DisasterRecoverGroupId: str,
         Name: str,
+        Affinity: int | None = None,
     ) -> types.ModifyDisasterRecoverGroupAttributeResponse:
         """ModifyDisasterRecoverGroupAttribute: Modifies the attributes of a spread placement group.
 
@@ -1886,6 +2156,8 @@ class Client(_BaseClient):
             Spread placement group ID, which can be obtained via API DescribeDisasterRecoverGroups.
         Name : str
             Name of a spread placement group with a length of 1-60 characters. Letters are supported.
+        Affinity : int, optional
+            Not in the 2017 reference (from the current description).
 
         Returns
         -------
@@ -1961,6 +2233,7 @@ class Client(_BaseClient):
         InstanceIds: list[str],
         InstanceChargeType: str,
         InstanceChargePrepaid: types.InstanceChargePrepaid | None = None,
+        ModifyPortableDataDisk: bool | None = None,
     ) -> types.InquiryPriceModifyInstancesChargeTypeResponse:
         """InquiryPriceModifyInstancesChargeType: Inquires the price of modifying the billing method of an instance.
 
@@ -1980,6 +2253,8 @@ class Client(_BaseClient):
             Keys of InstanceChargePrepaid (a dict):
             - Period (int, required): Purchasable usage period of an instance (in month).
             - RenewFlag (str): Auto renewal flag.
+        ModifyPortableDataDisk : bool, optional
+            Not in the 2017 reference (from the current description).
 
         Returns
         -------
@@ -2011,6 +2286,7 @@ class Client(_BaseClient):
         InstanceIds: list[str],
         InstanceChargeType: str,
         InstanceChargePrepaid: types.InstanceChargePrepaid | None = None,
+        ModifyPortableDataDisk: bool | None = None,
     ) -> types.ModifyInstancesChargeTypeResponse:
         """ModifyInstancesChargeType: Modifies the billing method of an instance.
 
@@ -2030,6 +2306,8 @@ class Client(_BaseClient):
             Keys of InstanceChargePrepaid (a dict):
             - Period (int, required): Purchasable usage period of an instance (in month).
             - RenewFlag (str): Auto renewal flag.
+        ModifyPortableDataDisk : bool, optional
+            Not in the 2017 reference (from the current description).
 
         Returns
         -------
@@ -2056,12 +2334,16 @@ class Client(_BaseClient):
     def create_image(
         self,
         *,
-        InstanceId: str,
         ImageName: str,
+        InstanceId: str | None = None,
         ImageDescription: str | None = None,
         ForcePoweroff: str | None = None,
         Sysprep: str | None = None,
-        Reboot: str | None = None,
+        DataDiskIds: list[str] | None = None,
+        SnapshotIds: list[str] | None = None,
+        DryRun: bool | None = None,
+        TagSpecification: list[types.TagSpecification] | None = None,
+        ImageFamily: str | None = None,
     ) -> types.CreateImageResponse:
         """CreateImage: Creates an image.
 
@@ -2069,23 +2351,36 @@ class Client(_BaseClient):
 
         Parameters
         ----------
-        InstanceId : str
-            The ID of the instance used to create an image
         ImageName : str
             Image name
+        InstanceId : str, optional
+            The ID of the instance used to create an image
         ImageDescription : str, optional
             Image description
         ForcePoweroff : str, optional
             Indicates whether to perform a forced shutdown to create an image when soft shutdown fails
         Sysprep : str, optional
             Indicates whether Sysprep is enabled when creating a Windows image
-        Reboot : str, optional
-            Indicates whether shutdown of a running instance is allowed to create an image
+        DataDiskIds : list[str], optional
+            Not in the 2017 reference (from the current description).
+        SnapshotIds : list[str], optional
+            Not in the 2017 reference (from the current description).
+        DryRun : bool, optional
+            Not in the 2017 reference (from the current description).
+        TagSpecification : list[TagSpecification], optional
+            Not in the 2017 reference (from the current description).
+            Keys of TagSpecification (a dict):
+            - ResourceType (str, required): Type of resource bound to a tag.
+            - Tags (list[Tag], required): List of tag pairs
+        ImageFamily : str, optional
+            Not in the 2017 reference (from the current description).
 
         Returns
         -------
         dict
             The object inside ``Response``:
+            ImageId : str
+                Not in the 2017 reference (from the current description).
             RequestId : str
                 The unique request ID, which is returned for each request. RequestId is required for locating a problem.
 
@@ -2108,6 +2403,8 @@ class Client(_BaseClient):
         self,
         *,
         ImageIds: list[str],
+        DeleteBindedSnap: bool | None = None,
+        DryRun: bool | None = None,
     ) -> types.DeleteImagesResponse:
         """DeleteImages: Deletes an image.
 
@@ -2120,6 +2417,10 @@ class Client(_BaseClient):
         ----------
         ImageIds : list[str]
             The list of IDs of the instances to be deleted
+        DeleteBindedSnap : bool, optional
+            Not in the 2017 reference (from the current description).
+        DryRun : bool, optional
+            Not in the 2017 reference (from the current description).
 
         Returns
         -------
@@ -2149,6 +2450,8 @@ class Client(_BaseClient):
         ImageId: str,
         ImageName: str | None = None,
         ImageDescription: str | None = None,
+        ImageFamily: str | None = None,
+        ImageDeprecated: bool | None = None,
     ) -> types.ModifyImageAttributeResponse:
         """ModifyImageAttribute: Modifies the attributes of an image.
 
@@ -2168,6 +2471,10 @@ class Client(_BaseClient):
         ImageDescription : str, optional
             Set a new image description, which must meet the following requirements:
             - It cannot exceed 60 characters.
+        ImageFamily : str, optional
+            Not in the 2017 reference (from the current description).
+        ImageDeprecated : bool, optional
+            Not in the 2017 reference (from the current description).
 
         Returns
         -------
@@ -2241,6 +2548,7 @@ class Client(_BaseClient):
         Notes
         -----
         Rate limit: 10 requests per second.
+        Filters names: image-id, image-type, image-name, platform, tag-key, tag-value, tag:tag-key, dedicated-cluster-id, cdc-cache-status.
         Paginated by Offset/Limit (default 20, at most 100 per page) over ImageSet: client.paginate('DescribeImages', ...) iterates over every item.
         Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
         Documented error codes: InvalidFilter, InvalidParameter.InvalidParameterCoexistImageIdsFilters, InvalidParameterValue.InvalidParameterValueLimit.
@@ -2265,6 +2573,11 @@ class Client(_BaseClient):
         ImageDescription: str | None = None,
         DryRun: bool | None = None,
         Force: bool | None = None,
+        TagSpecification: list[types.TagSpecification] | None = None,
+        LicenseType: str | None = None,
+        BootMode: str | None = None,
+        ImageFamily: str | None = None,
+        ImportImageDataDiskList: list[types.ImportImageDataDisk] | None = None,
     ) -> types.ImportImageResponse:
         """ImportImage: Imports an external image.
 
@@ -2288,11 +2601,28 @@ class Client(_BaseClient):
             Check parameters only, and do not execute tasks
         Force : bool, optional
             Indicates whether to perform the forced image import. For more information, please see Forced Image Import
+        TagSpecification : list[TagSpecification], optional
+            Not in the 2017 reference (from the current description).
+            Keys of TagSpecification (a dict):
+            - ResourceType (str, required): Type of resource bound to a tag.
+            - Tags (list[Tag], required): List of tag pairs
+        LicenseType : str, optional
+            Not in the 2017 reference (from the current description).
+        BootMode : str, optional
+            Not in the 2017 reference (from the current description).
+        ImageFamily : str, optional
+            Not in the 2017 reference (from the current description).
+        ImportImageDataDiskList : list[ImportImageDataDisk], optional
+            Not in the 2017 reference (from the current description).
+            Keys of ImportImageDataDisk (a dict):
+            - ImageUrl (str, required): not in the 2017 reference
 
         Returns
         -------
         dict
             The object inside ``Response``:
+            ImageId : str
+                Not in the 2017 reference (from the current description).
             RequestId : str
                 The unique request ID, which is returned for each request. RequestId is required for locating a problem.
 
@@ -2439,6 +2769,11 @@ class Client(_BaseClient):
         *,
         ImageIds: list[str],
         DestinationRegions: list[str],
+        DryRun: bool | None = None,
+        ImageName: str | None = None,
+        ImageSetRequired: bool | None = None,
+        Encrypt: bool | None = None,
+        KmsKeyId: str | None = None,
     ) -> types.SyncImagesResponse:
         """SyncImages: Syncs an image.
 
@@ -2463,11 +2798,23 @@ class Client(_BaseClient):
             - It must be valid.
             - Synchronization is not supported for some regions.
             For more information on region parameters, please see Region.
+        DryRun : bool, optional
+            Not in the 2017 reference (from the current description).
+        ImageName : str, optional
+            Not in the 2017 reference (from the current description).
+        ImageSetRequired : bool, optional
+            Not in the 2017 reference (from the current description).
+        Encrypt : bool, optional
+            Not in the 2017 reference (from the current description).
+        KmsKeyId : str, optional
+            Not in the 2017 reference (from the current description).
 
         Returns
         -------
         dict
             The object inside ``Response``:
+            ImageSet : list[SyncImage]
+                Not in the 2017 reference (from the current description).
             RequestId : str
                 The unique request ID, which is returned for each request. RequestId is required for locating a problem.
 
@@ -2525,6 +2872,7 @@ class Client(_BaseClient):
         *,
         KeyName: str,
         ProjectId: int,
+        TagSpecification: list[types.TagSpecification] | None = None,
     ) -> types.CreateKeyPairResponse:
         """CreateKeyPair: Creates a key pair.
 
@@ -2542,6 +2890,11 @@ class Client(_BaseClient):
             The ID of the project to which the created key pair belongs. You can obtain the project ID by either of the following ways:
             - Query the project ID via the project list.
             - Obtain the project ID from the projectId field value in the returned result of API DescribeProject.
+        TagSpecification : list[TagSpecification], optional
+            Not in the 2017 reference (from the current description).
+            Keys of TagSpecification (a dict):
+            - ResourceType (str, required): Type of resource bound to a tag.
+            - Tags (list[Tag], required): List of tag pairs
 
         Returns
         -------
@@ -2806,6 +3159,7 @@ class Client(_BaseClient):
         Notes
         -----
         Rate limit: 10 requests per second.
+        Filters names: project-id, key-name, tag-key, tag-value, tag:tag-key.
         Paginated by Offset/Limit (default 20, at most 100 per page) over KeyPairSet: client.paginate('DescribeKeyPairs', ...) iterates over every item.
         Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
         Documented error codes: InternalServerError, InvalidFilter, InvalidFilterValue.LimitExceeded, InvalidKeyPair.LimitExceeded, InvalidKeyPairId.Malformed, InvalidParameter, InvalidParameterValue, InvalidParameterValueLimit, InvalidParameterValueOffset.
@@ -2825,6 +3179,7 @@ class Client(_BaseClient):
         KeyName: str,
         ProjectId: int,
         PublicKey: str,
+        TagSpecification: list[types.TagSpecification] | None = None,
     ) -> types.ImportKeyPairResponse:
         """ImportKeyPair: Imports a key pair.
 
@@ -2845,6 +3200,11 @@ class Client(_BaseClient):
             If it is the default project, enter 0.
         PublicKey : str
             The key pair's public key text, such as OpenSSH RSA.
+        TagSpecification : list[TagSpecification], optional
+            Not in the 2017 reference (from the current description).
+            Keys of TagSpecification (a dict):
+            - ResourceType (str, required): Type of resource bound to a tag.
+            - Tags (list[Tag], required): List of tag pairs
 
         Returns
         -------
@@ -2879,6 +3239,7 @@ class Client(_BaseClient):
         HostChargeType: str | None = None,
         HostType: str | None = None,
         HostCount: int | None = None,
+        TagSpecification: list[types.TagSpecification] | None = None,
     ) -> types.AllocateHostsResponse:
         """AllocateHosts: Creates a CDH instance.
 
@@ -2893,6 +3254,10 @@ class Client(_BaseClient):
             - Zone (str, required): ID of the availability zone to which the instance belongs.
             - ProjectId (int): ID of the project to which the instance belongs.
             - HostIds (list[str]): The list of IDs of CDHs to which your instances belongs.
+            - HostId (str): not in the 2017 reference
+            - DedicatedResourcePackTenancy (str): not in the 2017 reference
+            - DedicatedResourcePackIds (list[str]): not in the 2017 reference
+            - RackId (str): not in the 2017 reference
         ClientToken : str, optional
             A string to ensure the idempotency of the request.
         HostChargePrepaid : ChargePrepaid, optional
@@ -2906,6 +3271,11 @@ class Client(_BaseClient):
             CDH instance model, which defaults to 'HS1'.
         HostCount : int, optional
             Number of CDH instances to be purchased.
+        TagSpecification : list[TagSpecification], optional
+            Not in the 2017 reference (from the current description).
+            Keys of TagSpecification (a dict):
+            - ResourceType (str, required): Type of resource bound to a tag.
+            - Tags (list[Tag], required): List of tag pairs
 
         Returns
         -------
@@ -2974,6 +3344,7 @@ class Client(_BaseClient):
         Notes
         -----
         Rate limit: 10 requests per second.
+        Filters names: zone, project-id, host-id, host-name, host-state, host-type, tag-key, tag-value, tag:tag-key.
         Paginated by Offset/Limit (default 20, at most 100 per page) over HostSet: client.paginate('DescribeHosts', ...) iterates over every item.
         Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
         Documented error codes: InvalidHostId.Malformed, InvalidParameterValue, InvalidZone.MismatchRegion.
@@ -2993,6 +3364,7 @@ class Client(_BaseClient):
         HostIds: list[str],
         HostName: str | None = None,
         RenewFlag: str | None = None,
+        ProjectId: int | None = None,
     ) -> types.ModifyHostsAttributeResponse:
         """ModifyHostsAttribute: Modifies the attributes of a CDH instance.
 
@@ -3010,6 +3382,8 @@ class Client(_BaseClient):
             - NOTIFY_AND_MANUAL_RENEW: notify expiry but not renew automatically
             - DISABLE_NOTIFY_AND_MANUAL_RENEW: neither notify expiry nor renew automatically
             If this parameter is specified as NOTIFY_AND_AUTO_RENEW, the instance will be automatically renewed on a monthly basis when the account balance is sufficient.
+        ProjectId : int, optional
+            Not in the 2017 reference (from the current description).
 
         Returns
         -------
@@ -3067,6 +3441,2490 @@ class Client(_BaseClient):
         Rate limit: 10 requests per second.
         Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
         Documented error codes: InvalidHost.NotSupported, InvalidHostId.Malformed, InvalidHostId.NotFound.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def associate_security_groups(
+        self,
+        *,
+        SecurityGroupIds: list[str],
+        InstanceIds: list[str],
+    ) -> types.AssociateSecurityGroupsResponse:
+        """AssociateSecurityGroups: Associate security groups.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        SecurityGroupIds : list[str]
+            Not in the 2017 reference (from the current description).
+        InstanceIds : list[str]
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def convert_operating_systems(
+        self,
+        *,
+        InstanceIds: list[str],
+        MinimalConversion: bool | None = None,
+        DryRun: bool | None = None,
+        TargetOSType: str | None = None,
+    ) -> types.ConvertOperatingSystemsResponse:
+        """ConvertOperatingSystems: Convert operating systems.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            Not in the 2017 reference (from the current description).
+        MinimalConversion : bool, optional
+            Not in the 2017 reference (from the current description).
+        DryRun : bool, optional
+            Not in the 2017 reference (from the current description).
+        TargetOSType : str, optional
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            SupportTargetOSList : list[TargetOS]
+                Not in the 2017 reference (from the current description).
+            TaskId : str
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def delete_instances_action_timer(
+        self,
+        *,
+        ActionTimerIds: list[str],
+    ) -> types.DeleteInstancesActionTimerResponse:
+        """DeleteInstancesActionTimer: Delete instances action timer.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        ActionTimerIds : list[str]
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def delete_instances_disaster_recover_groups(
+        self,
+        *,
+        InstanceIds: list[str],
+        DisasterRecoverGroupIds: list[str],
+    ) -> types.DeleteInstancesDisasterRecoverGroupsResponse:
+        """DeleteInstancesDisasterRecoverGroups: Delete instances disaster recover groups.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            Not in the 2017 reference (from the current description).
+        DisasterRecoverGroupIds : list[str]
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def describe_account_quota(
+        self,
+        *,
+        Filters: list[types.Filter] | None = None,
+    ) -> types.DescribeAccountQuotaResponse:
+        """DescribeAccountQuota: Describe account quota.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        Filters : list[Filter], optional
+            Not in the 2017 reference (from the current description).
+            Keys of Filter (a dict):
+            - Name (str, required): Fields to be filtered.
+            - Values (list[str], required): Filter values of the field.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            AppId : int
+                Not in the 2017 reference (from the current description).
+            AccountQuotaOverview : AccountQuotaOverview
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+        Filters names: zone, quota-type.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def describe_instances_action_timer(
+        self,
+        *,
+        ActionTimerIds: list[str] | None = None,
+        InstanceIds: list[str] | None = None,
+        TimerAction: str | None = None,
+        EndActionTime: str | None = None,
+        StartActionTime: str | None = None,
+        StatusList: list[str] | None = None,
+    ) -> types.DescribeInstancesActionTimerResponse:
+        """DescribeInstancesActionTimer: Describe instances action timer.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        ActionTimerIds : list[str], optional
+            Not in the 2017 reference (from the current description).
+        InstanceIds : list[str], optional
+            Not in the 2017 reference (from the current description).
+        TimerAction : str, optional
+            Not in the 2017 reference (from the current description).
+        EndActionTime : str, optional
+            Not in the 2017 reference (from the current description).
+        StartActionTime : str, optional
+            Not in the 2017 reference (from the current description).
+        StatusList : list[str], optional
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            ActionTimers : list[ActionTimer]
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def describe_instances_attributes(
+        self,
+        *,
+        Attributes: list[str],
+        InstanceIds: list[str],
+    ) -> types.DescribeInstancesAttributesResponse:
+        """DescribeInstancesAttributes: Describe instances attributes.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        Attributes : list[str]
+            Not in the 2017 reference (from the current description).
+        InstanceIds : list[str]
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            InstanceSet : list[InstanceAttribute]
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def describe_instances_modification(
+        self,
+        *,
+        InstanceIds: list[str],
+        Filters: list[types.Filter] | None = None,
+    ) -> types.DescribeInstancesModificationResponse:
+        """DescribeInstancesModification: Describe instances modification.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            Not in the 2017 reference (from the current description).
+        Filters : list[Filter], optional
+            Not in the 2017 reference (from the current description).
+            Keys of Filter (a dict):
+            - Name (str, required): Fields to be filtered.
+            - Values (list[str], required): Filter values of the field.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            TotalCount : int
+                Not in the 2017 reference (from the current description).
+            InstanceTypeConfigStatusSet : list[InstanceTypeConfigStatus]
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+        Filters names: status.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def describe_instances_operation_limit(
+        self,
+        *,
+        InstanceIds: list[str],
+        Operation: str,
+    ) -> types.DescribeInstancesOperationLimitResponse:
+        """DescribeInstancesOperationLimit: Describe instances operation limit.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            Not in the 2017 reference (from the current description).
+        Operation : str
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            InstanceOperationLimitSet : list[OperationCountLimit]
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def disassociate_security_groups(
+        self,
+        *,
+        SecurityGroupIds: list[str],
+        InstanceIds: list[str],
+    ) -> types.DisassociateSecurityGroupsResponse:
+        """DisassociateSecurityGroups: Disassociate security groups.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        SecurityGroupIds : list[str]
+            Not in the 2017 reference (from the current description).
+        InstanceIds : list[str]
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def enter_rescue_mode(
+        self,
+        *,
+        InstanceId: str,
+        Password: str,
+        Username: str | None = None,
+        ForceStop: bool | None = None,
+        StopType: str | None = None,
+    ) -> types.EnterRescueModeResponse:
+        """EnterRescueMode: Enter rescue mode.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        InstanceId : str
+            Not in the 2017 reference (from the current description).
+        Password : str
+            Not in the 2017 reference (from the current description).
+        Username : str, optional
+            Not in the 2017 reference (from the current description).
+        ForceStop : bool, optional
+            Deprecated in the current description: still accepted, with a DeprecationWarning.
+            Not in the 2017 reference (from the current description).
+        StopType : str, optional
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def exit_rescue_mode(
+        self,
+        *,
+        InstanceId: str,
+    ) -> types.ExitRescueModeResponse:
+        """ExitRescueMode: Exit rescue mode.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        InstanceId : str
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def import_instances_action_timer(
+        self,
+        *,
+        InstanceIds: list[str],
+        ActionTimer: types.ActionTimer,
+    ) -> types.ImportInstancesActionTimerResponse:
+        """ImportInstancesActionTimer: Import instances action timer.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            Not in the 2017 reference (from the current description).
+        ActionTimer : ActionTimer
+            Not in the 2017 reference (from the current description).
+            Keys of ActionTimer (a dict):
+            - TimerAction (str): Timer name.
+            - ActionTime (str): Execution time, which should be 5 minutes later than the current time.
+            - Externals (Externals): Extended data
+            - ActionTimerId (str): not in the 2017 reference
+            - Status (str): not in the 2017 reference
+            - InstanceId (str): not in the 2017 reference
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            ActionTimerIds : list[str]
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def inquiry_price_terminate_instances(
+        self,
+        *,
+        InstanceIds: list[str],
+    ) -> types.InquiryPriceTerminateInstancesResponse:
+        """InquiryPriceTerminateInstances: Inquiry price terminate instances.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            InstanceRefundsSet : list[InstanceRefund]
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def modify_instance_disk_type(
+        self,
+        *,
+        InstanceId: str,
+        DataDisks: list[types.DataDisk] | None = None,
+        SystemDisk: types.SystemDisk | None = None,
+    ) -> types.ModifyInstanceDiskTypeResponse:
+        """ModifyInstanceDiskType: Modify instance disk type.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        InstanceId : str
+            Not in the 2017 reference (from the current description).
+        DataDisks : list[DataDisk], optional
+            Not in the 2017 reference (from the current description).
+            Keys of DataDisk (a dict):
+            - DiskSize (int, required): Disk size (in GB).
+            - DiskType (str): Type of data disk.
+            - DiskId (str): ID of data disk.
+            - DeleteWithInstance (bool): not in the 2017 reference
+            - SnapshotId (str): not in the 2017 reference
+            - Encrypt (bool): not in the 2017 reference
+            - KmsKeyId (str): not in the 2017 reference
+            - ThroughputPerformance (int): not in the 2017 reference
+            - CdcId (str): not in the 2017 reference
+            - BurstPerformance (bool): not in the 2017 reference
+            - DiskName (str): not in the 2017 reference
+        SystemDisk : SystemDisk, optional
+            Not in the 2017 reference (from the current description).
+            Keys of SystemDisk (a dict):
+            - DiskType (str): Type of system disk.
+            - DiskId (str): System disk ID.
+            - DiskSize (int): System disk size (in GB).
+            - CdcId (str): not in the 2017 reference
+            - DiskName (str): not in the 2017 reference
+            - Encrypt (bool): not in the 2017 reference
+            - KmsKeyId (str): not in the 2017 reference
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def modify_instances_disaster_recover_group(
+        self,
+        *,
+        InstanceIds: list[str],
+        DisasterRecoverGroupId: str | None = None,
+        Force: bool | None = None,
+        DisasterRecoverGroupIds: list[str] | None = None,
+        PartitionNumber: int | None = None,
+    ) -> types.ModifyInstancesDisasterRecoverGroupResponse:
+        """ModifyInstancesDisasterRecoverGroup: Modify instances disaster recover group.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            Not in the 2017 reference (from the current description).
+        DisasterRecoverGroupId : str, optional
+            Deprecated in the current description: still accepted, with a DeprecationWarning.
+            Not in the 2017 reference (from the current description).
+        Force : bool, optional
+            Not in the 2017 reference (from the current description).
+        DisasterRecoverGroupIds : list[str], optional
+            Not in the 2017 reference (from the current description).
+        PartitionNumber : int, optional
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def modify_instances_vpc_attribute(
+        self,
+        *,
+        InstanceIds: list[str],
+        VirtualPrivateCloud: types.VirtualPrivateCloud,
+        ForceStop: bool | None = None,
+        ReserveHostName: bool | None = None,
+    ) -> types.ModifyInstancesVpcAttributeResponse:
+        """ModifyInstancesVpcAttribute: Modify instances VPC attribute.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            Not in the 2017 reference (from the current description).
+        VirtualPrivateCloud : VirtualPrivateCloud
+            Not in the 2017 reference (from the current description).
+            Keys of VirtualPrivateCloud (a dict):
+            - VpcId (str, required): VPC ID, in the format of vpc-xxx.
+            - SubnetId (str, required): VPC subnet ID, in the format of subnet-xxx.
+            - AsVpcGateway (bool): Whether used as a public gateway.
+            - PrivateIpAddresses (list[str]): Array of VPC subnet IPs.
+            - Ipv6AddressCount (int): not in the 2017 reference
+        ForceStop : bool, optional
+            Not in the 2017 reference (from the current description).
+        ReserveHostName : bool, optional
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def describe_image_from_family(
+        self,
+        *,
+        ImageFamily: str | None = None,
+    ) -> types.DescribeImageFromFamilyResponse:
+        """DescribeImageFromFamily: Describe image from family.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        ImageFamily : str, optional
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            Image : Image
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def export_images(
+        self,
+        *,
+        BucketName: str,
+        ImageIds: list[str] | None = None,
+        ExportFormat: str | None = None,
+        FileNamePrefixList: list[str] | None = None,
+        OnlyExportRootDisk: bool | None = None,
+        DryRun: bool | None = None,
+        RoleName: str | None = None,
+    ) -> types.ExportImagesResponse:
+        """ExportImages: Export images.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        BucketName : str
+            Not in the 2017 reference (from the current description).
+        ImageIds : list[str], optional
+            Not in the 2017 reference (from the current description).
+        ExportFormat : str, optional
+            Not in the 2017 reference (from the current description).
+        FileNamePrefixList : list[str], optional
+            Not in the 2017 reference (from the current description).
+        OnlyExportRootDisk : bool, optional
+            Not in the 2017 reference (from the current description).
+        DryRun : bool, optional
+            Not in the 2017 reference (from the current description).
+        RoleName : str, optional
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            TaskId : int
+                Not in the 2017 reference (from the current description).
+            CosPaths : list[str]
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def program_fpga_image(
+        self,
+        *,
+        InstanceId: str,
+        FPGAUrl: str,
+        DBDFs: list[str] | None = None,
+        DryRun: bool | None = None,
+    ) -> types.ProgramFpgaImageResponse:
+        """ProgramFpgaImage: Program FPGA image.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        InstanceId : str
+            Not in the 2017 reference (from the current description).
+        FPGAUrl : str
+            Not in the 2017 reference (from the current description).
+        DBDFs : list[str], optional
+            Not in the 2017 reference (from the current description).
+        DryRun : bool, optional
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def inquiry_price_renew_hosts(
+        self,
+        *,
+        HostIds: list[str],
+        HostChargePrepaid: types.ChargePrepaid,
+        DryRun: bool | None = None,
+    ) -> types.InquiryPriceRenewHostsResponse:
+        """InquiryPriceRenewHosts: Inquiry price renew hosts.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        HostIds : list[str]
+            Not in the 2017 reference (from the current description).
+        HostChargePrepaid : ChargePrepaid
+            Not in the 2017 reference (from the current description).
+            Keys of ChargePrepaid (a dict):
+            - Period (int, required): Purchasable usage period of an instance (in month).
+            - RenewFlag (str): Auto renewal flag.
+        DryRun : bool, optional
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            Price : HostPriceInfo
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def configure_chc_assist_vpc(
+        self,
+        *,
+        ChcIds: list[str],
+        BmcVirtualPrivateCloud: types.VirtualPrivateCloud,
+        BmcSecurityGroupIds: list[str] | None = None,
+        DeployVirtualPrivateCloud: types.VirtualPrivateCloud | None = None,
+        DeploySecurityGroupIds: list[str] | None = None,
+        ChcDeployExtraConfig: types.ChcDeployExtraConfig | None = None,
+    ) -> types.ConfigureChcAssistVpcResponse:
+        """ConfigureChcAssistVpc: Configure CHC assist VPC.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        ChcIds : list[str]
+            Not in the 2017 reference (from the current description).
+        BmcVirtualPrivateCloud : VirtualPrivateCloud
+            Not in the 2017 reference (from the current description).
+            Keys of VirtualPrivateCloud (a dict):
+            - VpcId (str, required): VPC ID, in the format of vpc-xxx.
+            - SubnetId (str, required): VPC subnet ID, in the format of subnet-xxx.
+            - AsVpcGateway (bool): Whether used as a public gateway.
+            - PrivateIpAddresses (list[str]): Array of VPC subnet IPs.
+            - Ipv6AddressCount (int): not in the 2017 reference
+        BmcSecurityGroupIds : list[str], optional
+            Not in the 2017 reference (from the current description).
+        DeployVirtualPrivateCloud : VirtualPrivateCloud, optional
+            Not in the 2017 reference (from the current description).
+            Keys of VirtualPrivateCloud (a dict):
+            - VpcId (str, required): VPC ID, in the format of vpc-xxx.
+            - SubnetId (str, required): VPC subnet ID, in the format of subnet-xxx.
+            - AsVpcGateway (bool): Whether used as a public gateway.
+            - PrivateIpAddresses (list[str]): Array of VPC subnet IPs.
+            - Ipv6AddressCount (int): not in the 2017 reference
+        DeploySecurityGroupIds : list[str], optional
+            Not in the 2017 reference (from the current description).
+        ChcDeployExtraConfig : ChcDeployExtraConfig, optional
+            Not in the 2017 reference (from the current description).
+            Keys of ChcDeployExtraConfig (a dict):
+            - MiniOsType (str, required): not in the 2017 reference
+            - BootType (str, required): not in the 2017 reference
+            - BootFile (str): not in the 2017 reference
+            - NextServerAddress (str): not in the 2017 reference
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def configure_chc_deploy_vpc(
+        self,
+        *,
+        ChcIds: list[str],
+        DeployVirtualPrivateCloud: types.VirtualPrivateCloud,
+        DeploySecurityGroupIds: list[str] | None = None,
+        ChcDeployExtraConfig: types.ChcDeployExtraConfig | None = None,
+    ) -> types.ConfigureChcDeployVpcResponse:
+        """ConfigureChcDeployVpc: Configure CHC deploy VPC.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        ChcIds : list[str]
+            Not in the 2017 reference (from the current description).
+        DeployVirtualPrivateCloud : VirtualPrivateCloud
+            Not in the 2017 reference (from the current description).
+            Keys of VirtualPrivateCloud (a dict):
+            - VpcId (str, required): VPC ID, in the format of vpc-xxx.
+            - SubnetId (str, required): VPC subnet ID, in the format of subnet-xxx.
+            - AsVpcGateway (bool): Whether used as a public gateway.
+            - PrivateIpAddresses (list[str]): Array of VPC subnet IPs.
+            - Ipv6AddressCount (int): not in the 2017 reference
+        DeploySecurityGroupIds : list[str], optional
+            Not in the 2017 reference (from the current description).
+        ChcDeployExtraConfig : ChcDeployExtraConfig, optional
+            Not in the 2017 reference (from the current description).
+            Keys of ChcDeployExtraConfig (a dict):
+            - MiniOsType (str, required): not in the 2017 reference
+            - BootType (str, required): not in the 2017 reference
+            - BootFile (str): not in the 2017 reference
+            - NextServerAddress (str): not in the 2017 reference
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def describe_chc_denied_actions(
+        self,
+        *,
+        ChcIds: list[str],
+    ) -> types.DescribeChcDeniedActionsResponse:
+        """DescribeChcDeniedActions: Describe CHC denied actions.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        ChcIds : list[str]
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            ChcHostDeniedActionSet : list[ChcHostDeniedActions]
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def describe_chc_hosts(
+        self,
+        *,
+        ChcIds: list[str] | None = None,
+        Filters: list[types.Filter] | None = None,
+        Offset: int | None = None,
+        Limit: int | None = None,
+    ) -> types.DescribeChcHostsResponse:
+        """DescribeChcHosts: Describe CHC hosts.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        ChcIds : list[str], optional
+            Not in the 2017 reference (from the current description).
+        Filters : list[Filter], optional
+            Not in the 2017 reference (from the current description).
+            Keys of Filter (a dict):
+            - Name (str, required): Fields to be filtered.
+            - Values (list[str], required): Filter values of the field.
+        Offset : int, optional
+            Not in the 2017 reference (from the current description).
+        Limit : int, optional
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            TotalCount : int
+                Not in the 2017 reference (from the current description).
+            ChcHostSet : list[ChcHost]
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+        Filters names: zone, instance-name, instance-state, device-type, vpc-id, subnet-id, sn.
+        Paginated by Offset/Limit (default 20, at most 100 per page) over ChcHostSet: client.paginate('DescribeChcHosts', ...) iterates over every item.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def modify_chc_attribute(
+        self,
+        *,
+        ChcIds: list[str],
+        InstanceName: str | None = None,
+        DeviceType: str | None = None,
+        BmcUser: str | None = None,
+        Password: str | None = None,
+        BmcSecurityGroupIds: list[str] | None = None,
+    ) -> types.ModifyChcAttributeResponse:
+        """ModifyChcAttribute: Modify CHC attribute.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        ChcIds : list[str]
+            Not in the 2017 reference (from the current description).
+        InstanceName : str, optional
+            Not in the 2017 reference (from the current description).
+        DeviceType : str, optional
+            Not in the 2017 reference (from the current description).
+        BmcUser : str, optional
+            Not in the 2017 reference (from the current description).
+        Password : str, optional
+            Not in the 2017 reference (from the current description).
+        BmcSecurityGroupIds : list[str], optional
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def modify_chc_network_mode(
+        self,
+        *,
+        ChcIds: list[str],
+        NetworkMode: str,
+    ) -> types.ModifyChcNetworkModeResponse:
+        """ModifyChcNetworkMode: Modify CHC network mode.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        ChcIds : list[str]
+            Not in the 2017 reference (from the current description).
+        NetworkMode : str
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def remove_chc_assist_vpc(
+        self,
+        *,
+        ChcIds: list[str],
+    ) -> types.RemoveChcAssistVpcResponse:
+        """RemoveChcAssistVpc: Remove CHC assist VPC.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        ChcIds : list[str]
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def remove_chc_deploy_vpc(
+        self,
+        *,
+        ChcIds: list[str],
+    ) -> types.RemoveChcDeployVpcResponse:
+        """RemoveChcDeployVpc: Remove CHC deploy VPC.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        ChcIds : list[str]
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def create_hpc_cluster(
+        self,
+        *,
+        Zone: str,
+        Name: str,
+        Remark: str | None = None,
+        HpcClusterType: str | None = None,
+        HpcClusterBusinessId: str | None = None,
+        TagSpecification: list[types.TagSpecification] | None = None,
+    ) -> types.CreateHpcClusterResponse:
+        """CreateHpcCluster: Create HPC cluster.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        Zone : str
+            Not in the 2017 reference (from the current description).
+        Name : str
+            Not in the 2017 reference (from the current description).
+        Remark : str, optional
+            Not in the 2017 reference (from the current description).
+        HpcClusterType : str, optional
+            Not in the 2017 reference (from the current description).
+        HpcClusterBusinessId : str, optional
+            Not in the 2017 reference (from the current description).
+        TagSpecification : list[TagSpecification], optional
+            Not in the 2017 reference (from the current description).
+            Keys of TagSpecification (a dict):
+            - ResourceType (str, required): Type of resource bound to a tag.
+            - Tags (list[Tag], required): List of tag pairs
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            HpcClusterSet : list[HpcClusterInfo]
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def delete_hpc_clusters(
+        self,
+        *,
+        HpcClusterIds: list[str],
+    ) -> types.DeleteHpcClustersResponse:
+        """DeleteHpcClusters: Delete HPC clusters.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        HpcClusterIds : list[str]
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def describe_hpc_clusters(
+        self,
+        *,
+        HpcClusterIds: list[str] | None = None,
+        Name: str | None = None,
+        Zone: str | None = None,
+        Offset: int | None = None,
+        Limit: int | None = None,
+        HpcClusterType: str | None = None,
+        HpcClusterBusinessId: str | None = None,
+        InstanceType: str | None = None,
+        Filters: list[types.Filter] | None = None,
+    ) -> types.DescribeHpcClustersResponse:
+        """DescribeHpcClusters: Describe HPC clusters.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        HpcClusterIds : list[str], optional
+            Not in the 2017 reference (from the current description).
+        Name : str, optional
+            Not in the 2017 reference (from the current description).
+        Zone : str, optional
+            Not in the 2017 reference (from the current description).
+        Offset : int, optional
+            Not in the 2017 reference (from the current description).
+        Limit : int, optional
+            Not in the 2017 reference (from the current description).
+        HpcClusterType : str, optional
+            Not in the 2017 reference (from the current description).
+        HpcClusterBusinessId : str, optional
+            Not in the 2017 reference (from the current description).
+        InstanceType : str, optional
+            Not in the 2017 reference (from the current description).
+        Filters : list[Filter], optional
+            Not in the 2017 reference (from the current description).
+            Keys of Filter (a dict):
+            - Name (str, required): Fields to be filtered.
+            - Values (list[str], required): Filter values of the field.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            HpcClusterSet : list[HpcClusterInfo]
+                Not in the 2017 reference (from the current description).
+            TotalCount : int
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+        Filters names: tag-key, tag-value, tag:tag-key.
+        Paginated by Offset/Limit (default 20, at most 100 per page) over HpcClusterSet: client.paginate('DescribeHpcClusters', ...) iterates over every item.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def modify_hpc_cluster_attribute(
+        self,
+        *,
+        HpcClusterId: str,
+        Name: str | None = None,
+        Remark: str | None = None,
+    ) -> types.ModifyHpcClusterAttributeResponse:
+        """ModifyHpcClusterAttribute: Modify HPC cluster attribute.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        HpcClusterId : str
+            Not in the 2017 reference (from the current description).
+        Name : str, optional
+            Not in the 2017 reference (from the current description).
+        Remark : str, optional
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def create_launch_template(
+        self,
+        *,
+        LaunchTemplateName: str,
+        Placement: types.Placement,
+        ImageId: str,
+        LaunchTemplateVersionDescription: str | None = None,
+        InstanceType: str | None = None,
+        SystemDisk: types.SystemDisk | None = None,
+        DataDisks: list[types.DataDisk] | None = None,
+        VirtualPrivateCloud: types.VirtualPrivateCloud | None = None,
+        InternetAccessible: types.InternetAccessible | None = None,
+        InstanceCount: int | None = None,
+        InstanceName: str | None = None,
+        LoginSettings: types.LoginSettings | None = None,
+        SecurityGroupIds: list[str] | None = None,
+        EnhancedService: types.EnhancedService | None = None,
+        ClientToken: str | None = None,
+        HostName: str | None = None,
+        ActionTimer: types.ActionTimer | None = None,
+        DisasterRecoverGroupIds: list[str] | None = None,
+        TagSpecification: list[types.TagSpecification] | None = None,
+        InstanceMarketOptions: types.InstanceMarketOptionsRequest | None = None,
+        UserData: str | None = None,
+        DryRun: bool | None = None,
+        CamRoleName: str | None = None,
+        HpcClusterId: str | None = None,
+        InstanceChargeType: str | None = None,
+        InstanceChargePrepaid: types.InstanceChargePrepaid | None = None,
+        DisableApiTermination: bool | None = None,
+        EnableJumboFrame: bool | None = None,
+        LaunchTemplateTagSpecification: list[types.TagSpecification] | None = None,
+        Metadata: types.Metadata | None = None,
+        TemplateDataModifyAction: str | None = None,
+        NetworkInterfaces: list[types.NetworkInterfaces] | None = None,
+    ) -> types.CreateLaunchTemplateResponse:
+        """CreateLaunchTemplate: Create launch template.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        LaunchTemplateName : str
+            Not in the 2017 reference (from the current description).
+        Placement : Placement
+            Not in the 2017 reference (from the current description).
+            Keys of Placement (a dict):
+            - Zone (str, required): ID of the availability zone to which the instance belongs.
+            - ProjectId (int): ID of the project to which the instance belongs.
+            - HostIds (list[str]): The list of IDs of CDHs to which your instances belongs.
+            - HostId (str): not in the 2017 reference
+            - DedicatedResourcePackTenancy (str): not in the 2017 reference
+            - DedicatedResourcePackIds (list[str]): not in the 2017 reference
+            - RackId (str): not in the 2017 reference
+        ImageId : str
+            Not in the 2017 reference (from the current description).
+        LaunchTemplateVersionDescription : str, optional
+            Not in the 2017 reference (from the current description).
+        InstanceType : str, optional
+            Not in the 2017 reference (from the current description).
+        SystemDisk : SystemDisk, optional
+            Not in the 2017 reference (from the current description).
+            Keys of SystemDisk (a dict):
+            - DiskType (str): Type of system disk.
+            - DiskId (str): System disk ID.
+            - DiskSize (int): System disk size (in GB).
+            - CdcId (str): not in the 2017 reference
+            - DiskName (str): not in the 2017 reference
+            - Encrypt (bool): not in the 2017 reference
+            - KmsKeyId (str): not in the 2017 reference
+        DataDisks : list[DataDisk], optional
+            Not in the 2017 reference (from the current description).
+            Keys of DataDisk (a dict):
+            - DiskSize (int, required): Disk size (in GB).
+            - DiskType (str): Type of data disk.
+            - DiskId (str): ID of data disk.
+            - DeleteWithInstance (bool): not in the 2017 reference
+            - SnapshotId (str): not in the 2017 reference
+            - Encrypt (bool): not in the 2017 reference
+            - KmsKeyId (str): not in the 2017 reference
+            - ThroughputPerformance (int): not in the 2017 reference
+            - CdcId (str): not in the 2017 reference
+            - BurstPerformance (bool): not in the 2017 reference
+            - DiskName (str): not in the 2017 reference
+        VirtualPrivateCloud : VirtualPrivateCloud, optional
+            Not in the 2017 reference (from the current description).
+            Keys of VirtualPrivateCloud (a dict):
+            - VpcId (str, required): VPC ID, in the format of vpc-xxx.
+            - SubnetId (str, required): VPC subnet ID, in the format of subnet-xxx.
+            - AsVpcGateway (bool): Whether used as a public gateway.
+            - PrivateIpAddresses (list[str]): Array of VPC subnet IPs.
+            - Ipv6AddressCount (int): not in the 2017 reference
+        InternetAccessible : InternetAccessible, optional
+            Not in the 2017 reference (from the current description).
+            Keys of InternetAccessible (a dict):
+            - InternetChargeType (str): Network billing type.
+            - InternetMaxBandwidthOut (int): Bandwidth cap of the public network (in Mbps).
+            - PublicIpAssigned (bool): Whether to assign public IP.
+            - BandwidthPackageId (str): not in the 2017 reference
+            - InternetServiceProvider (str): not in the 2017 reference
+            - IPv4AddressType (str): not in the 2017 reference
+            - IPv6AddressType (str): not in the 2017 reference
+            - AntiDDoSPackageId (str): not in the 2017 reference
+        InstanceCount : int, optional
+            Not in the 2017 reference (from the current description).
+        InstanceName : str, optional
+            Not in the 2017 reference (from the current description).
+        LoginSettings : LoginSettings, optional
+            Not in the 2017 reference (from the current description).
+            Keys of LoginSettings (a dict):
+            - Password (str): Instance login password.
+            - KeyIds (list[str]): List of key IDs.
+            - KeepImageLogin (str): Keep the original settings for an image.
+        SecurityGroupIds : list[str], optional
+            Not in the 2017 reference (from the current description).
+        EnhancedService : EnhancedService, optional
+            Not in the 2017 reference (from the current description).
+            Keys of EnhancedService (a dict):
+            - SecurityService (RunSecurityServiceEnabled): Enables Cloud Security.
+            - MonitorService (RunMonitorServiceEnabled): Enables Cloud Monitor.
+            - AutomationService (RunAutomationServiceEnabled): not in the 2017 reference
+        ClientToken : str, optional
+            Not in the 2017 reference (from the current description).
+        HostName : str, optional
+            Not in the 2017 reference (from the current description).
+        ActionTimer : ActionTimer, optional
+            Not in the 2017 reference (from the current description).
+            Keys of ActionTimer (a dict):
+            - TimerAction (str): Timer name.
+            - ActionTime (str): Execution time, which should be 5 minutes later than the current time.
+            - Externals (Externals): Extended data
+            - ActionTimerId (str): not in the 2017 reference
+            - Status (str): not in the 2017 reference
+            - InstanceId (str): not in the 2017 reference
+        DisasterRecoverGroupIds : list[str], optional
+            Not in the 2017 reference (from the current description).
+        TagSpecification : list[TagSpecification], optional
+            Not in the 2017 reference (from the current description).
+            Keys of TagSpecification (a dict):
+            - ResourceType (str, required): Type of resource bound to a tag.
+            - Tags (list[Tag], required): List of tag pairs
+        InstanceMarketOptions : InstanceMarketOptionsRequest, optional
+            Not in the 2017 reference (from the current description).
+            Keys of InstanceMarketOptionsRequest (a dict):
+            - SpotOptions (SpotMarketOptions, required): Spot-related options
+            - MarketType (str): Market type.
+        UserData : str, optional
+            Not in the 2017 reference (from the current description).
+        DryRun : bool, optional
+            Not in the 2017 reference (from the current description).
+        CamRoleName : str, optional
+            Not in the 2017 reference (from the current description).
+        HpcClusterId : str, optional
+            Not in the 2017 reference (from the current description).
+        InstanceChargeType : str, optional
+            Not in the 2017 reference (from the current description).
+        InstanceChargePrepaid : InstanceChargePrepaid, optional
+            Not in the 2017 reference (from the current description).
+            Keys of InstanceChargePrepaid (a dict):
+            - Period (int, required): Purchasable usage period of an instance (in month).
+            - RenewFlag (str): Auto renewal flag.
+        DisableApiTermination : bool, optional
+            Not in the 2017 reference (from the current description).
+        EnableJumboFrame : bool, optional
+            Not in the 2017 reference (from the current description).
+        LaunchTemplateTagSpecification : list[TagSpecification], optional
+            Not in the 2017 reference (from the current description).
+            Keys of TagSpecification (a dict):
+            - ResourceType (str, required): Type of resource bound to a tag.
+            - Tags (list[Tag], required): List of tag pairs
+        Metadata : Metadata, optional
+            Not in the 2017 reference (from the current description).
+            Keys of Metadata (a dict):
+            - Items (list[MetadataItem], required): not in the 2017 reference
+        TemplateDataModifyAction : str, optional
+            Not in the 2017 reference (from the current description).
+        NetworkInterfaces : list[NetworkInterfaces], optional
+            Not in the 2017 reference (from the current description).
+            Keys of NetworkInterfaces (a dict):
+            - InterfaceType (str, required): not in the 2017 reference
+            - VpcId (str, required): not in the 2017 reference
+            - SubnetId (str, required): not in the 2017 reference
+            - PrivateIpv4AddressCount (int, required): not in the 2017 reference
+            - NetworkInterfaceId (str): not in the 2017 reference
+            - SecurityGroupIds (list[str]): not in the 2017 reference
+            - DeleteWithInstance (bool): not in the 2017 reference
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            LaunchTemplateId : str
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+        Takes a ClientToken: the request is safe to retry with the same token.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def create_launch_template_version(
+        self,
+        *,
+        Placement: types.Placement,
+        LaunchTemplateId: str,
+        LaunchTemplateVersion: int | None = None,
+        LaunchTemplateVersionDescription: str | None = None,
+        InstanceType: str | None = None,
+        ImageId: str | None = None,
+        SystemDisk: types.SystemDisk | None = None,
+        DataDisks: list[types.DataDisk] | None = None,
+        VirtualPrivateCloud: types.VirtualPrivateCloud | None = None,
+        InternetAccessible: types.InternetAccessible | None = None,
+        InstanceCount: int | None = None,
+        InstanceName: str | None = None,
+        LoginSettings: types.LoginSettings | None = None,
+        SecurityGroupIds: list[str] | None = None,
+        EnhancedService: types.EnhancedService | None = None,
+        ClientToken: str | None = None,
+        HostName: str | None = None,
+        ActionTimer: types.ActionTimer | None = None,
+        DisasterRecoverGroupIds: list[str] | None = None,
+        TagSpecification: list[types.TagSpecification] | None = None,
+        InstanceMarketOptions: types.InstanceMarketOptionsRequest | None = None,
+        UserData: str | None = None,
+        DryRun: bool | None = None,
+        CamRoleName: str | None = None,
+        HpcClusterId: str | None = None,
+        InstanceChargeType: str | None = None,
+        InstanceChargePrepaid: types.InstanceChargePrepaid | None = None,
+        DisableApiTermination: bool | None = None,
+        EnableJumboFrame: bool | None = None,
+        Metadata: types.Metadata | None = None,
+        TemplateDataModifyAction: str | None = None,
+        NetworkInterfaces: list[types.NetworkInterfaces] | None = None,
+    ) -> types.CreateLaunchTemplateVersionResponse:
+        """CreateLaunchTemplateVersion: Create launch template version.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        Placement : Placement
+            Not in the 2017 reference (from the current description).
+            Keys of Placement (a dict):
+            - Zone (str, required): ID of the availability zone to which the instance belongs.
+            - ProjectId (int): ID of the project to which the instance belongs.
+            - HostIds (list[str]): The list of IDs of CDHs to which your instances belongs.
+            - HostId (str): not in the 2017 reference
+            - DedicatedResourcePackTenancy (str): not in the 2017 reference
+            - DedicatedResourcePackIds (list[str]): not in the 2017 reference
+            - RackId (str): not in the 2017 reference
+        LaunchTemplateId : str
+            Not in the 2017 reference (from the current description).
+        LaunchTemplateVersion : int, optional
+            Not in the 2017 reference (from the current description).
+        LaunchTemplateVersionDescription : str, optional
+            Not in the 2017 reference (from the current description).
+        InstanceType : str, optional
+            Not in the 2017 reference (from the current description).
+        ImageId : str, optional
+            Not in the 2017 reference (from the current description).
+        SystemDisk : SystemDisk, optional
+            Not in the 2017 reference (from the current description).
+            Keys of SystemDisk (a dict):
+            - DiskType (str): Type of system disk.
+            - DiskId (str): System disk ID.
+            - DiskSize (int): System disk size (in GB).
+            - CdcId (str): not in the 2017 reference
+            - DiskName (str): not in the 2017 reference
+            - Encrypt (bool): not in the 2017 reference
+            - KmsKeyId (str): not in the 2017 reference
+        DataDisks : list[DataDisk], optional
+            Not in the 2017 reference (from the current description).
+            Keys of DataDisk (a dict):
+            - DiskSize (int, required): Disk size (in GB).
+            - DiskType (str): Type of data disk.
+            - DiskId (str): ID of data disk.
+            - DeleteWithInstance (bool): not in the 2017 reference
+            - SnapshotId (str): not in the 2017 reference
+            - Encrypt (bool): not in the 2017 reference
+            - KmsKeyId (str): not in the 2017 reference
+            - ThroughputPerformance (int): not in the 2017 reference
+            - CdcId (str): not in the 2017 reference
+            - BurstPerformance (bool): not in the 2017 reference
+            - DiskName (str): not in the 2017 reference
+        VirtualPrivateCloud : VirtualPrivateCloud, optional
+            Not in the 2017 reference (from the current description).
+            Keys of VirtualPrivateCloud (a dict):
+            - VpcId (str, required): VPC ID, in the format of vpc-xxx.
+            - SubnetId (str, required): VPC subnet ID, in the format of subnet-xxx.
+            - AsVpcGateway (bool): Whether used as a public gateway.
+            - PrivateIpAddresses (list[str]): Array of VPC subnet IPs.
+            - Ipv6AddressCount (int): not in the 2017 reference
+        InternetAccessible : InternetAccessible, optional
+            Not in the 2017 reference (from the current description).
+            Keys of InternetAccessible (a dict):
+            - InternetChargeType (str): Network billing type.
+            - InternetMaxBandwidthOut (int): Bandwidth cap of the public network (in Mbps).
+            - PublicIpAssigned (bool): Whether to assign public IP.
+            - BandwidthPackageId (str): not in the 2017 reference
+            - InternetServiceProvider (str): not in the 2017 reference
+            - IPv4AddressType (str): not in the 2017 reference
+            - IPv6AddressType (str): not in the 2017 reference
+            - AntiDDoSPackageId (str): not in the 2017 reference
+        InstanceCount : int, optional
+            Not in the 2017 reference (from the current description).
+        InstanceName : str, optional
+            Not in the 2017 reference (from the current description).
+        LoginSettings : LoginSettings, optional
+            Not in the 2017 reference (from the current description).
+            Keys of LoginSettings (a dict):
+            - Password (str): Instance login password.
+            - KeyIds (list[str]): List of key IDs.
+            - KeepImageLogin (str): Keep the original settings for an image.
+        SecurityGroupIds : list[str], optional
+            Not in the 2017 reference (from the current description).
+        EnhancedService : EnhancedService, optional
+            Not in the 2017 reference (from the current description).
+            Keys of EnhancedService (a dict):
+            - SecurityService (RunSecurityServiceEnabled): Enables Cloud Security.
+            - MonitorService (RunMonitorServiceEnabled): Enables Cloud Monitor.
+            - AutomationService (RunAutomationServiceEnabled): not in the 2017 reference
+        ClientToken : str, optional
+            Not in the 2017 reference (from the current description).
+        HostName : str, optional
+            Not in the 2017 reference (from the current description).
+        ActionTimer : ActionTimer, optional
+            Not in the 2017 reference (from the current description).
+            Keys of ActionTimer (a dict):
+            - TimerAction (str): Timer name.
+            - ActionTime (str): Execution time, which should be 5 minutes later than the current time.
+            - Externals (Externals): Extended data
+            - ActionTimerId (str): not in the 2017 reference
+            - Status (str): not in the 2017 reference
+            - InstanceId (str): not in the 2017 reference
+        DisasterRecoverGroupIds : list[str], optional
+            Not in the 2017 reference (from the current description).
+        TagSpecification : list[TagSpecification], optional
+            Not in the 2017 reference (from the current description).
+            Keys of TagSpecification (a dict):
+            - ResourceType (str, required): Type of resource bound to a tag.
+            - Tags (list[Tag], required): List of tag pairs
+        InstanceMarketOptions : InstanceMarketOptionsRequest, optional
+            Not in the 2017 reference (from the current description).
+            Keys of InstanceMarketOptionsRequest (a dict):
+            - SpotOptions (SpotMarketOptions, required): Spot-related options
+            - MarketType (str): Market type.
+        UserData : str, optional
+            Not in the 2017 reference (from the current description).
+        DryRun : bool, optional
+            Not in the 2017 reference (from the current description).
+        CamRoleName : str, optional
+            Not in the 2017 reference (from the current description).
+        HpcClusterId : str, optional
+            Not in the 2017 reference (from the current description).
+        InstanceChargeType : str, optional
+            Not in the 2017 reference (from the current description).
+        InstanceChargePrepaid : InstanceChargePrepaid, optional
+            Not in the 2017 reference (from the current description).
+            Keys of InstanceChargePrepaid (a dict):
+            - Period (int, required): Purchasable usage period of an instance (in month).
+            - RenewFlag (str): Auto renewal flag.
+        DisableApiTermination : bool, optional
+            Not in the 2017 reference (from the current description).
+        EnableJumboFrame : bool, optional
+            Not in the 2017 reference (from the current description).
+        Metadata : Metadata, optional
+            Not in the 2017 reference (from the current description).
+            Keys of Metadata (a dict):
+            - Items (list[MetadataItem], required): not in the 2017 reference
+        TemplateDataModifyAction : str, optional
+            Not in the 2017 reference (from the current description).
+        NetworkInterfaces : list[NetworkInterfaces], optional
+            Not in the 2017 reference (from the current description).
+            Keys of NetworkInterfaces (a dict):
+            - InterfaceType (str, required): not in the 2017 reference
+            - VpcId (str, required): not in the 2017 reference
+            - SubnetId (str, required): not in the 2017 reference
+            - PrivateIpv4AddressCount (int, required): not in the 2017 reference
+            - NetworkInterfaceId (str): not in the 2017 reference
+            - SecurityGroupIds (list[str]): not in the 2017 reference
+            - DeleteWithInstance (bool): not in the 2017 reference
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            LaunchTemplateVersionNumber : int
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+        Takes a ClientToken: the request is safe to retry with the same token.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def delete_launch_template(
+        self,
+        *,
+        LaunchTemplateId: str,
+    ) -> types.DeleteLaunchTemplateResponse:
+        """DeleteLaunchTemplate: Delete launch template.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        LaunchTemplateId : str
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def delete_launch_template_versions(
+        self,
+        *,
+        LaunchTemplateId: str,
+        LaunchTemplateVersions: list[int],
+    ) -> types.DeleteLaunchTemplateVersionsResponse:
+        """DeleteLaunchTemplateVersions: Delete launch template versions.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        LaunchTemplateId : str
+            Not in the 2017 reference (from the current description).
+        LaunchTemplateVersions : list[int]
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def describe_launch_template_versions(
+        self,
+        *,
+        LaunchTemplateId: str,
+        LaunchTemplateVersions: list[int] | None = None,
+        MinVersion: int | None = None,
+        MaxVersion: int | None = None,
+        Offset: int | None = None,
+        Limit: int | None = None,
+        DefaultVersion: bool | None = None,
+    ) -> types.DescribeLaunchTemplateVersionsResponse:
+        """DescribeLaunchTemplateVersions: Describe launch template versions.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        LaunchTemplateId : str
+            Not in the 2017 reference (from the current description).
+        LaunchTemplateVersions : list[int], optional
+            Not in the 2017 reference (from the current description).
+        MinVersion : int, optional
+            Not in the 2017 reference (from the current description).
+        MaxVersion : int, optional
+            Not in the 2017 reference (from the current description).
+        Offset : int, optional
+            Not in the 2017 reference (from the current description).
+        Limit : int, optional
+            Not in the 2017 reference (from the current description).
+        DefaultVersion : bool, optional
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            TotalCount : int
+                Not in the 2017 reference (from the current description).
+            LaunchTemplateVersionSet : list[LaunchTemplateVersionInfo]
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+        Paginated by Offset/Limit (default 20, at most 100 per page) over LaunchTemplateVersionSet: client.paginate('DescribeLaunchTemplateVersions', ...) iterates over every item.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def describe_launch_templates(
+        self,
+        *,
+        LaunchTemplateIds: list[str] | None = None,
+        Filters: list[types.Filter] | None = None,
+        Offset: int | None = None,
+        Limit: int | None = None,
+    ) -> types.DescribeLaunchTemplatesResponse:
+        """DescribeLaunchTemplates: Describe launch templates.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        LaunchTemplateIds : list[str], optional
+            Not in the 2017 reference (from the current description).
+        Filters : list[Filter], optional
+            Not in the 2017 reference (from the current description).
+            Keys of Filter (a dict):
+            - Name (str, required): Fields to be filtered.
+            - Values (list[str], required): Filter values of the field.
+        Offset : int, optional
+            Not in the 2017 reference (from the current description).
+        Limit : int, optional
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            TotalCount : int
+                Not in the 2017 reference (from the current description).
+            LaunchTemplateSet : list[LaunchTemplateInfo]
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+        Filters names: LaunchTemplateName, tag-key, tag-value, tag:tag-key.
+        Paginated by Offset/Limit (default 20, at most 100 per page) over LaunchTemplateSet: client.paginate('DescribeLaunchTemplates', ...) iterates over every item.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def modify_launch_template_default_version(
+        self,
+        *,
+        LaunchTemplateId: str,
+        DefaultVersion: int,
+    ) -> types.ModifyLaunchTemplateDefaultVersionResponse:
+        """ModifyLaunchTemplateDefaultVersion: Modify launch template default version.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        LaunchTemplateId : str
+            Not in the 2017 reference (from the current description).
+        DefaultVersion : int
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def describe_task_info(
+        self,
+        *,
+        Limit: int,
+        Offset: int,
+        Product: str | None = None,
+        TaskStatus: list[int] | None = None,
+        TaskTypeIds: list[int] | None = None,
+        TaskIds: list[str] | None = None,
+        InstanceIds: list[str] | None = None,
+        Aliases: list[str] | None = None,
+        StartDate: str | None = None,
+        EndDate: str | None = None,
+        OrderField: str | None = None,
+        Order: int | None = None,
+    ) -> types.DescribeTaskInfoResponse:
+        """DescribeTaskInfo: Describe task info.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        Limit : int
+            Not in the 2017 reference (from the current description).
+        Offset : int
+            Not in the 2017 reference (from the current description).
+        Product : str, optional
+            Not in the 2017 reference (from the current description).
+        TaskStatus : list[int], optional
+            Not in the 2017 reference (from the current description).
+        TaskTypeIds : list[int], optional
+            Not in the 2017 reference (from the current description).
+        TaskIds : list[str], optional
+            Not in the 2017 reference (from the current description).
+        InstanceIds : list[str], optional
+            Not in the 2017 reference (from the current description).
+        Aliases : list[str], optional
+            Not in the 2017 reference (from the current description).
+        StartDate : str, optional
+            Not in the 2017 reference (from the current description).
+        EndDate : str, optional
+            Not in the 2017 reference (from the current description).
+        OrderField : str, optional
+            Not in the 2017 reference (from the current description).
+        Order : int, optional
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            TotalCount : int
+                Not in the 2017 reference (from the current description).
+            RepairTaskInfoSet : list[RepairTaskInfo]
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+        Paginated by Offset/Limit (default None, at most 100 per page) over RepairTaskInfoSet: client.paginate('DescribeTaskInfo', ...) iterates over every item.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def repair_task_control(
+        self,
+        *,
+        Product: str,
+        InstanceIds: list[str],
+        TaskId: str,
+        Operate: str,
+        OrderAuthTime: str | None = None,
+        TaskSubMethod: str | None = None,
+    ) -> types.RepairTaskControlResponse:
+        """RepairTaskControl: Repair task control.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        Product : str
+            Not in the 2017 reference (from the current description).
+        InstanceIds : list[str]
+            Not in the 2017 reference (from the current description).
+        TaskId : str
+            Not in the 2017 reference (from the current description).
+        Operate : str
+            Not in the 2017 reference (from the current description).
+        OrderAuthTime : str, optional
+            Not in the 2017 reference (from the current description).
+        TaskSubMethod : str, optional
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            TaskId : str
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def describe_resource_pool_pack_instances(
+        self,
+        *,
+        DedicatedResourcePackIds: list[str],
+    ) -> types.DescribeResourcePoolPackInstancesResponse:
+        """DescribeResourcePoolPackInstances: Describe resource pool pack instances.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        DedicatedResourcePackIds : list[str]
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            DedicatedResourcePackInstanceSet : list[ResourcePoolPackInstance]
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def describe_resource_pool_pack_type_configs(
+        self,
+        *,
+        Filters: list[types.Filter],
+    ) -> types.DescribeResourcePoolPackTypeConfigsResponse:
+        """DescribeResourcePoolPackTypeConfigs: Describe resource pool pack type configs.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        Filters : list[Filter]
+            Not in the 2017 reference (from the current description).
+            Keys of Filter (a dict):
+            - Name (str, required): Fields to be filtered.
+            - Values (list[str], required): Filter values of the field.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            InstanceTypeConfigSet : list[InstanceTypeConfig]
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+        Filters names: zone, instance-family, instance-type.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def describe_resource_pool_packs(
+        self,
+        *,
+        MaxResults: int | None = None,
+        NextToken: str | None = None,
+        Filters: list[types.Filter] | None = None,
+    ) -> types.DescribeResourcePoolPacksResponse:
+        """DescribeResourcePoolPacks: Describe resource pool packs.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        MaxResults : int, optional
+            Not in the 2017 reference (from the current description).
+        NextToken : str, optional
+            Not in the 2017 reference (from the current description).
+        Filters : list[Filter], optional
+            Not in the 2017 reference (from the current description).
+            Keys of Filter (a dict):
+            - Name (str, required): Fields to be filtered.
+            - Values (list[str], required): Filter values of the field.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            DedicatedResourcePackSet : list[ResourcePoolPack]
+                Not in the 2017 reference (from the current description).
+            NextToken : str
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+        Filters names: dedicated-resource-pack-id, zone, instance-family, instance-type, status.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def inquire_price_purchase_resource_pool_packs(
+        self,
+        *,
+        Zone: str,
+        InstanceType: str,
+        InstanceCount: int,
+        Period: int,
+    ) -> types.InquirePricePurchaseResourcePoolPacksResponse:
+        """InquirePricePurchaseResourcePoolPacks: Inquire price purchase resource pool packs.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        Zone : str
+            Not in the 2017 reference (from the current description).
+        InstanceType : str
+            Not in the 2017 reference (from the current description).
+        InstanceCount : int
+            Not in the 2017 reference (from the current description).
+        Period : int
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            Price : ItemPrice
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def purchase_resource_pool_packs(
+        self,
+        *,
+        Zone: str,
+        InstanceType: str,
+        InstanceCount: int,
+        Period: int,
+        ResourcePoolPackType: str | None = None,
+        AutoPlacement: bool | None = None,
+        DedicatedResourcePoolPackName: str | None = None,
+        RenewFlag: str | None = None,
+        DryRun: bool | None = None,
+    ) -> types.PurchaseResourcePoolPacksResponse:
+        """PurchaseResourcePoolPacks: Purchase resource pool packs.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        Zone : str
+            Not in the 2017 reference (from the current description).
+        InstanceType : str
+            Not in the 2017 reference (from the current description).
+        InstanceCount : int
+            Not in the 2017 reference (from the current description).
+        Period : int
+            Not in the 2017 reference (from the current description).
+        ResourcePoolPackType : str, optional
+            Not in the 2017 reference (from the current description).
+        AutoPlacement : bool, optional
+            Not in the 2017 reference (from the current description).
+        DedicatedResourcePoolPackName : str, optional
+            Not in the 2017 reference (from the current description).
+        RenewFlag : str, optional
+            Not in the 2017 reference (from the current description).
+        DryRun : bool, optional
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            DedicatedResourcePackIdSet : list[str]
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    def terminate_resource_pool_packs(
+        self,
+        *,
+        DedicatedResourcePackIds: list[str],
+    ) -> types.TerminateResourcePoolPacksResponse:
+        """TerminateResourcePoolPacks: Terminate resource pool packs.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        DedicatedResourcePackIds : list[str]
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
 
         Raises
         ------
@@ -3176,16 +6034,17 @@ class AsyncClient(_BaseClient):
     async def run_instances(
         self,
         *,
-        Placement: types.Placement,
-        ImageId: str,
         InstanceChargeType: str | None = None,
         InstanceChargePrepaid: types.InstanceChargePrepaid | None = None,
+        Placement: types.Placement | None = None,
         InstanceType: str | None = None,
+        ImageId: str | None = None,
         SystemDisk: types.SystemDisk | None = None,
         DataDisks: list[types.DataDisk] | None = None,
         VirtualPrivateCloud: types.VirtualPrivateCloud | None = None,
         InternetAccessible: types.InternetAccessible | None = None,
         InstanceCount: int | None = None,
+        MinCount: int | None = None,
         InstanceName: str | None = None,
         LoginSettings: types.LoginSettings | None = None,
         SecurityGroupIds: list[str] | None = None,
@@ -3197,6 +6056,18 @@ class AsyncClient(_BaseClient):
         TagSpecification: list[types.TagSpecification] | None = None,
         InstanceMarketOptions: types.InstanceMarketOptionsRequest | None = None,
         UserData: str | None = None,
+        Metadata: types.Metadata | None = None,
+        DryRun: bool | None = None,
+        CpuTopology: types.CpuTopology | None = None,
+        CamRoleName: str | None = None,
+        HpcClusterId: str | None = None,
+        LaunchTemplate: types.LaunchTemplate | None = None,
+        DedicatedClusterId: str | None = None,
+        ChcIds: list[str] | None = None,
+        PartitionNumber: int | None = None,
+        DisableApiTermination: bool | None = None,
+        EnableJumboFrame: bool | None = None,
+        NetworkInterfaces: list[types.NetworkInterfaces] | None = None,
     ) -> types.RunInstancesResponse:
         """RunInstances: Creates an instance.
 
@@ -3208,21 +6079,6 @@ class AsyncClient(_BaseClient):
 
         Parameters
         ----------
-        Placement : Placement
-            Location of the instance. This parameter is used to specify the availability zone, the project to which the instance belongs, and the CDH (the creation of sub-machine for the exclusive parent host billing mode), etc.
-            Keys of Placement (a dict):
-            - Zone (str, required): ID of the availability zone to which the instance belongs.
-            - ProjectId (int): ID of the project to which the instance belongs.
-            - HostIds (list[str]): The list of IDs of CDHs to which your instances belongs.
-        ImageId : str
-            Specify a valid Image ID, in the format of img-xxx. There are four types of images:
-            - Public image
-            - Custom image
-            - Shared image
-            - Marketplace image
-            You can obtain the available image IDs by either of the following ways:
-            - Query the image ID of a public image, custom image or shared image by logging in to the Console; query the image ID of a marketplace image via Cloud Marketplace.
-            - Call the API DescribeImages to obtain the ImageId field value in the returned result.
         InstanceChargeType : str, optional
             Instance billing type.
             - PREPAID: prepaid (by year/month)
@@ -3235,22 +6091,53 @@ class AsyncClient(_BaseClient):
             Keys of InstanceChargePrepaid (a dict):
             - Period (int, required): Purchasable usage period of an instance (in month).
             - RenewFlag (str): Auto renewal flag.
+        Placement : Placement, optional
+            Location of the instance. This parameter is used to specify the availability zone, the project to which the instance belongs, and the CDH (the creation of sub-machine for the exclusive parent host billing mode), etc.
+            Keys of Placement (a dict):
+            - Zone (str, required): ID of the availability zone to which the instance belongs.
+            - ProjectId (int): ID of the project to which the instance belongs.
+            - HostIds (list[str]): The list of IDs of CDHs to which your instances belongs.
+            - HostId (str): not in the 2017 reference
+            - DedicatedResourcePackTenancy (str): not in the 2017 reference
+            - DedicatedResourcePackIds (list[str]): not in the 2017 reference
+            - RackId (str): not in the 2017 reference
         InstanceType : str, optional
             Instance model. Different resource specifications are specified for different instance models.
             - For the creation of sub-machine billed on the PREPAID or POSTPAID_BYHOUR basis, specific values can be found in the latest specifications by calling the API DescribeInstanceTypeConfigs or in Instance Type description. If this parameter is not specified, S1.SMALL1 is used by default.
             - For the creation of sub-machine billed on the CDHPAID basis, the prefix of the parameter value is "CDH". The parameter value is generated in the format of CDH_XCXG and based on the CPU and memory configuration. For example, if a sub-machine of CDH is created with a single-core CPU and 1 GB memory, its value should be CDH_1C1G.
+        ImageId : str, optional
+            Specify a valid Image ID, in the format of img-xxx. There are four types of images:
+            - Public image
+            - Custom image
+            - Shared image
+            - Marketplace image
+            You can obtain the available image IDs by either of the following ways:
+            - Query the image ID of a public image, custom image or shared image by logging in to the Console; query the image ID of a marketplace image via Cloud Marketplace.
+            - Call the API DescribeImages to obtain the ImageId field value in the returned result.
         SystemDisk : SystemDisk, optional
             Configuration information of the system disk in the instance. If this parameter is not specified, the default value is assigned to it.
             Keys of SystemDisk (a dict):
             - DiskType (str): Type of system disk.
             - DiskId (str): System disk ID.
             - DiskSize (int): System disk size (in GB).
+            - CdcId (str): not in the 2017 reference
+            - DiskName (str): not in the 2017 reference
+            - Encrypt (bool): not in the 2017 reference
+            - KmsKeyId (str): not in the 2017 reference
         DataDisks : list[DataDisk], optional
             Configuration information of the instance data disk. If this parameter is not specified, no data disk will be purchased by default. You can specify only one data disk when purchasing it.
             Keys of DataDisk (a dict):
             - DiskSize (int, required): Disk size (in GB).
             - DiskType (str): Type of data disk.
             - DiskId (str): ID of data disk.
+            - DeleteWithInstance (bool): not in the 2017 reference
+            - SnapshotId (str): not in the 2017 reference
+            - Encrypt (bool): not in the 2017 reference
+            - KmsKeyId (str): not in the 2017 reference
+            - ThroughputPerformance (int): not in the 2017 reference
+            - CdcId (str): not in the 2017 reference
+            - BurstPerformance (bool): not in the 2017 reference
+            - DiskName (str): not in the 2017 reference
         VirtualPrivateCloud : VirtualPrivateCloud, optional
             Configuration information of VPC. This parameter is used to specify the ID of VPC and subnet, etc. If this parameter is not specified, the basic network is used by default. If a VPC IP is specified in this parameter, it indicates the primary ENI IP of each instance and the value of InstanceCount must be same as the number of VPC IPs.
             Keys of VirtualPrivateCloud (a dict):
@@ -3258,14 +6145,22 @@ class AsyncClient(_BaseClient):
             - SubnetId (str, required): VPC subnet ID, in the format of subnet-xxx.
             - AsVpcGateway (bool): Whether used as a public gateway.
             - PrivateIpAddresses (list[str]): Array of VPC subnet IPs.
+            - Ipv6AddressCount (int): not in the 2017 reference
         InternetAccessible : InternetAccessible, optional
             Configuration information of public network bandwidth. If this parameter is not specified, the public network bandwidth is set to 0 Mbps by default.
             Keys of InternetAccessible (a dict):
             - InternetChargeType (str): Network billing type.
             - InternetMaxBandwidthOut (int): Bandwidth cap of the public network (in Mbps).
             - PublicIpAssigned (bool): Whether to assign public IP.
+            - BandwidthPackageId (str): not in the 2017 reference
+            - InternetServiceProvider (str): not in the 2017 reference
+            - IPv4AddressType (str): not in the 2017 reference
+            - IPv6AddressType (str): not in the 2017 reference
+            - AntiDDoSPackageId (str): not in the 2017 reference
         InstanceCount : int, optional
             Number of instances to be purchased. Value range: [1, 100]. Default: 1. The number of instances to be purchased cannot exceed the remaining quota allowed for the user. For more information on quota restrictions, please see Restrictions on CVM Instance Purchase.
+        MinCount : int, optional
+            Not in the 2017 reference (from the current description).
         InstanceName : str, optional
             The display name of the instance.
             - If it is not specified, "Not named" is displayed by default.
@@ -3284,6 +6179,7 @@ class AsyncClient(_BaseClient):
             Keys of EnhancedService (a dict):
             - SecurityService (RunSecurityServiceEnabled): Enables Cloud Security.
             - MonitorService (RunMonitorServiceEnabled): Enables Cloud Monitor.
+            - AutomationService (RunAutomationServiceEnabled): not in the 2017 reference
         ClientToken : str, optional
             A string to ensure the idempotency of the request, which is generated by the client. Each request shall have a unique string with a maximum of 64 ASCII characters. If this parameter is not specified, the idempotency of the request cannot be ensured. For more information, please see How to Ensure Idempotency.
         HostName : str, optional
@@ -3294,9 +6190,12 @@ class AsyncClient(_BaseClient):
         ActionTimer : ActionTimer, optional
             Timed task. This parameter is used to specify timed tasks for instances. Only timed termination is supported.
             Keys of ActionTimer (a dict):
-            - Externals (Externals, required): Extended data
             - TimerAction (str): Timer name.
             - ActionTime (str): Execution time, which should be 5 minutes later than the current time.
+            - Externals (Externals): Extended data
+            - ActionTimerId (str): not in the 2017 reference
+            - Status (str): not in the 2017 reference
+            - InstanceId (str): not in the 2017 reference
         DisasterRecoverGroupIds : list[str], optional
             Disaster recovery group id. You can specify only one id.
         TagSpecification : list[TagSpecification], optional
@@ -3307,10 +6206,50 @@ class AsyncClient(_BaseClient):
         InstanceMarketOptions : InstanceMarketOptionsRequest, optional
             Market-related options for instances, such as parameters related to spot instances
             Keys of InstanceMarketOptionsRequest (a dict):
+            - SpotOptions (SpotMarketOptions, required): Spot-related options
             - MarketType (str): Market type.
-            - SpotOptions (SpotMarketOptions): Spot-related options
         UserData : str, optional
             The user data provided to the instance, which is to be encoded in base64 mode, with the maximum size of 16KB. For more information on how to get this parameter, please see "Run texted commands upon initial startup on Windows or Linux ".
+        Metadata : Metadata, optional
+            Not in the 2017 reference (from the current description).
+            Keys of Metadata (a dict):
+            - Items (list[MetadataItem], required): not in the 2017 reference
+        DryRun : bool, optional
+            Not in the 2017 reference (from the current description).
+        CpuTopology : CpuTopology, optional
+            Not in the 2017 reference (from the current description).
+            Keys of CpuTopology (a dict):
+            - CoreCount (int): not in the 2017 reference
+            - ThreadPerCore (int): not in the 2017 reference
+        CamRoleName : str, optional
+            Not in the 2017 reference (from the current description).
+        HpcClusterId : str, optional
+            Not in the 2017 reference (from the current description).
+        LaunchTemplate : LaunchTemplate, optional
+            Not in the 2017 reference (from the current description).
+            Keys of LaunchTemplate (a dict):
+            - LaunchTemplateId (str): not in the 2017 reference
+            - LaunchTemplateVersion (int): not in the 2017 reference
+        DedicatedClusterId : str, optional
+            Not in the 2017 reference (from the current description).
+        ChcIds : list[str], optional
+            Not in the 2017 reference (from the current description).
+        PartitionNumber : int, optional
+            Not in the 2017 reference (from the current description).
+        DisableApiTermination : bool, optional
+            Not in the 2017 reference (from the current description).
+        EnableJumboFrame : bool, optional
+            Not in the 2017 reference (from the current description).
+        NetworkInterfaces : list[NetworkInterfaces], optional
+            Not in the 2017 reference (from the current description).
+            Keys of NetworkInterfaces (a dict):
+            - InterfaceType (str, required): not in the 2017 reference
+            - VpcId (str, required): not in the 2017 reference
+            - SubnetId (str, required): not in the 2017 reference
+            - PrivateIpv4AddressCount (int, required): not in the 2017 reference
+            - NetworkInterfaceId (str): not in the 2017 reference
+            - SecurityGroupIds (list[str]): not in the 2017 reference
+            - DeleteWithInstance (bool): not in the 2017 reference
 
         Returns
         -------
@@ -3358,6 +6297,11 @@ class AsyncClient(_BaseClient):
         HostName: str | None = None,
         TagSpecification: list[types.TagSpecification] | None = None,
         InstanceMarketOptions: types.InstanceMarketOptionsRequest | None = None,
+        Metadata: types.Metadata | None = None,
+        HpcClusterId: str | None = None,
+        CpuTopology: types.CpuTopology | None = None,
+        LaunchTemplate: types.LaunchTemplate | None = None,
+        NetworkInterfaces: list[types.NetworkInterfaces] | None = None,
     ) -> types.InquiryPriceRunInstancesResponse:
         """InquiryPriceRunInstances: Inquires the price of creating an instance.
 
@@ -3371,6 +6315,10 @@ class AsyncClient(_BaseClient):
             - Zone (str, required): ID of the availability zone to which the instance belongs.
             - ProjectId (int): ID of the project to which the instance belongs.
             - HostIds (list[str]): The list of IDs of CDHs to which your instances belongs.
+            - HostId (str): not in the 2017 reference
+            - DedicatedResourcePackTenancy (str): not in the 2017 reference
+            - DedicatedResourcePackIds (list[str]): not in the 2017 reference
+            - RackId (str): not in the 2017 reference
         ImageId : str
             Specify a valid Image ID, in the format of img-xxx. There are four types of images:
             - Public image
@@ -3398,12 +6346,24 @@ class AsyncClient(_BaseClient):
             - DiskType (str): Type of system disk.
             - DiskId (str): System disk ID.
             - DiskSize (int): System disk size (in GB).
+            - CdcId (str): not in the 2017 reference
+            - DiskName (str): not in the 2017 reference
+            - Encrypt (bool): not in the 2017 reference
+            - KmsKeyId (str): not in the 2017 reference
         DataDisks : list[DataDisk], optional
             Configuration information of the instance data disk. If this parameter is not specified, no data disk will be purchased by default. You can specify only one data disk when purchasing it.
             Keys of DataDisk (a dict):
             - DiskSize (int, required): Disk size (in GB).
             - DiskType (str): Type of data disk.
             - DiskId (str): ID of data disk.
+            - DeleteWithInstance (bool): not in the 2017 reference
+            - SnapshotId (str): not in the 2017 reference
+            - Encrypt (bool): not in the 2017 reference
+            - KmsKeyId (str): not in the 2017 reference
+            - ThroughputPerformance (int): not in the 2017 reference
+            - CdcId (str): not in the 2017 reference
+            - BurstPerformance (bool): not in the 2017 reference
+            - DiskName (str): not in the 2017 reference
         VirtualPrivateCloud : VirtualPrivateCloud, optional
             Configuration information of VPC. This parameter is used to specify the ID of VPC and subnet, etc. If this parameter is not specified, the basic network is used by default. If a VPC IP is specified in this parameter, the parameter InstanceCount can only be 1.
             Keys of VirtualPrivateCloud (a dict):
@@ -3411,12 +6371,18 @@ class AsyncClient(_BaseClient):
             - SubnetId (str, required): VPC subnet ID, in the format of subnet-xxx.
             - AsVpcGateway (bool): Whether used as a public gateway.
             - PrivateIpAddresses (list[str]): Array of VPC subnet IPs.
+            - Ipv6AddressCount (int): not in the 2017 reference
         InternetAccessible : InternetAccessible, optional
             Configuration information of public network bandwidth. If this parameter is not specified, the public network bandwidth is set to 0 Mbps by default.
             Keys of InternetAccessible (a dict):
             - InternetChargeType (str): Network billing type.
             - InternetMaxBandwidthOut (int): Bandwidth cap of the public network (in Mbps).
             - PublicIpAssigned (bool): Whether to assign public IP.
+            - BandwidthPackageId (str): not in the 2017 reference
+            - InternetServiceProvider (str): not in the 2017 reference
+            - IPv4AddressType (str): not in the 2017 reference
+            - IPv6AddressType (str): not in the 2017 reference
+            - AntiDDoSPackageId (str): not in the 2017 reference
         InstanceCount : int, optional
             Number of instances to be purchased. Value range: [1, 100]. Default: 1. The number of instances to be purchased cannot exceed the remaining quota allowed for the user. For more information on quota restrictions, please see Restrictions on CVM Instance Purchase.
         InstanceName : str, optional
@@ -3437,6 +6403,7 @@ class AsyncClient(_BaseClient):
             Keys of EnhancedService (a dict):
             - SecurityService (RunSecurityServiceEnabled): Enables Cloud Security.
             - MonitorService (RunMonitorServiceEnabled): Enables Cloud Monitor.
+            - AutomationService (RunAutomationServiceEnabled): not in the 2017 reference
         ClientToken : str, optional
             A string to ensure the idempotency of the request, which is generated by the client. Each request shall have a unique string with a maximum of 64 ASCII characters. If this parameter is not specified, the idempotency of the request cannot be ensured. For more information, please see How to Ensure Idempotency.
         HostName : str, optional
@@ -3452,8 +6419,34 @@ class AsyncClient(_BaseClient):
         InstanceMarketOptions : InstanceMarketOptionsRequest, optional
             Market-related options for instances, such as parameters related to spot instances
             Keys of InstanceMarketOptionsRequest (a dict):
+            - SpotOptions (SpotMarketOptions, required): Spot-related options
             - MarketType (str): Market type.
-            - SpotOptions (SpotMarketOptions): Spot-related options
+        Metadata : Metadata, optional
+            Not in the 2017 reference (from the current description).
+            Keys of Metadata (a dict):
+            - Items (list[MetadataItem], required): not in the 2017 reference
+        HpcClusterId : str, optional
+            Not in the 2017 reference (from the current description).
+        CpuTopology : CpuTopology, optional
+            Not in the 2017 reference (from the current description).
+            Keys of CpuTopology (a dict):
+            - CoreCount (int): not in the 2017 reference
+            - ThreadPerCore (int): not in the 2017 reference
+        LaunchTemplate : LaunchTemplate, optional
+            Not in the 2017 reference (from the current description).
+            Keys of LaunchTemplate (a dict):
+            - LaunchTemplateId (str): not in the 2017 reference
+            - LaunchTemplateVersion (int): not in the 2017 reference
+        NetworkInterfaces : list[NetworkInterfaces], optional
+            Not in the 2017 reference (from the current description).
+            Keys of NetworkInterfaces (a dict):
+            - InterfaceType (str, required): not in the 2017 reference
+            - VpcId (str, required): not in the 2017 reference
+            - SubnetId (str, required): not in the 2017 reference
+            - PrivateIpv4AddressCount (int, required): not in the 2017 reference
+            - NetworkInterfaceId (str): not in the 2017 reference
+            - SecurityGroupIds (list[str]): not in the 2017 reference
+            - DeleteWithInstance (bool): not in the 2017 reference
 
         Returns
         -------
@@ -3540,6 +6533,7 @@ class AsyncClient(_BaseClient):
         InstanceIds : list[str]
             ID(s) of one or more instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances. A maximum of 100 instances are allowed in a batch for each request.
         ForceStop : bool, optional
+            Deprecated in the current description: still accepted, with a DeprecationWarning.
             Whether to perform a forced shutdown on the instance in case of a failure of normal shutdown. Supported values:
             - TRUE: Perform a forced shutdown
             - FALSE: Do not perform a forced shutdown
@@ -3583,6 +6577,7 @@ class AsyncClient(_BaseClient):
         *,
         InstanceIds: list[str],
         ForceReboot: bool | None = None,
+        StopType: str | None = None,
     ) -> types.RebootInstancesResponse:
         """RebootInstances: Restarts an instance.
 
@@ -3597,10 +6592,13 @@ class AsyncClient(_BaseClient):
         InstanceIds : list[str]
             ID(s) of one or more instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances. A maximum of 100 instances are allowed in a batch for each request.
         ForceReboot : bool, optional
+            Deprecated in the current description: still accepted, with a DeprecationWarning.
             Whether to perform a forced restart on the instance in case of a failure of normal restart. Supported values:
             - TRUE: Perform a forced restart
             - FALSE: Do not perform a forced restart
             Default: FALSE.
+        StopType : str, optional
+            Not in the 2017 reference (from the current description).
 
         Returns
         -------
@@ -3632,6 +6630,8 @@ class AsyncClient(_BaseClient):
         SystemDisk: types.SystemDisk | None = None,
         LoginSettings: types.LoginSettings | None = None,
         EnhancedService: types.EnhancedService | None = None,
+        HostName: str | None = None,
+        UserData: str | None = None,
     ) -> types.ResetInstanceResponse:
         """ResetInstance: Reinstalls an instance.
 
@@ -3662,6 +6662,10 @@ class AsyncClient(_BaseClient):
             - DiskType (str): Type of system disk.
             - DiskId (str): System disk ID.
             - DiskSize (int): System disk size (in GB).
+            - CdcId (str): not in the 2017 reference
+            - DiskName (str): not in the 2017 reference
+            - Encrypt (bool): not in the 2017 reference
+            - KmsKeyId (str): not in the 2017 reference
         LoginSettings : LoginSettings, optional
             Login settings of an instance. This parameter is used to set the instance login method, password and key, or to keep the original login settings of image. By default, a password is generated randomly and notified to the user via internal message.
             Keys of LoginSettings (a dict):
@@ -3673,6 +6677,11 @@ class AsyncClient(_BaseClient):
             Keys of EnhancedService (a dict):
             - SecurityService (RunSecurityServiceEnabled): Enables Cloud Security.
             - MonitorService (RunMonitorServiceEnabled): Enables Cloud Monitor.
+            - AutomationService (RunAutomationServiceEnabled): not in the 2017 reference
+        HostName : str, optional
+            Not in the 2017 reference (from the current description).
+        UserData : str, optional
+            Not in the 2017 reference (from the current description).
 
         Returns
         -------
@@ -3704,6 +6713,7 @@ class AsyncClient(_BaseClient):
         SystemDisk: types.SystemDisk | None = None,
         LoginSettings: types.LoginSettings | None = None,
         EnhancedService: types.EnhancedService | None = None,
+        UserData: str | None = None,
     ) -> types.InquiryPriceResetInstanceResponse:
         """InquiryPriceResetInstance: Inquires the price of installing an instance.
 
@@ -3728,6 +6738,10 @@ class AsyncClient(_BaseClient):
             - DiskType (str): Type of system disk.
             - DiskId (str): System disk ID.
             - DiskSize (int): System disk size (in GB).
+            - CdcId (str): not in the 2017 reference
+            - DiskName (str): not in the 2017 reference
+            - Encrypt (bool): not in the 2017 reference
+            - KmsKeyId (str): not in the 2017 reference
         LoginSettings : LoginSettings, optional
             Login settings of an instance. This parameter is used to set the instance login method, password and key, or to keep the original login settings of image. By default, a password is generated randomly and notified to the user via internal message.
             Keys of LoginSettings (a dict):
@@ -3739,6 +6753,9 @@ class AsyncClient(_BaseClient):
             Keys of EnhancedService (a dict):
             - SecurityService (RunSecurityServiceEnabled): Enables Cloud Security.
             - MonitorService (RunMonitorServiceEnabled): Enables Cloud Monitor.
+            - AutomationService (RunAutomationServiceEnabled): not in the 2017 reference
+        UserData : str, optional
+            Not in the 2017 reference (from the current description).
 
         Returns
         -------
@@ -3823,6 +6840,8 @@ class AsyncClient(_BaseClient):
         self,
         *,
         InstanceIds: list[str],
+        ReleaseAddress: bool | None = None,
+        ReleasePrepaidDataDisks: bool | None = None,
     ) -> types.TerminateInstancesResponse:
         """TerminateInstances: Returns an instance.
 
@@ -3835,6 +6854,10 @@ class AsyncClient(_BaseClient):
         ----------
         InstanceIds : list[str]
             ID(s) of one or more instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances. A maximum of 100 instances are allowed in a batch for each request.
+        ReleaseAddress : bool, optional
+            Not in the 2017 reference (from the current description).
+        ReleasePrepaidDataDisks : bool, optional
+            Not in the 2017 reference (from the current description).
 
         Returns
         -------
@@ -3912,6 +6935,7 @@ class AsyncClient(_BaseClient):
         Notes
         -----
         Rate limit: 40 requests per second.
+        Filters names: zone, project-id, host-id, dedicated-cluster-id, vpc-id, subnet-id, instance-id, uuid, security-group-id, instance-name, instance-charge-type, instance-state, private-ip-address, public-ip-address, ipv6-address, tag-key, tag-value, tag:tag-key, creation-start-time, creation-end-time.
         Paginated by Offset/Limit (default 20, at most 100 per page) over InstanceSet: client.paginate('DescribeInstances', ...) iterates over every item.
         Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
         Documented error codes: InternalServerError, InvalidFilter, InvalidFilterValue.LimitExceeded, InvalidHostId.Malformed, InvalidInstanceId.Malformed, InvalidParameter, InvalidParameterValue, InvalidParameterValue.LimitExceeded, InvalidZone.MismatchRegion.
@@ -3979,7 +7003,14 @@ class AsyncClient(_BaseClient):
         *,
         InstanceIds: list[str],
         InstanceName: str | None = None,
+        UserData: str | None = None,
         SecurityGroups: list[str] | None = None,
+        CamRoleName: str | None = None,
+        HostName: str | None = None,
+        DisableApiTermination: bool | None = None,
+        CamRoleType: str | None = None,
+        AutoReboot: bool | None = None,
+        EnableJumboFrame: bool | None = None,
     ) -> types.ModifyInstancesAttributeResponse:
         """ModifyInstancesAttribute: Modifies the attributes of an instance.
 
@@ -3993,8 +7024,22 @@ class AsyncClient(_BaseClient):
             ID(s) of one or more instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances. A maximum of 100 instances are allowed for each request.
         InstanceName : str, optional
             Instance name. It is limited to 60 characters.
+        UserData : str, optional
+            Not in the 2017 reference (from the current description).
         SecurityGroups : list[str], optional
             Specifies the list of security group IDs for the instance.
+        CamRoleName : str, optional
+            Not in the 2017 reference (from the current description).
+        HostName : str, optional
+            Not in the 2017 reference (from the current description).
+        DisableApiTermination : bool, optional
+            Not in the 2017 reference (from the current description).
+        CamRoleType : str, optional
+            Not in the 2017 reference (from the current description).
+        AutoReboot : bool, optional
+            Not in the 2017 reference (from the current description).
+        EnableJumboFrame : bool, optional
+            Not in the 2017 reference (from the current description).
 
         Returns
         -------
@@ -4114,7 +7159,6 @@ class AsyncClient(_BaseClient):
         *,
         InstanceIds: list[str],
         InstanceType: str,
-        ForceStop: bool | None = None,
     ) -> types.InquiryPriceResetInstancesTypeResponse:
         """InquiryPriceResetInstancesType: Inquires the price of adjusting instance configuration.
 
@@ -4130,12 +7174,6 @@ class AsyncClient(_BaseClient):
             ID(s) of one or more instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances. A maximum of 1 instances are allowed in a batch for each request.
         InstanceType : str
             Instance model. Different resource specifications are specified for different instance models. For specific values, please see the table of instance resource specifications. You can also obtain the latest specification list using the API for querying the list of instance resource specifications.
-        ForceStop : bool, optional
-            Indicates whether to perform a forced shutdown on a running instance. It is recommended to manually shut down the running instance before resetting the user password. Supported values:
-            - TRUE: Perform a forced shutdown
-            - FALSE: Do not perform a forced shutdown
-            Default: FALSE.
-            Just like powering off a physical PC, a forced shutdown may cause data loss or the corruption of file system. Be sure to perform forced shutdown only when the server cannot be shut down normally.
 
         Returns
         -------
@@ -4165,8 +7203,10 @@ class AsyncClient(_BaseClient):
         self,
         *,
         InstanceId: str,
-        DataDisks: list[types.DataDisk],
+        DataDisks: list[types.DataDisk] | None = None,
         ForceStop: bool | None = None,
+        SystemDisk: types.SystemDisk | None = None,
+        ResizeOnline: bool | None = None,
     ) -> types.ResizeInstanceDisksResponse:
         """ResizeInstanceDisks: Expand the disk capacity of an instance.
 
@@ -4179,18 +7219,38 @@ class AsyncClient(_BaseClient):
         ----------
         InstanceId : str
             IDs of instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances.
-        DataDisks : list[DataDisk]
+        DataDisks : list[DataDisk], optional
             Configuration information of the data disk whose capacity is to be expanded. Capacity expansion is only available to the data disk purchased with the instance, and the data disk type can be CLOUD_BASIC, CLOUD_PREMIUM, or CLOUD_SSD. Data disk capacity is calculated in GB. Minimum increment of capacity expansion is 10 GB. For information on how to choose a data disk type, please see Disk Product Overview. The available types of data disks are subject to the instance type (InstanceType). In addition, the maximum capacity allowed for expansion varies with different types of data disks.
             Keys of DataDisk (a dict):
             - DiskSize (int, required): Disk size (in GB).
             - DiskType (str): Type of data disk.
             - DiskId (str): ID of data disk.
+            - DeleteWithInstance (bool): not in the 2017 reference
+            - SnapshotId (str): not in the 2017 reference
+            - Encrypt (bool): not in the 2017 reference
+            - KmsKeyId (str): not in the 2017 reference
+            - ThroughputPerformance (int): not in the 2017 reference
+            - CdcId (str): not in the 2017 reference
+            - BurstPerformance (bool): not in the 2017 reference
+            - DiskName (str): not in the 2017 reference
         ForceStop : bool, optional
             Indicates whether to perform a forced shutdown on a running instance. It is recommended to manually shut down the running instance before resetting the user password. Supported values:
             - TRUE: Perform a forced shutdown
             - FALSE: Do not perform a forced shutdown
             Default: FALSE.
             Just like powering off a physical PC, a forced shutdown may cause data loss or the corruption of file system. Be sure to perform forced shutdown only when the server cannot be shut down normally.
+        SystemDisk : SystemDisk, optional
+            Not in the 2017 reference (from the current description).
+            Keys of SystemDisk (a dict):
+            - DiskType (str): Type of system disk.
+            - DiskId (str): System disk ID.
+            - DiskSize (int): System disk size (in GB).
+            - CdcId (str): not in the 2017 reference
+            - DiskName (str): not in the 2017 reference
+            - Encrypt (bool): not in the 2017 reference
+            - KmsKeyId (str): not in the 2017 reference
+        ResizeOnline : bool, optional
+            Not in the 2017 reference (from the current description).
 
         Returns
         -------
@@ -4218,8 +7278,10 @@ class AsyncClient(_BaseClient):
         self,
         *,
         InstanceId: str,
-        DataDisks: list[types.DataDisk],
+        DataDisks: list[types.DataDisk] | None = None,
         ForceStop: bool | None = None,
+        SystemDisk: types.SystemDisk | None = None,
+        ResizeOnline: bool | None = None,
     ) -> types.InquiryPriceResizeInstanceDisksResponse:
         """InquiryPriceResizeInstanceDisks: Inquires the price of expanding the instance disk capacity.
 
@@ -4231,17 +7293,37 @@ class AsyncClient(_BaseClient):
         ----------
         InstanceId : str
             IDs of instances you are working with. You can obtain the parameter value from the InstanceIds field value in the returned result of API DescribeInstances.
-        DataDisks : list[DataDisk]
+        DataDisks : list[DataDisk], optional
             Configuration information of the data disk whose capacity is to be expanded. Capacity expansion is only available to the data disk purchased with the instance, and the data disk type can be CLOUD_BASIC, CLOUD_PREMIUM, or CLOUD_SSD. Data disk capacity is calculated in GB. Minimum increment of capacity expansion is 10 GB. For information on how to choose a data disk type, please see Disk Product Overview. The available types of data disks are subject to the instance type (InstanceType). In addition, the maximum capacity allowed for expansion varies with different types of data disks.
             Keys of DataDisk (a dict):
             - DiskSize (int, required): Disk size (in GB).
             - DiskType (str): Type of data disk.
             - DiskId (str): ID of data disk.
+            - DeleteWithInstance (bool): not in the 2017 reference
+            - SnapshotId (str): not in the 2017 reference
+            - Encrypt (bool): not in the 2017 reference
+            - KmsKeyId (str): not in the 2017 reference
+            - ThroughputPerformance (int): not in the 2017 reference
+            - CdcId (str): not in the 2017 reference
+            - BurstPerformance (bool): not in the 2017 reference
+            - DiskName (str): not in the 2017 reference
         ForceStop : bool, optional
             Indicates whether to perform a forced shutdown on a running instance. It is recommended to manually shut down the running instance before resetting the user password. Supported values:
             - TRUE: Perform a forced shutdown
             - FALSE: Do not perform a forced shutdown
             Default: FALSE. Just like powering off a physical PC, a forced shutdown may cause data loss or the corruption of file system. Be sure to perform forced shutdown only when the server cannot be shut down normally.
+        SystemDisk : SystemDisk, optional
+            Not in the 2017 reference (from the current description).
+            Keys of SystemDisk (a dict):
+            - DiskType (str): Type of system disk.
+            - DiskId (str): System disk ID.
+            - DiskSize (int): System disk size (in GB).
+            - CdcId (str): not in the 2017 reference
+            - DiskName (str): not in the 2017 reference
+            - Encrypt (bool): not in the 2017 reference
+            - KmsKeyId (str): not in the 2017 reference
+        ResizeOnline : bool, optional
+            Not in the 2017 reference (from the current description).
 
         Returns
         -------
@@ -4336,6 +7418,7 @@ class AsyncClient(_BaseClient):
         Notes
         -----
         Rate limit: 40 requests per second.
+        Filters names: zone, instance-family, instance-type.
         Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
         Documented error codes: InternalServerError, InvalidFilter, InvalidFilterValue.LimitExceeded, InvalidParameterValue, InvalidZone.MismatchRegion.
 
@@ -4352,7 +7435,7 @@ class AsyncClient(_BaseClient):
         self,
         *,
         InstanceIds: list[str],
-        InstanceChargePrepaid: types.InstanceChargePrepaid,
+        InstanceChargePrepaid: types.InstanceChargePrepaid | None = None,
         RenewPortableDataDisk: bool | None = None,
     ) -> types.RenewInstancesResponse:
         """RenewInstances: Renews an instance.
@@ -4365,7 +7448,7 @@ class AsyncClient(_BaseClient):
         ----------
         InstanceIds : list[str]
             ID(s) of one or more instances you are working with. You can obtain the parameter value from the InstanceId field value in the returned result of API DescribeInstances. A maximum of 100 instances are allowed in a batch for each request.
-        InstanceChargePrepaid : InstanceChargePrepaid
+        InstanceChargePrepaid : InstanceChargePrepaid, optional
             Indicates the relevant parameter setting for the prepaid mode. This parameter can specify the renewal length, whether to set automatic renewal and other attributes for the instance purchased on a prepaid basis.
             Keys of InstanceChargePrepaid (a dict):
             - Period (int, required): Purchasable usage period of an instance (in month).
@@ -4599,6 +7682,11 @@ class AsyncClient(_BaseClient):
             - InternetChargeType (str): Network billing type.
             - InternetMaxBandwidthOut (int): Bandwidth cap of the public network (in Mbps).
             - PublicIpAssigned (bool): Whether to assign public IP.
+            - BandwidthPackageId (str): not in the 2017 reference
+            - InternetServiceProvider (str): not in the 2017 reference
+            - IPv4AddressType (str): not in the 2017 reference
+            - IPv6AddressType (str): not in the 2017 reference
+            - AntiDDoSPackageId (str): not in the 2017 reference
         StartTime : str, optional
             The date from which the bandwidth takes effect. Format: YYYY-MM-DD, such as 2016-10-30. The start date cannot be earlier than the current date. If the start date is today, the newly set bandwidth takes effect immediately. This parameter is only valid for the prepaid bandwidth. Corresponding error code will be returned by this API if a bandwidth with other billing methods is selected.
         EndTime : str, optional
@@ -4654,6 +7742,11 @@ class AsyncClient(_BaseClient):
             - InternetChargeType (str): Network billing type.
             - InternetMaxBandwidthOut (int): Bandwidth cap of the public network (in Mbps).
             - PublicIpAssigned (bool): Whether to assign public IP.
+            - BandwidthPackageId (str): not in the 2017 reference
+            - InternetServiceProvider (str): not in the 2017 reference
+            - IPv4AddressType (str): not in the 2017 reference
+            - IPv6AddressType (str): not in the 2017 reference
+            - AntiDDoSPackageId (str): not in the 2017 reference
         StartTime : str, optional
             The date from which the bandwidth takes effect. Format: YYYY-MM-DD, such as 2016-10-30. The start date cannot be earlier than the current date. If the start date is today, the newly set bandwidth takes effect immediately. This parameter is only valid for the prepaid bandwidth. Corresponding error code will be returned by this API if a bandwidth with other billing methods is selected.
         EndTime : str, optional
@@ -4716,6 +7809,7 @@ class AsyncClient(_BaseClient):
         Notes
         -----
         Rate limit: 40 requests per second.
+        Filters names: zone, instance-family, instance-type, instance-charge-type, sort-keys.
         Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
         Documented error codes: InvalidInstanceType.Malformed, InvalidRegion.NotFound, InvalidZone.MismatchRegion.
 
@@ -4733,6 +7827,11 @@ class AsyncClient(_BaseClient):
         *,
         Name: str,
         Type: str,
+        ClientToken: str | None = None,
+        Affinity: int | None = None,
+        Strategy: str | None = None,
+        PartitionCount: int | None = None,
+        TagSpecification: list[types.TagSpecification] | None = None,
     ) -> types.CreateDisasterRecoverGroupResponse:
         """CreateDisasterRecoverGroup: Creates a spread placement group.
 
@@ -4747,6 +7846,19 @@ class AsyncClient(_BaseClient):
             - HOST: Physical machine
             - SW: Exchange
             - RACK: Rack
+        ClientToken : str, optional
+            Not in the 2017 reference (from the current description).
+        Affinity : int, optional
+            Not in the 2017 reference (from the current description).
+        Strategy : str, optional
+            Not in the 2017 reference (from the current description).
+        PartitionCount : int, optional
+            Not in the 2017 reference (from the current description).
+        TagSpecification : list[TagSpecification], optional
+            Not in the 2017 reference (from the current description).
+            Keys of TagSpecification (a dict):
+            - ResourceType (str, required): Type of resource bound to a tag.
+            - Tags (list[Tag], required): List of tag pairs
 
         Returns
         -------
@@ -4767,12 +7879,17 @@ class AsyncClient(_BaseClient):
                 Number of CVMs that a placement group contains.
             CreateTime : str
                 Creation time of a placement group
+            Strategy : str
+                Not in the 2017 reference (from the current description).
+            PartitionCount : int
+                Not in the 2017 reference (from the current description).
             RequestId : str
                 The unique request ID, which is returned for each request. RequestId is required for locating a problem.
 
         Notes
         -----
         Rate limit: 10 requests per second.
+        Takes a ClientToken: the request is safe to retry with the same token.
         Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
         Documented error codes: InvalidParameterValue.Range, InvalidParameterValue.TooLong.
 
@@ -4843,9 +7960,12 @@ class AsyncClient(_BaseClient):
             CvmInHostGroupQuota : int
                 Quota of instances in a physical-machine-type disaster recovery group.
             CvmInSwGroupQuota : int
+                Deprecated in the current description: still accepted, with a DeprecationWarning.
                 Quota of instances in an exchange-type disaster recovery group.
             CvmInRackGroupQuota : int
                 Quota of instances in a rack-type disaster recovery group.
+            CvmInSwitchGroupQuota : int
+                Not in the 2017 reference (from the current description).
             RequestId : str
                 The unique request ID, which is returned for each request. RequestId is required for locating a problem.
 
@@ -4870,6 +7990,7 @@ class AsyncClient(_BaseClient):
         Name: str | None = None,
         Offset: int | None = None,
         Limit: int | None = None,
+        Filters: list[types.Filter] | None = None,
     ) -> types.DescribeDisasterRecoverGroupsResponse:
         """DescribeDisasterRecoverGroups: Queries the information of a spread placement group.
 
@@ -4885,6 +8006,11 @@ class AsyncClient(_BaseClient):
             Offset. Default is 0. For more information about Offset, please see the relevant section in API Introduction.
         Limit : int, optional
             Number of values to be returned. Default is 20. Maximum is 100. For more information about Limit, please see the relevant section in API Introduction.
+        Filters : list[Filter], optional
+            Not in the 2017 reference (from the current description).
+            Keys of Filter (a dict):
+            - Name (str, required): Fields to be filtered.
+            - Values (list[str], required): Filter values of the field.
 
         Returns
         -------
@@ -4900,6 +8026,7 @@ class AsyncClient(_BaseClient):
         Notes
         -----
         Rate limit: 10 requests per second.
+        Filters names: tag-key, tag-value, tag:tag-key.
         Paginated by Offset/Limit (default 20, at most 100 per page) over DisasterRecoverGroupSet: client.paginate('DescribeDisasterRecoverGroups', ...) iterates over every item.
         Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
 
@@ -4917,6 +8044,7 @@ class AsyncClient(_BaseClient):
         *,
         DisasterRecoverGroupId: str,
         Name: str,
+        Affinity: int | None = None,
     ) -> types.ModifyDisasterRecoverGroupAttributeResponse:
         """ModifyDisasterRecoverGroupAttribute: Modifies the attributes of a spread placement group.
 
@@ -4928,6 +8056,8 @@ class AsyncClient(_BaseClient):
             Spread placement group ID, which can be obtained via API DescribeDisasterRecoverGroups.
         Name : str
             Name of a spread placement group with a length of 1-60 characters. Letters are supported.
+        Affinity : int, optional
+            Not in the 2017 reference (from the current description).
 
         Returns
         -------
@@ -5003,6 +8133,7 @@ class AsyncClient(_BaseClient):
         InstanceIds: list[str],
         InstanceChargeType: str,
         InstanceChargePrepaid: types.InstanceChargePrepaid | None = None,
+        ModifyPortableDataDisk: bool | None = None,
     ) -> types.InquiryPriceModifyInstancesChargeTypeResponse:
         """InquiryPriceModifyInstancesChargeType: Inquires the price of modifying the billing method of an instance.
 
@@ -5022,6 +8153,8 @@ class AsyncClient(_BaseClient):
             Keys of InstanceChargePrepaid (a dict):
             - Period (int, required): Purchasable usage period of an instance (in month).
             - RenewFlag (str): Auto renewal flag.
+        ModifyPortableDataDisk : bool, optional
+            Not in the 2017 reference (from the current description).
 
         Returns
         -------
@@ -5053,6 +8186,7 @@ class AsyncClient(_BaseClient):
         InstanceIds: list[str],
         InstanceChargeType: str,
         InstanceChargePrepaid: types.InstanceChargePrepaid | None = None,
+        ModifyPortableDataDisk: bool | None = None,
     ) -> types.ModifyInstancesChargeTypeResponse:
         """ModifyInstancesChargeType: Modifies the billing method of an instance.
 
@@ -5072,6 +8206,8 @@ class AsyncClient(_BaseClient):
             Keys of InstanceChargePrepaid (a dict):
             - Period (int, required): Purchasable usage period of an instance (in month).
             - RenewFlag (str): Auto renewal flag.
+        ModifyPortableDataDisk : bool, optional
+            Not in the 2017 reference (from the current description).
 
         Returns
         -------
@@ -5098,12 +8234,16 @@ class AsyncClient(_BaseClient):
     async def create_image(
         self,
         *,
-        InstanceId: str,
         ImageName: str,
+        InstanceId: str | None = None,
         ImageDescription: str | None = None,
         ForcePoweroff: str | None = None,
         Sysprep: str | None = None,
-        Reboot: str | None = None,
+        DataDiskIds: list[str] | None = None,
+        SnapshotIds: list[str] | None = None,
+        DryRun: bool | None = None,
+        TagSpecification: list[types.TagSpecification] | None = None,
+        ImageFamily: str | None = None,
     ) -> types.CreateImageResponse:
         """CreateImage: Creates an image.
 
@@ -5111,23 +8251,36 @@ class AsyncClient(_BaseClient):
 
         Parameters
         ----------
-        InstanceId : str
-            The ID of the instance used to create an image
         ImageName : str
             Image name
+        InstanceId : str, optional
+            The ID of the instance used to create an image
         ImageDescription : str, optional
             Image description
         ForcePoweroff : str, optional
             Indicates whether to perform a forced shutdown to create an image when soft shutdown fails
         Sysprep : str, optional
             Indicates whether Sysprep is enabled when creating a Windows image
-        Reboot : str, optional
-            Indicates whether shutdown of a running instance is allowed to create an image
+        DataDiskIds : list[str], optional
+            Not in the 2017 reference (from the current description).
+        SnapshotIds : list[str], optional
+            Not in the 2017 reference (from the current description).
+        DryRun : bool, optional
+            Not in the 2017 reference (from the current description).
+        TagSpecification : list[TagSpecification], optional
+            Not in the 2017 reference (from the current description).
+            Keys of TagSpecification (a dict):
+            - ResourceType (str, required): Type of resource bound to a tag.
+            - Tags (list[Tag], required): List of tag pairs
+        ImageFamily : str, optional
+            Not in the 2017 reference (from the current description).
 
         Returns
         -------
         dict
             The object inside ``Response``:
+            ImageId : str
+                Not in the 2017 reference (from the current description).
             RequestId : str
                 The unique request ID, which is returned for each request. RequestId is required for locating a problem.
 
@@ -5150,6 +8303,8 @@ class AsyncClient(_BaseClient):
         self,
         *,
         ImageIds: list[str],
+        DeleteBindedSnap: bool | None = None,
+        DryRun: bool | None = None,
     ) -> types.DeleteImagesResponse:
         """DeleteImages: Deletes an image.
 
@@ -5162,6 +8317,10 @@ class AsyncClient(_BaseClient):
         ----------
         ImageIds : list[str]
             The list of IDs of the instances to be deleted
+        DeleteBindedSnap : bool, optional
+            Not in the 2017 reference (from the current description).
+        DryRun : bool, optional
+            Not in the 2017 reference (from the current description).
 
         Returns
         -------
@@ -5191,6 +8350,8 @@ class AsyncClient(_BaseClient):
         ImageId: str,
         ImageName: str | None = None,
         ImageDescription: str | None = None,
+        ImageFamily: str | None = None,
+        ImageDeprecated: bool | None = None,
     ) -> types.ModifyImageAttributeResponse:
         """ModifyImageAttribute: Modifies the attributes of an image.
 
@@ -5210,6 +8371,10 @@ class AsyncClient(_BaseClient):
         ImageDescription : str, optional
             Set a new image description, which must meet the following requirements:
             - It cannot exceed 60 characters.
+        ImageFamily : str, optional
+            Not in the 2017 reference (from the current description).
+        ImageDeprecated : bool, optional
+            Not in the 2017 reference (from the current description).
 
         Returns
         -------
@@ -5283,6 +8448,7 @@ class AsyncClient(_BaseClient):
         Notes
         -----
         Rate limit: 10 requests per second.
+        Filters names: image-id, image-type, image-name, platform, tag-key, tag-value, tag:tag-key, dedicated-cluster-id, cdc-cache-status.
         Paginated by Offset/Limit (default 20, at most 100 per page) over ImageSet: client.paginate('DescribeImages', ...) iterates over every item.
         Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
         Documented error codes: InvalidFilter, InvalidParameter.InvalidParameterCoexistImageIdsFilters, InvalidParameterValue.InvalidParameterValueLimit.
@@ -5307,6 +8473,11 @@ class AsyncClient(_BaseClient):
         ImageDescription: str | None = None,
         DryRun: bool | None = None,
         Force: bool | None = None,
+        TagSpecification: list[types.TagSpecification] | None = None,
+        LicenseType: str | None = None,
+        BootMode: str | None = None,
+        ImageFamily: str | None = None,
+        ImportImageDataDiskList: list[types.ImportImageDataDisk] | None = None,
     ) -> types.ImportImageResponse:
         """ImportImage: Imports an external image.
 
@@ -5330,11 +8501,28 @@ class AsyncClient(_BaseClient):
             Check parameters only, and do not execute tasks
         Force : bool, optional
             Indicates whether to perform the forced image import. For more information, please see Forced Image Import
+        TagSpecification : list[TagSpecification], optional
+            Not in the 2017 reference (from the current description).
+            Keys of TagSpecification (a dict):
+            - ResourceType (str, required): Type of resource bound to a tag.
+            - Tags (list[Tag], required): List of tag pairs
+        LicenseType : str, optional
+            Not in the 2017 reference (from the current description).
+        BootMode : str, optional
+            Not in the 2017 reference (from the current description).
+        ImageFamily : str, optional
+            Not in the 2017 reference (from the current description).
+        ImportImageDataDiskList : list[ImportImageDataDisk], optional
+            Not in the 2017 reference (from the current description).
+            Keys of ImportImageDataDisk (a dict):
+            - ImageUrl (str, required): not in the 2017 reference
 
         Returns
         -------
         dict
             The object inside ``Response``:
+            ImageId : str
+                Not in the 2017 reference (from the current description).
             RequestId : str
                 The unique request ID, which is returned for each request. RequestId is required for locating a problem.
 
@@ -5481,6 +8669,11 @@ class AsyncClient(_BaseClient):
         *,
         ImageIds: list[str],
         DestinationRegions: list[str],
+        DryRun: bool | None = None,
+        ImageName: str | None = None,
+        ImageSetRequired: bool | None = None,
+        Encrypt: bool | None = None,
+        KmsKeyId: str | None = None,
     ) -> types.SyncImagesResponse:
         """SyncImages: Syncs an image.
 
@@ -5505,11 +8698,23 @@ class AsyncClient(_BaseClient):
             - It must be valid.
             - Synchronization is not supported for some regions.
             For more information on region parameters, please see Region.
+        DryRun : bool, optional
+            Not in the 2017 reference (from the current description).
+        ImageName : str, optional
+            Not in the 2017 reference (from the current description).
+        ImageSetRequired : bool, optional
+            Not in the 2017 reference (from the current description).
+        Encrypt : bool, optional
+            Not in the 2017 reference (from the current description).
+        KmsKeyId : str, optional
+            Not in the 2017 reference (from the current description).
 
         Returns
         -------
         dict
             The object inside ``Response``:
+            ImageSet : list[SyncImage]
+                Not in the 2017 reference (from the current description).
             RequestId : str
                 The unique request ID, which is returned for each request. RequestId is required for locating a problem.
 
@@ -5567,6 +8772,7 @@ class AsyncClient(_BaseClient):
         *,
         KeyName: str,
         ProjectId: int,
+        TagSpecification: list[types.TagSpecification] | None = None,
     ) -> types.CreateKeyPairResponse:
         """CreateKeyPair: Creates a key pair.
 
@@ -5584,6 +8790,11 @@ class AsyncClient(_BaseClient):
             The ID of the project to which the created key pair belongs. You can obtain the project ID by either of the following ways:
             - Query the project ID via the project list.
             - Obtain the project ID from the projectId field value in the returned result of API DescribeProject.
+        TagSpecification : list[TagSpecification], optional
+            Not in the 2017 reference (from the current description).
+            Keys of TagSpecification (a dict):
+            - ResourceType (str, required): Type of resource bound to a tag.
+            - Tags (list[Tag], required): List of tag pairs
 
         Returns
         -------
@@ -5848,6 +9059,7 @@ class AsyncClient(_BaseClient):
         Notes
         -----
         Rate limit: 10 requests per second.
+        Filters names: project-id, key-name, tag-key, tag-value, tag:tag-key.
         Paginated by Offset/Limit (default 20, at most 100 per page) over KeyPairSet: client.paginate('DescribeKeyPairs', ...) iterates over every item.
         Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
         Documented error codes: InternalServerError, InvalidFilter, InvalidFilterValue.LimitExceeded, InvalidKeyPair.LimitExceeded, InvalidKeyPairId.Malformed, InvalidParameter, InvalidParameterValue, InvalidParameterValueLimit, InvalidParameterValueOffset.
@@ -5867,6 +9079,7 @@ class AsyncClient(_BaseClient):
         KeyName: str,
         ProjectId: int,
         PublicKey: str,
+        TagSpecification: list[types.TagSpecification] | None = None,
     ) -> types.ImportKeyPairResponse:
         """ImportKeyPair: Imports a key pair.
 
@@ -5887,6 +9100,11 @@ class AsyncClient(_BaseClient):
             If it is the default project, enter 0.
         PublicKey : str
             The key pair's public key text, such as OpenSSH RSA.
+        TagSpecification : list[TagSpecification], optional
+            Not in the 2017 reference (from the current description).
+            Keys of TagSpecification (a dict):
+            - ResourceType (str, required): Type of resource bound to a tag.
+            - Tags (list[Tag], required): List of tag pairs
 
         Returns
         -------
@@ -5921,6 +9139,7 @@ class AsyncClient(_BaseClient):
         HostChargeType: str | None = None,
         HostType: str | None = None,
         HostCount: int | None = None,
+        TagSpecification: list[types.TagSpecification] | None = None,
     ) -> types.AllocateHostsResponse:
         """AllocateHosts: Creates a CDH instance.
 
@@ -5935,6 +9154,10 @@ class AsyncClient(_BaseClient):
             - Zone (str, required): ID of the availability zone to which the instance belongs.
             - ProjectId (int): ID of the project to which the instance belongs.
             - HostIds (list[str]): The list of IDs of CDHs to which your instances belongs.
+            - HostId (str): not in the 2017 reference
+            - DedicatedResourcePackTenancy (str): not in the 2017 reference
+            - DedicatedResourcePackIds (list[str]): not in the 2017 reference
+            - RackId (str): not in the 2017 reference
         ClientToken : str, optional
             A string to ensure the idempotency of the request.
         HostChargePrepaid : ChargePrepaid, optional
@@ -5948,6 +9171,11 @@ class AsyncClient(_BaseClient):
             CDH instance model, which defaults to 'HS1'.
         HostCount : int, optional
             Number of CDH instances to be purchased.
+        TagSpecification : list[TagSpecification], optional
+            Not in the 2017 reference (from the current description).
+            Keys of TagSpecification (a dict):
+            - ResourceType (str, required): Type of resource bound to a tag.
+            - Tags (list[Tag], required): List of tag pairs
 
         Returns
         -------
@@ -6016,6 +9244,7 @@ class AsyncClient(_BaseClient):
         Notes
         -----
         Rate limit: 10 requests per second.
+        Filters names: zone, project-id, host-id, host-name, host-state, host-type, tag-key, tag-value, tag:tag-key.
         Paginated by Offset/Limit (default 20, at most 100 per page) over HostSet: client.paginate('DescribeHosts', ...) iterates over every item.
         Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
         Documented error codes: InvalidHostId.Malformed, InvalidParameterValue, InvalidZone.MismatchRegion.
@@ -6035,6 +9264,7 @@ class AsyncClient(_BaseClient):
         HostIds: list[str],
         HostName: str | None = None,
         RenewFlag: str | None = None,
+        ProjectId: int | None = None,
     ) -> types.ModifyHostsAttributeResponse:
         """ModifyHostsAttribute: Modifies the attributes of a CDH instance.
 
@@ -6052,6 +9282,8 @@ class AsyncClient(_BaseClient):
             - NOTIFY_AND_MANUAL_RENEW: notify expiry but not renew automatically
             - DISABLE_NOTIFY_AND_MANUAL_RENEW: neither notify expiry nor renew automatically
             If this parameter is specified as NOTIFY_AND_AUTO_RENEW, the instance will be automatically renewed on a monthly basis when the account balance is sufficient.
+        ProjectId : int, optional
+            Not in the 2017 reference (from the current description).
 
         Returns
         -------
@@ -6109,6 +9341,2490 @@ class AsyncClient(_BaseClient):
         Rate limit: 10 requests per second.
         Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
         Documented error codes: InvalidHost.NotSupported, InvalidHostId.Malformed, InvalidHostId.NotFound.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def associate_security_groups(
+        self,
+        *,
+        SecurityGroupIds: list[str],
+        InstanceIds: list[str],
+    ) -> types.AssociateSecurityGroupsResponse:
+        """AssociateSecurityGroups: Associate security groups.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        SecurityGroupIds : list[str]
+            Not in the 2017 reference (from the current description).
+        InstanceIds : list[str]
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def convert_operating_systems(
+        self,
+        *,
+        InstanceIds: list[str],
+        MinimalConversion: bool | None = None,
+        DryRun: bool | None = None,
+        TargetOSType: str | None = None,
+    ) -> types.ConvertOperatingSystemsResponse:
+        """ConvertOperatingSystems: Convert operating systems.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            Not in the 2017 reference (from the current description).
+        MinimalConversion : bool, optional
+            Not in the 2017 reference (from the current description).
+        DryRun : bool, optional
+            Not in the 2017 reference (from the current description).
+        TargetOSType : str, optional
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            SupportTargetOSList : list[TargetOS]
+                Not in the 2017 reference (from the current description).
+            TaskId : str
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def delete_instances_action_timer(
+        self,
+        *,
+        ActionTimerIds: list[str],
+    ) -> types.DeleteInstancesActionTimerResponse:
+        """DeleteInstancesActionTimer: Delete instances action timer.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        ActionTimerIds : list[str]
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def delete_instances_disaster_recover_groups(
+        self,
+        *,
+        InstanceIds: list[str],
+        DisasterRecoverGroupIds: list[str],
+    ) -> types.DeleteInstancesDisasterRecoverGroupsResponse:
+        """DeleteInstancesDisasterRecoverGroups: Delete instances disaster recover groups.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            Not in the 2017 reference (from the current description).
+        DisasterRecoverGroupIds : list[str]
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def describe_account_quota(
+        self,
+        *,
+        Filters: list[types.Filter] | None = None,
+    ) -> types.DescribeAccountQuotaResponse:
+        """DescribeAccountQuota: Describe account quota.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        Filters : list[Filter], optional
+            Not in the 2017 reference (from the current description).
+            Keys of Filter (a dict):
+            - Name (str, required): Fields to be filtered.
+            - Values (list[str], required): Filter values of the field.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            AppId : int
+                Not in the 2017 reference (from the current description).
+            AccountQuotaOverview : AccountQuotaOverview
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+        Filters names: zone, quota-type.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def describe_instances_action_timer(
+        self,
+        *,
+        ActionTimerIds: list[str] | None = None,
+        InstanceIds: list[str] | None = None,
+        TimerAction: str | None = None,
+        EndActionTime: str | None = None,
+        StartActionTime: str | None = None,
+        StatusList: list[str] | None = None,
+    ) -> types.DescribeInstancesActionTimerResponse:
+        """DescribeInstancesActionTimer: Describe instances action timer.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        ActionTimerIds : list[str], optional
+            Not in the 2017 reference (from the current description).
+        InstanceIds : list[str], optional
+            Not in the 2017 reference (from the current description).
+        TimerAction : str, optional
+            Not in the 2017 reference (from the current description).
+        EndActionTime : str, optional
+            Not in the 2017 reference (from the current description).
+        StartActionTime : str, optional
+            Not in the 2017 reference (from the current description).
+        StatusList : list[str], optional
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            ActionTimers : list[ActionTimer]
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def describe_instances_attributes(
+        self,
+        *,
+        Attributes: list[str],
+        InstanceIds: list[str],
+    ) -> types.DescribeInstancesAttributesResponse:
+        """DescribeInstancesAttributes: Describe instances attributes.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        Attributes : list[str]
+            Not in the 2017 reference (from the current description).
+        InstanceIds : list[str]
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            InstanceSet : list[InstanceAttribute]
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def describe_instances_modification(
+        self,
+        *,
+        InstanceIds: list[str],
+        Filters: list[types.Filter] | None = None,
+    ) -> types.DescribeInstancesModificationResponse:
+        """DescribeInstancesModification: Describe instances modification.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            Not in the 2017 reference (from the current description).
+        Filters : list[Filter], optional
+            Not in the 2017 reference (from the current description).
+            Keys of Filter (a dict):
+            - Name (str, required): Fields to be filtered.
+            - Values (list[str], required): Filter values of the field.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            TotalCount : int
+                Not in the 2017 reference (from the current description).
+            InstanceTypeConfigStatusSet : list[InstanceTypeConfigStatus]
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+        Filters names: status.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def describe_instances_operation_limit(
+        self,
+        *,
+        InstanceIds: list[str],
+        Operation: str,
+    ) -> types.DescribeInstancesOperationLimitResponse:
+        """DescribeInstancesOperationLimit: Describe instances operation limit.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            Not in the 2017 reference (from the current description).
+        Operation : str
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            InstanceOperationLimitSet : list[OperationCountLimit]
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def disassociate_security_groups(
+        self,
+        *,
+        SecurityGroupIds: list[str],
+        InstanceIds: list[str],
+    ) -> types.DisassociateSecurityGroupsResponse:
+        """DisassociateSecurityGroups: Disassociate security groups.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        SecurityGroupIds : list[str]
+            Not in the 2017 reference (from the current description).
+        InstanceIds : list[str]
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def enter_rescue_mode(
+        self,
+        *,
+        InstanceId: str,
+        Password: str,
+        Username: str | None = None,
+        ForceStop: bool | None = None,
+        StopType: str | None = None,
+    ) -> types.EnterRescueModeResponse:
+        """EnterRescueMode: Enter rescue mode.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        InstanceId : str
+            Not in the 2017 reference (from the current description).
+        Password : str
+            Not in the 2017 reference (from the current description).
+        Username : str, optional
+            Not in the 2017 reference (from the current description).
+        ForceStop : bool, optional
+            Deprecated in the current description: still accepted, with a DeprecationWarning.
+            Not in the 2017 reference (from the current description).
+        StopType : str, optional
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def exit_rescue_mode(
+        self,
+        *,
+        InstanceId: str,
+    ) -> types.ExitRescueModeResponse:
+        """ExitRescueMode: Exit rescue mode.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        InstanceId : str
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def import_instances_action_timer(
+        self,
+        *,
+        InstanceIds: list[str],
+        ActionTimer: types.ActionTimer,
+    ) -> types.ImportInstancesActionTimerResponse:
+        """ImportInstancesActionTimer: Import instances action timer.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            Not in the 2017 reference (from the current description).
+        ActionTimer : ActionTimer
+            Not in the 2017 reference (from the current description).
+            Keys of ActionTimer (a dict):
+            - TimerAction (str): Timer name.
+            - ActionTime (str): Execution time, which should be 5 minutes later than the current time.
+            - Externals (Externals): Extended data
+            - ActionTimerId (str): not in the 2017 reference
+            - Status (str): not in the 2017 reference
+            - InstanceId (str): not in the 2017 reference
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            ActionTimerIds : list[str]
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def inquiry_price_terminate_instances(
+        self,
+        *,
+        InstanceIds: list[str],
+    ) -> types.InquiryPriceTerminateInstancesResponse:
+        """InquiryPriceTerminateInstances: Inquiry price terminate instances.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            InstanceRefundsSet : list[InstanceRefund]
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def modify_instance_disk_type(
+        self,
+        *,
+        InstanceId: str,
+        DataDisks: list[types.DataDisk] | None = None,
+        SystemDisk: types.SystemDisk | None = None,
+    ) -> types.ModifyInstanceDiskTypeResponse:
+        """ModifyInstanceDiskType: Modify instance disk type.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        InstanceId : str
+            Not in the 2017 reference (from the current description).
+        DataDisks : list[DataDisk], optional
+            Not in the 2017 reference (from the current description).
+            Keys of DataDisk (a dict):
+            - DiskSize (int, required): Disk size (in GB).
+            - DiskType (str): Type of data disk.
+            - DiskId (str): ID of data disk.
+            - DeleteWithInstance (bool): not in the 2017 reference
+            - SnapshotId (str): not in the 2017 reference
+            - Encrypt (bool): not in the 2017 reference
+            - KmsKeyId (str): not in the 2017 reference
+            - ThroughputPerformance (int): not in the 2017 reference
+            - CdcId (str): not in the 2017 reference
+            - BurstPerformance (bool): not in the 2017 reference
+            - DiskName (str): not in the 2017 reference
+        SystemDisk : SystemDisk, optional
+            Not in the 2017 reference (from the current description).
+            Keys of SystemDisk (a dict):
+            - DiskType (str): Type of system disk.
+            - DiskId (str): System disk ID.
+            - DiskSize (int): System disk size (in GB).
+            - CdcId (str): not in the 2017 reference
+            - DiskName (str): not in the 2017 reference
+            - Encrypt (bool): not in the 2017 reference
+            - KmsKeyId (str): not in the 2017 reference
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def modify_instances_disaster_recover_group(
+        self,
+        *,
+        InstanceIds: list[str],
+        DisasterRecoverGroupId: str | None = None,
+        Force: bool | None = None,
+        DisasterRecoverGroupIds: list[str] | None = None,
+        PartitionNumber: int | None = None,
+    ) -> types.ModifyInstancesDisasterRecoverGroupResponse:
+        """ModifyInstancesDisasterRecoverGroup: Modify instances disaster recover group.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            Not in the 2017 reference (from the current description).
+        DisasterRecoverGroupId : str, optional
+            Deprecated in the current description: still accepted, with a DeprecationWarning.
+            Not in the 2017 reference (from the current description).
+        Force : bool, optional
+            Not in the 2017 reference (from the current description).
+        DisasterRecoverGroupIds : list[str], optional
+            Not in the 2017 reference (from the current description).
+        PartitionNumber : int, optional
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def modify_instances_vpc_attribute(
+        self,
+        *,
+        InstanceIds: list[str],
+        VirtualPrivateCloud: types.VirtualPrivateCloud,
+        ForceStop: bool | None = None,
+        ReserveHostName: bool | None = None,
+    ) -> types.ModifyInstancesVpcAttributeResponse:
+        """ModifyInstancesVpcAttribute: Modify instances VPC attribute.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        InstanceIds : list[str]
+            Not in the 2017 reference (from the current description).
+        VirtualPrivateCloud : VirtualPrivateCloud
+            Not in the 2017 reference (from the current description).
+            Keys of VirtualPrivateCloud (a dict):
+            - VpcId (str, required): VPC ID, in the format of vpc-xxx.
+            - SubnetId (str, required): VPC subnet ID, in the format of subnet-xxx.
+            - AsVpcGateway (bool): Whether used as a public gateway.
+            - PrivateIpAddresses (list[str]): Array of VPC subnet IPs.
+            - Ipv6AddressCount (int): not in the 2017 reference
+        ForceStop : bool, optional
+            Not in the 2017 reference (from the current description).
+        ReserveHostName : bool, optional
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def describe_image_from_family(
+        self,
+        *,
+        ImageFamily: str | None = None,
+    ) -> types.DescribeImageFromFamilyResponse:
+        """DescribeImageFromFamily: Describe image from family.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        ImageFamily : str, optional
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            Image : Image
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def export_images(
+        self,
+        *,
+        BucketName: str,
+        ImageIds: list[str] | None = None,
+        ExportFormat: str | None = None,
+        FileNamePrefixList: list[str] | None = None,
+        OnlyExportRootDisk: bool | None = None,
+        DryRun: bool | None = None,
+        RoleName: str | None = None,
+    ) -> types.ExportImagesResponse:
+        """ExportImages: Export images.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        BucketName : str
+            Not in the 2017 reference (from the current description).
+        ImageIds : list[str], optional
+            Not in the 2017 reference (from the current description).
+        ExportFormat : str, optional
+            Not in the 2017 reference (from the current description).
+        FileNamePrefixList : list[str], optional
+            Not in the 2017 reference (from the current description).
+        OnlyExportRootDisk : bool, optional
+            Not in the 2017 reference (from the current description).
+        DryRun : bool, optional
+            Not in the 2017 reference (from the current description).
+        RoleName : str, optional
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            TaskId : int
+                Not in the 2017 reference (from the current description).
+            CosPaths : list[str]
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def program_fpga_image(
+        self,
+        *,
+        InstanceId: str,
+        FPGAUrl: str,
+        DBDFs: list[str] | None = None,
+        DryRun: bool | None = None,
+    ) -> types.ProgramFpgaImageResponse:
+        """ProgramFpgaImage: Program FPGA image.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        InstanceId : str
+            Not in the 2017 reference (from the current description).
+        FPGAUrl : str
+            Not in the 2017 reference (from the current description).
+        DBDFs : list[str], optional
+            Not in the 2017 reference (from the current description).
+        DryRun : bool, optional
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def inquiry_price_renew_hosts(
+        self,
+        *,
+        HostIds: list[str],
+        HostChargePrepaid: types.ChargePrepaid,
+        DryRun: bool | None = None,
+    ) -> types.InquiryPriceRenewHostsResponse:
+        """InquiryPriceRenewHosts: Inquiry price renew hosts.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        HostIds : list[str]
+            Not in the 2017 reference (from the current description).
+        HostChargePrepaid : ChargePrepaid
+            Not in the 2017 reference (from the current description).
+            Keys of ChargePrepaid (a dict):
+            - Period (int, required): Purchasable usage period of an instance (in month).
+            - RenewFlag (str): Auto renewal flag.
+        DryRun : bool, optional
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            Price : HostPriceInfo
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def configure_chc_assist_vpc(
+        self,
+        *,
+        ChcIds: list[str],
+        BmcVirtualPrivateCloud: types.VirtualPrivateCloud,
+        BmcSecurityGroupIds: list[str] | None = None,
+        DeployVirtualPrivateCloud: types.VirtualPrivateCloud | None = None,
+        DeploySecurityGroupIds: list[str] | None = None,
+        ChcDeployExtraConfig: types.ChcDeployExtraConfig | None = None,
+    ) -> types.ConfigureChcAssistVpcResponse:
+        """ConfigureChcAssistVpc: Configure CHC assist VPC.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        ChcIds : list[str]
+            Not in the 2017 reference (from the current description).
+        BmcVirtualPrivateCloud : VirtualPrivateCloud
+            Not in the 2017 reference (from the current description).
+            Keys of VirtualPrivateCloud (a dict):
+            - VpcId (str, required): VPC ID, in the format of vpc-xxx.
+            - SubnetId (str, required): VPC subnet ID, in the format of subnet-xxx.
+            - AsVpcGateway (bool): Whether used as a public gateway.
+            - PrivateIpAddresses (list[str]): Array of VPC subnet IPs.
+            - Ipv6AddressCount (int): not in the 2017 reference
+        BmcSecurityGroupIds : list[str], optional
+            Not in the 2017 reference (from the current description).
+        DeployVirtualPrivateCloud : VirtualPrivateCloud, optional
+            Not in the 2017 reference (from the current description).
+            Keys of VirtualPrivateCloud (a dict):
+            - VpcId (str, required): VPC ID, in the format of vpc-xxx.
+            - SubnetId (str, required): VPC subnet ID, in the format of subnet-xxx.
+            - AsVpcGateway (bool): Whether used as a public gateway.
+            - PrivateIpAddresses (list[str]): Array of VPC subnet IPs.
+            - Ipv6AddressCount (int): not in the 2017 reference
+        DeploySecurityGroupIds : list[str], optional
+            Not in the 2017 reference (from the current description).
+        ChcDeployExtraConfig : ChcDeployExtraConfig, optional
+            Not in the 2017 reference (from the current description).
+            Keys of ChcDeployExtraConfig (a dict):
+            - MiniOsType (str, required): not in the 2017 reference
+            - BootType (str, required): not in the 2017 reference
+            - BootFile (str): not in the 2017 reference
+            - NextServerAddress (str): not in the 2017 reference
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def configure_chc_deploy_vpc(
+        self,
+        *,
+        ChcIds: list[str],
+        DeployVirtualPrivateCloud: types.VirtualPrivateCloud,
+        DeploySecurityGroupIds: list[str] | None = None,
+        ChcDeployExtraConfig: types.ChcDeployExtraConfig | None = None,
+    ) -> types.ConfigureChcDeployVpcResponse:
+        """ConfigureChcDeployVpc: Configure CHC deploy VPC.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        ChcIds : list[str]
+            Not in the 2017 reference (from the current description).
+        DeployVirtualPrivateCloud : VirtualPrivateCloud
+            Not in the 2017 reference (from the current description).
+            Keys of VirtualPrivateCloud (a dict):
+            - VpcId (str, required): VPC ID, in the format of vpc-xxx.
+            - SubnetId (str, required): VPC subnet ID, in the format of subnet-xxx.
+            - AsVpcGateway (bool): Whether used as a public gateway.
+            - PrivateIpAddresses (list[str]): Array of VPC subnet IPs.
+            - Ipv6AddressCount (int): not in the 2017 reference
+        DeploySecurityGroupIds : list[str], optional
+            Not in the 2017 reference (from the current description).
+        ChcDeployExtraConfig : ChcDeployExtraConfig, optional
+            Not in the 2017 reference (from the current description).
+            Keys of ChcDeployExtraConfig (a dict):
+            - MiniOsType (str, required): not in the 2017 reference
+            - BootType (str, required): not in the 2017 reference
+            - BootFile (str): not in the 2017 reference
+            - NextServerAddress (str): not in the 2017 reference
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def describe_chc_denied_actions(
+        self,
+        *,
+        ChcIds: list[str],
+    ) -> types.DescribeChcDeniedActionsResponse:
+        """DescribeChcDeniedActions: Describe CHC denied actions.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        ChcIds : list[str]
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            ChcHostDeniedActionSet : list[ChcHostDeniedActions]
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def describe_chc_hosts(
+        self,
+        *,
+        ChcIds: list[str] | None = None,
+        Filters: list[types.Filter] | None = None,
+        Offset: int | None = None,
+        Limit: int | None = None,
+    ) -> types.DescribeChcHostsResponse:
+        """DescribeChcHosts: Describe CHC hosts.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        ChcIds : list[str], optional
+            Not in the 2017 reference (from the current description).
+        Filters : list[Filter], optional
+            Not in the 2017 reference (from the current description).
+            Keys of Filter (a dict):
+            - Name (str, required): Fields to be filtered.
+            - Values (list[str], required): Filter values of the field.
+        Offset : int, optional
+            Not in the 2017 reference (from the current description).
+        Limit : int, optional
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            TotalCount : int
+                Not in the 2017 reference (from the current description).
+            ChcHostSet : list[ChcHost]
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+        Filters names: zone, instance-name, instance-state, device-type, vpc-id, subnet-id, sn.
+        Paginated by Offset/Limit (default 20, at most 100 per page) over ChcHostSet: client.paginate('DescribeChcHosts', ...) iterates over every item.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def modify_chc_attribute(
+        self,
+        *,
+        ChcIds: list[str],
+        InstanceName: str | None = None,
+        DeviceType: str | None = None,
+        BmcUser: str | None = None,
+        Password: str | None = None,
+        BmcSecurityGroupIds: list[str] | None = None,
+    ) -> types.ModifyChcAttributeResponse:
+        """ModifyChcAttribute: Modify CHC attribute.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        ChcIds : list[str]
+            Not in the 2017 reference (from the current description).
+        InstanceName : str, optional
+            Not in the 2017 reference (from the current description).
+        DeviceType : str, optional
+            Not in the 2017 reference (from the current description).
+        BmcUser : str, optional
+            Not in the 2017 reference (from the current description).
+        Password : str, optional
+            Not in the 2017 reference (from the current description).
+        BmcSecurityGroupIds : list[str], optional
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def modify_chc_network_mode(
+        self,
+        *,
+        ChcIds: list[str],
+        NetworkMode: str,
+    ) -> types.ModifyChcNetworkModeResponse:
+        """ModifyChcNetworkMode: Modify CHC network mode.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        ChcIds : list[str]
+            Not in the 2017 reference (from the current description).
+        NetworkMode : str
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def remove_chc_assist_vpc(
+        self,
+        *,
+        ChcIds: list[str],
+    ) -> types.RemoveChcAssistVpcResponse:
+        """RemoveChcAssistVpc: Remove CHC assist VPC.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        ChcIds : list[str]
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def remove_chc_deploy_vpc(
+        self,
+        *,
+        ChcIds: list[str],
+    ) -> types.RemoveChcDeployVpcResponse:
+        """RemoveChcDeployVpc: Remove CHC deploy VPC.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        ChcIds : list[str]
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def create_hpc_cluster(
+        self,
+        *,
+        Zone: str,
+        Name: str,
+        Remark: str | None = None,
+        HpcClusterType: str | None = None,
+        HpcClusterBusinessId: str | None = None,
+        TagSpecification: list[types.TagSpecification] | None = None,
+    ) -> types.CreateHpcClusterResponse:
+        """CreateHpcCluster: Create HPC cluster.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        Zone : str
+            Not in the 2017 reference (from the current description).
+        Name : str
+            Not in the 2017 reference (from the current description).
+        Remark : str, optional
+            Not in the 2017 reference (from the current description).
+        HpcClusterType : str, optional
+            Not in the 2017 reference (from the current description).
+        HpcClusterBusinessId : str, optional
+            Not in the 2017 reference (from the current description).
+        TagSpecification : list[TagSpecification], optional
+            Not in the 2017 reference (from the current description).
+            Keys of TagSpecification (a dict):
+            - ResourceType (str, required): Type of resource bound to a tag.
+            - Tags (list[Tag], required): List of tag pairs
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            HpcClusterSet : list[HpcClusterInfo]
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def delete_hpc_clusters(
+        self,
+        *,
+        HpcClusterIds: list[str],
+    ) -> types.DeleteHpcClustersResponse:
+        """DeleteHpcClusters: Delete HPC clusters.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        HpcClusterIds : list[str]
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def describe_hpc_clusters(
+        self,
+        *,
+        HpcClusterIds: list[str] | None = None,
+        Name: str | None = None,
+        Zone: str | None = None,
+        Offset: int | None = None,
+        Limit: int | None = None,
+        HpcClusterType: str | None = None,
+        HpcClusterBusinessId: str | None = None,
+        InstanceType: str | None = None,
+        Filters: list[types.Filter] | None = None,
+    ) -> types.DescribeHpcClustersResponse:
+        """DescribeHpcClusters: Describe HPC clusters.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        HpcClusterIds : list[str], optional
+            Not in the 2017 reference (from the current description).
+        Name : str, optional
+            Not in the 2017 reference (from the current description).
+        Zone : str, optional
+            Not in the 2017 reference (from the current description).
+        Offset : int, optional
+            Not in the 2017 reference (from the current description).
+        Limit : int, optional
+            Not in the 2017 reference (from the current description).
+        HpcClusterType : str, optional
+            Not in the 2017 reference (from the current description).
+        HpcClusterBusinessId : str, optional
+            Not in the 2017 reference (from the current description).
+        InstanceType : str, optional
+            Not in the 2017 reference (from the current description).
+        Filters : list[Filter], optional
+            Not in the 2017 reference (from the current description).
+            Keys of Filter (a dict):
+            - Name (str, required): Fields to be filtered.
+            - Values (list[str], required): Filter values of the field.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            HpcClusterSet : list[HpcClusterInfo]
+                Not in the 2017 reference (from the current description).
+            TotalCount : int
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+        Filters names: tag-key, tag-value, tag:tag-key.
+        Paginated by Offset/Limit (default 20, at most 100 per page) over HpcClusterSet: client.paginate('DescribeHpcClusters', ...) iterates over every item.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def modify_hpc_cluster_attribute(
+        self,
+        *,
+        HpcClusterId: str,
+        Name: str | None = None,
+        Remark: str | None = None,
+    ) -> types.ModifyHpcClusterAttributeResponse:
+        """ModifyHpcClusterAttribute: Modify HPC cluster attribute.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        HpcClusterId : str
+            Not in the 2017 reference (from the current description).
+        Name : str, optional
+            Not in the 2017 reference (from the current description).
+        Remark : str, optional
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def create_launch_template(
+        self,
+        *,
+        LaunchTemplateName: str,
+        Placement: types.Placement,
+        ImageId: str,
+        LaunchTemplateVersionDescription: str | None = None,
+        InstanceType: str | None = None,
+        SystemDisk: types.SystemDisk | None = None,
+        DataDisks: list[types.DataDisk] | None = None,
+        VirtualPrivateCloud: types.VirtualPrivateCloud | None = None,
+        InternetAccessible: types.InternetAccessible | None = None,
+        InstanceCount: int | None = None,
+        InstanceName: str | None = None,
+        LoginSettings: types.LoginSettings | None = None,
+        SecurityGroupIds: list[str] | None = None,
+        EnhancedService: types.EnhancedService | None = None,
+        ClientToken: str | None = None,
+        HostName: str | None = None,
+        ActionTimer: types.ActionTimer | None = None,
+        DisasterRecoverGroupIds: list[str] | None = None,
+        TagSpecification: list[types.TagSpecification] | None = None,
+        InstanceMarketOptions: types.InstanceMarketOptionsRequest | None = None,
+        UserData: str | None = None,
+        DryRun: bool | None = None,
+        CamRoleName: str | None = None,
+        HpcClusterId: str | None = None,
+        InstanceChargeType: str | None = None,
+        InstanceChargePrepaid: types.InstanceChargePrepaid | None = None,
+        DisableApiTermination: bool | None = None,
+        EnableJumboFrame: bool | None = None,
+        LaunchTemplateTagSpecification: list[types.TagSpecification] | None = None,
+        Metadata: types.Metadata | None = None,
+        TemplateDataModifyAction: str | None = None,
+        NetworkInterfaces: list[types.NetworkInterfaces] | None = None,
+    ) -> types.CreateLaunchTemplateResponse:
+        """CreateLaunchTemplate: Create launch template.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        LaunchTemplateName : str
+            Not in the 2017 reference (from the current description).
+        Placement : Placement
+            Not in the 2017 reference (from the current description).
+            Keys of Placement (a dict):
+            - Zone (str, required): ID of the availability zone to which the instance belongs.
+            - ProjectId (int): ID of the project to which the instance belongs.
+            - HostIds (list[str]): The list of IDs of CDHs to which your instances belongs.
+            - HostId (str): not in the 2017 reference
+            - DedicatedResourcePackTenancy (str): not in the 2017 reference
+            - DedicatedResourcePackIds (list[str]): not in the 2017 reference
+            - RackId (str): not in the 2017 reference
+        ImageId : str
+            Not in the 2017 reference (from the current description).
+        LaunchTemplateVersionDescription : str, optional
+            Not in the 2017 reference (from the current description).
+        InstanceType : str, optional
+            Not in the 2017 reference (from the current description).
+        SystemDisk : SystemDisk, optional
+            Not in the 2017 reference (from the current description).
+            Keys of SystemDisk (a dict):
+            - DiskType (str): Type of system disk.
+            - DiskId (str): System disk ID.
+            - DiskSize (int): System disk size (in GB).
+            - CdcId (str): not in the 2017 reference
+            - DiskName (str): not in the 2017 reference
+            - Encrypt (bool): not in the 2017 reference
+            - KmsKeyId (str): not in the 2017 reference
+        DataDisks : list[DataDisk], optional
+            Not in the 2017 reference (from the current description).
+            Keys of DataDisk (a dict):
+            - DiskSize (int, required): Disk size (in GB).
+            - DiskType (str): Type of data disk.
+            - DiskId (str): ID of data disk.
+            - DeleteWithInstance (bool): not in the 2017 reference
+            - SnapshotId (str): not in the 2017 reference
+            - Encrypt (bool): not in the 2017 reference
+            - KmsKeyId (str): not in the 2017 reference
+            - ThroughputPerformance (int): not in the 2017 reference
+            - CdcId (str): not in the 2017 reference
+            - BurstPerformance (bool): not in the 2017 reference
+            - DiskName (str): not in the 2017 reference
+        VirtualPrivateCloud : VirtualPrivateCloud, optional
+            Not in the 2017 reference (from the current description).
+            Keys of VirtualPrivateCloud (a dict):
+            - VpcId (str, required): VPC ID, in the format of vpc-xxx.
+            - SubnetId (str, required): VPC subnet ID, in the format of subnet-xxx.
+            - AsVpcGateway (bool): Whether used as a public gateway.
+            - PrivateIpAddresses (list[str]): Array of VPC subnet IPs.
+            - Ipv6AddressCount (int): not in the 2017 reference
+        InternetAccessible : InternetAccessible, optional
+            Not in the 2017 reference (from the current description).
+            Keys of InternetAccessible (a dict):
+            - InternetChargeType (str): Network billing type.
+            - InternetMaxBandwidthOut (int): Bandwidth cap of the public network (in Mbps).
+            - PublicIpAssigned (bool): Whether to assign public IP.
+            - BandwidthPackageId (str): not in the 2017 reference
+            - InternetServiceProvider (str): not in the 2017 reference
+            - IPv4AddressType (str): not in the 2017 reference
+            - IPv6AddressType (str): not in the 2017 reference
+            - AntiDDoSPackageId (str): not in the 2017 reference
+        InstanceCount : int, optional
+            Not in the 2017 reference (from the current description).
+        InstanceName : str, optional
+            Not in the 2017 reference (from the current description).
+        LoginSettings : LoginSettings, optional
+            Not in the 2017 reference (from the current description).
+            Keys of LoginSettings (a dict):
+            - Password (str): Instance login password.
+            - KeyIds (list[str]): List of key IDs.
+            - KeepImageLogin (str): Keep the original settings for an image.
+        SecurityGroupIds : list[str], optional
+            Not in the 2017 reference (from the current description).
+        EnhancedService : EnhancedService, optional
+            Not in the 2017 reference (from the current description).
+            Keys of EnhancedService (a dict):
+            - SecurityService (RunSecurityServiceEnabled): Enables Cloud Security.
+            - MonitorService (RunMonitorServiceEnabled): Enables Cloud Monitor.
+            - AutomationService (RunAutomationServiceEnabled): not in the 2017 reference
+        ClientToken : str, optional
+            Not in the 2017 reference (from the current description).
+        HostName : str, optional
+            Not in the 2017 reference (from the current description).
+        ActionTimer : ActionTimer, optional
+            Not in the 2017 reference (from the current description).
+            Keys of ActionTimer (a dict):
+            - TimerAction (str): Timer name.
+            - ActionTime (str): Execution time, which should be 5 minutes later than the current time.
+            - Externals (Externals): Extended data
+            - ActionTimerId (str): not in the 2017 reference
+            - Status (str): not in the 2017 reference
+            - InstanceId (str): not in the 2017 reference
+        DisasterRecoverGroupIds : list[str], optional
+            Not in the 2017 reference (from the current description).
+        TagSpecification : list[TagSpecification], optional
+            Not in the 2017 reference (from the current description).
+            Keys of TagSpecification (a dict):
+            - ResourceType (str, required): Type of resource bound to a tag.
+            - Tags (list[Tag], required): List of tag pairs
+        InstanceMarketOptions : InstanceMarketOptionsRequest, optional
+            Not in the 2017 reference (from the current description).
+            Keys of InstanceMarketOptionsRequest (a dict):
+            - SpotOptions (SpotMarketOptions, required): Spot-related options
+            - MarketType (str): Market type.
+        UserData : str, optional
+            Not in the 2017 reference (from the current description).
+        DryRun : bool, optional
+            Not in the 2017 reference (from the current description).
+        CamRoleName : str, optional
+            Not in the 2017 reference (from the current description).
+        HpcClusterId : str, optional
+            Not in the 2017 reference (from the current description).
+        InstanceChargeType : str, optional
+            Not in the 2017 reference (from the current description).
+        InstanceChargePrepaid : InstanceChargePrepaid, optional
+            Not in the 2017 reference (from the current description).
+            Keys of InstanceChargePrepaid (a dict):
+            - Period (int, required): Purchasable usage period of an instance (in month).
+            - RenewFlag (str): Auto renewal flag.
+        DisableApiTermination : bool, optional
+            Not in the 2017 reference (from the current description).
+        EnableJumboFrame : bool, optional
+            Not in the 2017 reference (from the current description).
+        LaunchTemplateTagSpecification : list[TagSpecification], optional
+            Not in the 2017 reference (from the current description).
+            Keys of TagSpecification (a dict):
+            - ResourceType (str, required): Type of resource bound to a tag.
+            - Tags (list[Tag], required): List of tag pairs
+        Metadata : Metadata, optional
+            Not in the 2017 reference (from the current description).
+            Keys of Metadata (a dict):
+            - Items (list[MetadataItem], required): not in the 2017 reference
+        TemplateDataModifyAction : str, optional
+            Not in the 2017 reference (from the current description).
+        NetworkInterfaces : list[NetworkInterfaces], optional
+            Not in the 2017 reference (from the current description).
+            Keys of NetworkInterfaces (a dict):
+            - InterfaceType (str, required): not in the 2017 reference
+            - VpcId (str, required): not in the 2017 reference
+            - SubnetId (str, required): not in the 2017 reference
+            - PrivateIpv4AddressCount (int, required): not in the 2017 reference
+            - NetworkInterfaceId (str): not in the 2017 reference
+            - SecurityGroupIds (list[str]): not in the 2017 reference
+            - DeleteWithInstance (bool): not in the 2017 reference
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            LaunchTemplateId : str
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+        Takes a ClientToken: the request is safe to retry with the same token.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def create_launch_template_version(
+        self,
+        *,
+        Placement: types.Placement,
+        LaunchTemplateId: str,
+        LaunchTemplateVersion: int | None = None,
+        LaunchTemplateVersionDescription: str | None = None,
+        InstanceType: str | None = None,
+        ImageId: str | None = None,
+        SystemDisk: types.SystemDisk | None = None,
+        DataDisks: list[types.DataDisk] | None = None,
+        VirtualPrivateCloud: types.VirtualPrivateCloud | None = None,
+        InternetAccessible: types.InternetAccessible | None = None,
+        InstanceCount: int | None = None,
+        InstanceName: str | None = None,
+        LoginSettings: types.LoginSettings | None = None,
+        SecurityGroupIds: list[str] | None = None,
+        EnhancedService: types.EnhancedService | None = None,
+        ClientToken: str | None = None,
+        HostName: str | None = None,
+        ActionTimer: types.ActionTimer | None = None,
+        DisasterRecoverGroupIds: list[str] | None = None,
+        TagSpecification: list[types.TagSpecification] | None = None,
+        InstanceMarketOptions: types.InstanceMarketOptionsRequest | None = None,
+        UserData: str | None = None,
+        DryRun: bool | None = None,
+        CamRoleName: str | None = None,
+        HpcClusterId: str | None = None,
+        InstanceChargeType: str | None = None,
+        InstanceChargePrepaid: types.InstanceChargePrepaid | None = None,
+        DisableApiTermination: bool | None = None,
+        EnableJumboFrame: bool | None = None,
+        Metadata: types.Metadata | None = None,
+        TemplateDataModifyAction: str | None = None,
+        NetworkInterfaces: list[types.NetworkInterfaces] | None = None,
+    ) -> types.CreateLaunchTemplateVersionResponse:
+        """CreateLaunchTemplateVersion: Create launch template version.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        Placement : Placement
+            Not in the 2017 reference (from the current description).
+            Keys of Placement (a dict):
+            - Zone (str, required): ID of the availability zone to which the instance belongs.
+            - ProjectId (int): ID of the project to which the instance belongs.
+            - HostIds (list[str]): The list of IDs of CDHs to which your instances belongs.
+            - HostId (str): not in the 2017 reference
+            - DedicatedResourcePackTenancy (str): not in the 2017 reference
+            - DedicatedResourcePackIds (list[str]): not in the 2017 reference
+            - RackId (str): not in the 2017 reference
+        LaunchTemplateId : str
+            Not in the 2017 reference (from the current description).
+        LaunchTemplateVersion : int, optional
+            Not in the 2017 reference (from the current description).
+        LaunchTemplateVersionDescription : str, optional
+            Not in the 2017 reference (from the current description).
+        InstanceType : str, optional
+            Not in the 2017 reference (from the current description).
+        ImageId : str, optional
+            Not in the 2017 reference (from the current description).
+        SystemDisk : SystemDisk, optional
+            Not in the 2017 reference (from the current description).
+            Keys of SystemDisk (a dict):
+            - DiskType (str): Type of system disk.
+            - DiskId (str): System disk ID.
+            - DiskSize (int): System disk size (in GB).
+            - CdcId (str): not in the 2017 reference
+            - DiskName (str): not in the 2017 reference
+            - Encrypt (bool): not in the 2017 reference
+            - KmsKeyId (str): not in the 2017 reference
+        DataDisks : list[DataDisk], optional
+            Not in the 2017 reference (from the current description).
+            Keys of DataDisk (a dict):
+            - DiskSize (int, required): Disk size (in GB).
+            - DiskType (str): Type of data disk.
+            - DiskId (str): ID of data disk.
+            - DeleteWithInstance (bool): not in the 2017 reference
+            - SnapshotId (str): not in the 2017 reference
+            - Encrypt (bool): not in the 2017 reference
+            - KmsKeyId (str): not in the 2017 reference
+            - ThroughputPerformance (int): not in the 2017 reference
+            - CdcId (str): not in the 2017 reference
+            - BurstPerformance (bool): not in the 2017 reference
+            - DiskName (str): not in the 2017 reference
+        VirtualPrivateCloud : VirtualPrivateCloud, optional
+            Not in the 2017 reference (from the current description).
+            Keys of VirtualPrivateCloud (a dict):
+            - VpcId (str, required): VPC ID, in the format of vpc-xxx.
+            - SubnetId (str, required): VPC subnet ID, in the format of subnet-xxx.
+            - AsVpcGateway (bool): Whether used as a public gateway.
+            - PrivateIpAddresses (list[str]): Array of VPC subnet IPs.
+            - Ipv6AddressCount (int): not in the 2017 reference
+        InternetAccessible : InternetAccessible, optional
+            Not in the 2017 reference (from the current description).
+            Keys of InternetAccessible (a dict):
+            - InternetChargeType (str): Network billing type.
+            - InternetMaxBandwidthOut (int): Bandwidth cap of the public network (in Mbps).
+            - PublicIpAssigned (bool): Whether to assign public IP.
+            - BandwidthPackageId (str): not in the 2017 reference
+            - InternetServiceProvider (str): not in the 2017 reference
+            - IPv4AddressType (str): not in the 2017 reference
+            - IPv6AddressType (str): not in the 2017 reference
+            - AntiDDoSPackageId (str): not in the 2017 reference
+        InstanceCount : int, optional
+            Not in the 2017 reference (from the current description).
+        InstanceName : str, optional
+            Not in the 2017 reference (from the current description).
+        LoginSettings : LoginSettings, optional
+            Not in the 2017 reference (from the current description).
+            Keys of LoginSettings (a dict):
+            - Password (str): Instance login password.
+            - KeyIds (list[str]): List of key IDs.
+            - KeepImageLogin (str): Keep the original settings for an image.
+        SecurityGroupIds : list[str], optional
+            Not in the 2017 reference (from the current description).
+        EnhancedService : EnhancedService, optional
+            Not in the 2017 reference (from the current description).
+            Keys of EnhancedService (a dict):
+            - SecurityService (RunSecurityServiceEnabled): Enables Cloud Security.
+            - MonitorService (RunMonitorServiceEnabled): Enables Cloud Monitor.
+            - AutomationService (RunAutomationServiceEnabled): not in the 2017 reference
+        ClientToken : str, optional
+            Not in the 2017 reference (from the current description).
+        HostName : str, optional
+            Not in the 2017 reference (from the current description).
+        ActionTimer : ActionTimer, optional
+            Not in the 2017 reference (from the current description).
+            Keys of ActionTimer (a dict):
+            - TimerAction (str): Timer name.
+            - ActionTime (str): Execution time, which should be 5 minutes later than the current time.
+            - Externals (Externals): Extended data
+            - ActionTimerId (str): not in the 2017 reference
+            - Status (str): not in the 2017 reference
+            - InstanceId (str): not in the 2017 reference
+        DisasterRecoverGroupIds : list[str], optional
+            Not in the 2017 reference (from the current description).
+        TagSpecification : list[TagSpecification], optional
+            Not in the 2017 reference (from the current description).
+            Keys of TagSpecification (a dict):
+            - ResourceType (str, required): Type of resource bound to a tag.
+            - Tags (list[Tag], required): List of tag pairs
+        InstanceMarketOptions : InstanceMarketOptionsRequest, optional
+            Not in the 2017 reference (from the current description).
+            Keys of InstanceMarketOptionsRequest (a dict):
+            - SpotOptions (SpotMarketOptions, required): Spot-related options
+            - MarketType (str): Market type.
+        UserData : str, optional
+            Not in the 2017 reference (from the current description).
+        DryRun : bool, optional
+            Not in the 2017 reference (from the current description).
+        CamRoleName : str, optional
+            Not in the 2017 reference (from the current description).
+        HpcClusterId : str, optional
+            Not in the 2017 reference (from the current description).
+        InstanceChargeType : str, optional
+            Not in the 2017 reference (from the current description).
+        InstanceChargePrepaid : InstanceChargePrepaid, optional
+            Not in the 2017 reference (from the current description).
+            Keys of InstanceChargePrepaid (a dict):
+            - Period (int, required): Purchasable usage period of an instance (in month).
+            - RenewFlag (str): Auto renewal flag.
+        DisableApiTermination : bool, optional
+            Not in the 2017 reference (from the current description).
+        EnableJumboFrame : bool, optional
+            Not in the 2017 reference (from the current description).
+        Metadata : Metadata, optional
+            Not in the 2017 reference (from the current description).
+            Keys of Metadata (a dict):
+            - Items (list[MetadataItem], required): not in the 2017 reference
+        TemplateDataModifyAction : str, optional
+            Not in the 2017 reference (from the current description).
+        NetworkInterfaces : list[NetworkInterfaces], optional
+            Not in the 2017 reference (from the current description).
+            Keys of NetworkInterfaces (a dict):
+            - InterfaceType (str, required): not in the 2017 reference
+            - VpcId (str, required): not in the 2017 reference
+            - SubnetId (str, required): not in the 2017 reference
+            - PrivateIpv4AddressCount (int, required): not in the 2017 reference
+            - NetworkInterfaceId (str): not in the 2017 reference
+            - SecurityGroupIds (list[str]): not in the 2017 reference
+            - DeleteWithInstance (bool): not in the 2017 reference
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            LaunchTemplateVersionNumber : int
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+        Takes a ClientToken: the request is safe to retry with the same token.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def delete_launch_template(
+        self,
+        *,
+        LaunchTemplateId: str,
+    ) -> types.DeleteLaunchTemplateResponse:
+        """DeleteLaunchTemplate: Delete launch template.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        LaunchTemplateId : str
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def delete_launch_template_versions(
+        self,
+        *,
+        LaunchTemplateId: str,
+        LaunchTemplateVersions: list[int],
+    ) -> types.DeleteLaunchTemplateVersionsResponse:
+        """DeleteLaunchTemplateVersions: Delete launch template versions.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        LaunchTemplateId : str
+            Not in the 2017 reference (from the current description).
+        LaunchTemplateVersions : list[int]
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def describe_launch_template_versions(
+        self,
+        *,
+        LaunchTemplateId: str,
+        LaunchTemplateVersions: list[int] | None = None,
+        MinVersion: int | None = None,
+        MaxVersion: int | None = None,
+        Offset: int | None = None,
+        Limit: int | None = None,
+        DefaultVersion: bool | None = None,
+    ) -> types.DescribeLaunchTemplateVersionsResponse:
+        """DescribeLaunchTemplateVersions: Describe launch template versions.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        LaunchTemplateId : str
+            Not in the 2017 reference (from the current description).
+        LaunchTemplateVersions : list[int], optional
+            Not in the 2017 reference (from the current description).
+        MinVersion : int, optional
+            Not in the 2017 reference (from the current description).
+        MaxVersion : int, optional
+            Not in the 2017 reference (from the current description).
+        Offset : int, optional
+            Not in the 2017 reference (from the current description).
+        Limit : int, optional
+            Not in the 2017 reference (from the current description).
+        DefaultVersion : bool, optional
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            TotalCount : int
+                Not in the 2017 reference (from the current description).
+            LaunchTemplateVersionSet : list[LaunchTemplateVersionInfo]
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+        Paginated by Offset/Limit (default 20, at most 100 per page) over LaunchTemplateVersionSet: client.paginate('DescribeLaunchTemplateVersions', ...) iterates over every item.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def describe_launch_templates(
+        self,
+        *,
+        LaunchTemplateIds: list[str] | None = None,
+        Filters: list[types.Filter] | None = None,
+        Offset: int | None = None,
+        Limit: int | None = None,
+    ) -> types.DescribeLaunchTemplatesResponse:
+        """DescribeLaunchTemplates: Describe launch templates.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        LaunchTemplateIds : list[str], optional
+            Not in the 2017 reference (from the current description).
+        Filters : list[Filter], optional
+            Not in the 2017 reference (from the current description).
+            Keys of Filter (a dict):
+            - Name (str, required): Fields to be filtered.
+            - Values (list[str], required): Filter values of the field.
+        Offset : int, optional
+            Not in the 2017 reference (from the current description).
+        Limit : int, optional
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            TotalCount : int
+                Not in the 2017 reference (from the current description).
+            LaunchTemplateSet : list[LaunchTemplateInfo]
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+        Filters names: LaunchTemplateName, tag-key, tag-value, tag:tag-key.
+        Paginated by Offset/Limit (default 20, at most 100 per page) over LaunchTemplateSet: client.paginate('DescribeLaunchTemplates', ...) iterates over every item.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def modify_launch_template_default_version(
+        self,
+        *,
+        LaunchTemplateId: str,
+        DefaultVersion: int,
+    ) -> types.ModifyLaunchTemplateDefaultVersionResponse:
+        """ModifyLaunchTemplateDefaultVersion: Modify launch template default version.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        LaunchTemplateId : str
+            Not in the 2017 reference (from the current description).
+        DefaultVersion : int
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def describe_task_info(
+        self,
+        *,
+        Limit: int,
+        Offset: int,
+        Product: str | None = None,
+        TaskStatus: list[int] | None = None,
+        TaskTypeIds: list[int] | None = None,
+        TaskIds: list[str] | None = None,
+        InstanceIds: list[str] | None = None,
+        Aliases: list[str] | None = None,
+        StartDate: str | None = None,
+        EndDate: str | None = None,
+        OrderField: str | None = None,
+        Order: int | None = None,
+    ) -> types.DescribeTaskInfoResponse:
+        """DescribeTaskInfo: Describe task info.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        Limit : int
+            Not in the 2017 reference (from the current description).
+        Offset : int
+            Not in the 2017 reference (from the current description).
+        Product : str, optional
+            Not in the 2017 reference (from the current description).
+        TaskStatus : list[int], optional
+            Not in the 2017 reference (from the current description).
+        TaskTypeIds : list[int], optional
+            Not in the 2017 reference (from the current description).
+        TaskIds : list[str], optional
+            Not in the 2017 reference (from the current description).
+        InstanceIds : list[str], optional
+            Not in the 2017 reference (from the current description).
+        Aliases : list[str], optional
+            Not in the 2017 reference (from the current description).
+        StartDate : str, optional
+            Not in the 2017 reference (from the current description).
+        EndDate : str, optional
+            Not in the 2017 reference (from the current description).
+        OrderField : str, optional
+            Not in the 2017 reference (from the current description).
+        Order : int, optional
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            TotalCount : int
+                Not in the 2017 reference (from the current description).
+            RepairTaskInfoSet : list[RepairTaskInfo]
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+        Paginated by Offset/Limit (default None, at most 100 per page) over RepairTaskInfoSet: client.paginate('DescribeTaskInfo', ...) iterates over every item.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def repair_task_control(
+        self,
+        *,
+        Product: str,
+        InstanceIds: list[str],
+        TaskId: str,
+        Operate: str,
+        OrderAuthTime: str | None = None,
+        TaskSubMethod: str | None = None,
+    ) -> types.RepairTaskControlResponse:
+        """RepairTaskControl: Repair task control.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        Product : str
+            Not in the 2017 reference (from the current description).
+        InstanceIds : list[str]
+            Not in the 2017 reference (from the current description).
+        TaskId : str
+            Not in the 2017 reference (from the current description).
+        Operate : str
+            Not in the 2017 reference (from the current description).
+        OrderAuthTime : str, optional
+            Not in the 2017 reference (from the current description).
+        TaskSubMethod : str, optional
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            TaskId : str
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def describe_resource_pool_pack_instances(
+        self,
+        *,
+        DedicatedResourcePackIds: list[str],
+    ) -> types.DescribeResourcePoolPackInstancesResponse:
+        """DescribeResourcePoolPackInstances: Describe resource pool pack instances.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        DedicatedResourcePackIds : list[str]
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            DedicatedResourcePackInstanceSet : list[ResourcePoolPackInstance]
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def describe_resource_pool_pack_type_configs(
+        self,
+        *,
+        Filters: list[types.Filter],
+    ) -> types.DescribeResourcePoolPackTypeConfigsResponse:
+        """DescribeResourcePoolPackTypeConfigs: Describe resource pool pack type configs.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        Filters : list[Filter]
+            Not in the 2017 reference (from the current description).
+            Keys of Filter (a dict):
+            - Name (str, required): Fields to be filtered.
+            - Values (list[str], required): Filter values of the field.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            InstanceTypeConfigSet : list[InstanceTypeConfig]
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+        Filters names: zone, instance-family, instance-type.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def describe_resource_pool_packs(
+        self,
+        *,
+        MaxResults: int | None = None,
+        NextToken: str | None = None,
+        Filters: list[types.Filter] | None = None,
+    ) -> types.DescribeResourcePoolPacksResponse:
+        """DescribeResourcePoolPacks: Describe resource pool packs.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        MaxResults : int, optional
+            Not in the 2017 reference (from the current description).
+        NextToken : str, optional
+            Not in the 2017 reference (from the current description).
+        Filters : list[Filter], optional
+            Not in the 2017 reference (from the current description).
+            Keys of Filter (a dict):
+            - Name (str, required): Fields to be filtered.
+            - Values (list[str], required): Filter values of the field.
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            DedicatedResourcePackSet : list[ResourcePoolPack]
+                Not in the 2017 reference (from the current description).
+            NextToken : str
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+        Filters names: dedicated-resource-pack-id, zone, instance-family, instance-type, status.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def inquire_price_purchase_resource_pool_packs(
+        self,
+        *,
+        Zone: str,
+        InstanceType: str,
+        InstanceCount: int,
+        Period: int,
+    ) -> types.InquirePricePurchaseResourcePoolPacksResponse:
+        """InquirePricePurchaseResourcePoolPacks: Inquire price purchase resource pool packs.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        Zone : str
+            Not in the 2017 reference (from the current description).
+        InstanceType : str
+            Not in the 2017 reference (from the current description).
+        InstanceCount : int
+            Not in the 2017 reference (from the current description).
+        Period : int
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            Price : ItemPrice
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def purchase_resource_pool_packs(
+        self,
+        *,
+        Zone: str,
+        InstanceType: str,
+        InstanceCount: int,
+        Period: int,
+        ResourcePoolPackType: str | None = None,
+        AutoPlacement: bool | None = None,
+        DedicatedResourcePoolPackName: str | None = None,
+        RenewFlag: str | None = None,
+        DryRun: bool | None = None,
+    ) -> types.PurchaseResourcePoolPacksResponse:
+        """PurchaseResourcePoolPacks: Purchase resource pool packs.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        Zone : str
+            Not in the 2017 reference (from the current description).
+        InstanceType : str
+            Not in the 2017 reference (from the current description).
+        InstanceCount : int
+            Not in the 2017 reference (from the current description).
+        Period : int
+            Not in the 2017 reference (from the current description).
+        ResourcePoolPackType : str, optional
+            Not in the 2017 reference (from the current description).
+        AutoPlacement : bool, optional
+            Not in the 2017 reference (from the current description).
+        DedicatedResourcePoolPackName : str, optional
+            Not in the 2017 reference (from the current description).
+        RenewFlag : str, optional
+            Not in the 2017 reference (from the current description).
+        DryRun : bool, optional
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            DedicatedResourcePackIdSet : list[str]
+                Not in the 2017 reference (from the current description).
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
+
+        Raises
+        ------
+        ParamValidationError
+            Before anything is sent, for an unknown parameter, a wrong type or a missing required one.
+        TencentCloudError
+            The service answered with an error (``code``, ``message``, ``request_id``).
+        TransportError
+            The request could not be completed once retries are exhausted."""
+
+    async def terminate_resource_pool_packs(
+        self,
+        *,
+        DedicatedResourcePackIds: list[str],
+    ) -> types.TerminateResourcePoolPacksResponse:
+        """TerminateResourcePoolPacks: Terminate resource pool packs.
+
+        Not in the 2017 reference: this action comes from the current published description of the API (tccli 3.1.189.1), which gives its parameters and fields (listed below, with their types and required flags) but no English description.
+
+        Parameters
+        ----------
+        DedicatedResourcePackIds : list[str]
+            Not in the 2017 reference (from the current description).
+
+        Returns
+        -------
+        dict
+            The object inside ``Response``:
+            RequestId : str
+                Not in the 2017 reference (from the current description).
+
+        Notes
+        -----
+        Rate limit: not documented (the action is not in the 2017 reference), so rate_limit=True does not hold it back.
 
         Raises
         ------

@@ -33,21 +33,40 @@ def _first_sentence(text: str) -> str:
     return line[: cut + 1] if cut > 0 else line
 
 
+#: What a member outside the 2017 reference says instead of a description.
+NOT_IN_REFERENCE = "Not in the 2017 reference (from the current description)."
+DEPRECATED = (
+    "Deprecated in the current description: still accepted, with a DeprecationWarning."
+)
+
+
+def _description(m: dict[str, Any]) -> str:
+    text = m["description"] or (
+        NOT_IN_REFERENCE if not m.get("in_reference", True) else "(undocumented)"
+    )
+    if m.get("deprecated"):
+        text = DEPRECATED + "\n" + text
+    return text
+
+
 def _member_doc(
     m: dict[str, Any], with_required: bool, shapes: dict[str, Any] | None = None
 ) -> str:
     head = f"{m['name']} : {python_type(m)}"
     if with_required:
         head += "" if m.get("required") else ", optional"
-    body = m["description"] or "(undocumented)"
+    body = _description(m)
     shape = (shapes or {}).get(m["type"])
     if shape and with_required:
         keys = []
         for x in shape["members"]:
             req = ", required" if x.get("required") else ""
-            keys.append(
-                f"- {x['name']} ({python_type(x)}{req}): {_first_sentence(x['description'])}"
+            what = _first_sentence(x["description"]) or (
+                "not in the 2017 reference" if not x.get("in_reference", True) else ""
             )
+            if x.get("deprecated"):
+                what = "deprecated; " + what
+            keys.append(f"- {x['name']} ({python_type(x)}{req}): {what}")
         body += f"\nKeys of {m['type']} (a dict):\n" + "\n".join(keys)
     return head + "\n" + _indent(body)
 
@@ -68,7 +87,17 @@ def docstring(action: dict[str, Any], shapes: dict[str, Any] | None = None) -> s
         _indent("The object inside ``Response``:"),
     ]
     parts += [_indent(_member_doc(m, False)) for m in action["outputs"]]
-    notes = [f"Rate limit: {action['rate_limit']} requests per second."]
+    if action.get("rate_limit") is None:
+        notes = [
+            (
+                "Rate limit: not documented (the action is not in the 2017 reference), "
+                "so rate_limit=True does not hold it back."
+            )
+        ]
+    else:
+        notes = [f"Rate limit: {action['rate_limit']} requests per second."]
+    for param, names in (action.get("filters") or {}).items():
+        notes.append(f"{param} names: " + ", ".join(names) + ".")
     pag = action.get("paginator")
     if pag:
         limit = ""

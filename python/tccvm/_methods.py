@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import sys as _sys
 
-from ._actions import ACTIONS
+from ._actions import ACTIONS, DEPRECATED
 
 # Not `from typing import TYPE_CHECKING`: `import tccvm` does not import typing (type checkers
 # treat any name TYPE_CHECKING as true).
@@ -103,10 +103,42 @@ def _resolvable(template: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
+def _warn_deprecated(action: str, names: tuple[str, ...], params: dict) -> None:
+    """A DeprecationWarning for each deprecated parameter given (the call goes on: the service
+    still accepts them), pointing at the caller's line."""
+    import warnings
+
+    for n in names:
+        if params.get(n) is not None:
+            warnings.warn(
+                f"{action}: parameter {n} is deprecated in the current description of the "
+                "API; it is still sent",
+                DeprecationWarning,
+                stacklevel=3,
+            )
+
+
 def _make(
     name: str, template: Callable[..., Any], asynchronous: bool
 ) -> Callable[..., Any]:
-    if asynchronous:
+    deprecated = DEPRECATED.get(name)
+    if deprecated and asynchronous:
+
+        async def method(self: Any, /, **params: Any) -> Any:
+            _warn_deprecated(name, deprecated, params)
+            return await self._invoke(
+                name, {k: v for k, v in params.items() if v is not None}
+            )
+
+    elif deprecated:
+
+        def method(self: Any, /, **params: Any) -> Any:
+            _warn_deprecated(name, deprecated, params)
+            return self._invoke(
+                name, {k: v for k, v in params.items() if v is not None}
+            )
+
+    elif asynchronous:
 
         async def method(self: Any, /, **params: Any) -> Any:
             return await self._invoke(

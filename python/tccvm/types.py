@@ -2,7 +2,10 @@
 
 """Typed dicts of the CVM 2017-03-12 data types and the responses of its actions.
 
-``from tccvm.types import Placement, DescribeInstancesResponse``
+``from tccvm.types import Placement, DescribeInstancesResponse``. A response marks
+``Required`` the fields the service always returns; a data type whose answer form
+differs from its request form (other required keys) has an ``...Output`` twin for
+answers (``PlacementOutput``).
 """
 
 from __future__ import annotations
@@ -15,14 +18,60 @@ if TYPE_CHECKING:
 
 # fmt: off
 
+class AccountQuota(TypedDict, total=False):
+    """AccountQuota (not in the 2017 reference)."""
+    PostPaidQuotaSet: Required[list[PostPaidQuota]]
+    """Not in the 2017 reference."""
+    PrePaidQuotaSet: Required[list[PrePaidQuota]]
+    """Not in the 2017 reference."""
+    SpotPaidQuotaSet: Required[list[SpotPaidQuota]]
+    """Not in the 2017 reference."""
+    ImageQuotaSet: Required[list[ImageQuota]]
+    """Not in the 2017 reference."""
+    DisasterRecoverGroupQuotaSet: Required[list[DisasterRecoverGroupQuota]]
+    """Not in the 2017 reference."""
+
+class AccountQuotaOverview(TypedDict, total=False):
+    """AccountQuotaOverview (not in the 2017 reference)."""
+    Region: Required[str]
+    """Not in the 2017 reference."""
+    AccountQuota: Required[AccountQuota]
+    """Not in the 2017 reference."""
+
 class ActionTimer(TypedDict, total=False):
     """Timed task"""
-    Externals: Required[Externals]
-    """Extended data"""
     TimerAction: str
     """Timer name. Only "TerminateInstances" is supported."""
     ActionTime: str
     """Execution time, which should be 5 minutes later than the current time. For example: 2018-5-29 11:..."""
+    Externals: Externals
+    """Extended data"""
+    ActionTimerId: str
+    """Not in the 2017 reference."""
+    Status: str
+    """Not in the 2017 reference."""
+    InstanceId: str
+    """Not in the 2017 reference."""
+
+class ActionTimerOutput(TypedDict, total=False):
+    """ActionTimer as answers carry it (the keys always returned are Required)."""
+    TimerAction: Required[str]
+    """Timer name. Only "TerminateInstances" is supported."""
+    ActionTime: Required[str]
+    """Execution time, which should be 5 minutes later than the current time. For example: 2018-5-29 11:..."""
+    Externals: Required[ExternalsOutput]
+    """Extended data"""
+    ActionTimerId: Required[str]
+    """Not in the 2017 reference."""
+    Status: Required[str]
+    """Not in the 2017 reference."""
+    InstanceId: Required[str]
+    """Not in the 2017 reference."""
+
+class Attribute(TypedDict, total=False):
+    """Attribute (not in the 2017 reference)."""
+    UserData: str
+    """Not in the 2017 reference."""
 
 class ChargePrepaid(TypedDict, total=False):
     """Parameters related to Prepaid billing method, including purchased usage period, auto renewal logic, etc."""
@@ -30,6 +79,134 @@ class ChargePrepaid(TypedDict, total=False):
     """Purchasable usage period of an instance (in month). Value range: 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 1..."""
     RenewFlag: str
     """Auto renewal flag. Value range:"""
+
+class ChcDeployExtraConfig(TypedDict, total=False):
+    """ChcDeployExtraConfig (not in the 2017 reference)."""
+    MiniOsType: Required[str]
+    """Not in the 2017 reference."""
+    BootType: Required[str]
+    """Not in the 2017 reference."""
+    BootFile: str
+    """Not in the 2017 reference."""
+    NextServerAddress: str
+    """Not in the 2017 reference."""
+
+class ChcDeployExtraConfigOutput(TypedDict, total=False):
+    """ChcDeployExtraConfig as answers carry it (the keys always returned are Required)."""
+    MiniOsType: Required[str]
+    """Not in the 2017 reference."""
+    BootType: Required[str]
+    """Not in the 2017 reference."""
+    BootFile: Required[str]
+    """Not in the 2017 reference."""
+    NextServerAddress: Required[str]
+    """Not in the 2017 reference."""
+
+class ChcHost(TypedDict, total=False):
+    """ChcHost (not in the 2017 reference)."""
+    ChcId: Required[str]
+    """Not in the 2017 reference."""
+    InstanceName: Required[str]
+    """Not in the 2017 reference."""
+    SerialNumber: Required[str]
+    """Not in the 2017 reference."""
+    InstanceState: Required[str]
+    """Not in the 2017 reference."""
+    DeviceType: Required[str]
+    """Not in the 2017 reference."""
+    Placement: Required[PlacementOutput]
+    """Not in the 2017 reference."""
+    BmcVirtualPrivateCloud: Required[VirtualPrivateCloudOutput]
+    """Not in the 2017 reference."""
+    BmcIp: Required[str]
+    """Not in the 2017 reference."""
+    BmcSecurityGroupIds: Required[list[str]]
+    """Not in the 2017 reference."""
+    DeployVirtualPrivateCloud: Required[VirtualPrivateCloudOutput]
+    """Not in the 2017 reference."""
+    DeployIp: Required[str]
+    """Not in the 2017 reference."""
+    DeploySecurityGroupIds: Required[list[str]]
+    """Not in the 2017 reference."""
+    CvmInstanceId: Required[str]
+    """Not in the 2017 reference."""
+    CreatedTime: Required[str]
+    """Not in the 2017 reference."""
+    HardwareDescription: Required[str]
+    """Not in the 2017 reference."""
+    CPU: Required[int]
+    """Not in the 2017 reference."""
+    Memory: Required[int]
+    """Not in the 2017 reference."""
+    Disk: Required[str]
+    """Not in the 2017 reference."""
+    BmcMAC: Required[str]
+    """Not in the 2017 reference."""
+    DeployMAC: Required[str]
+    """Not in the 2017 reference."""
+    TenantType: Required[str]
+    """Not in the 2017 reference."""
+    DeployExtraConfig: Required[ChcDeployExtraConfigOutput]
+    """Not in the 2017 reference."""
+    Gpu: str
+    """Not in the 2017 reference."""
+    NetworkCard: str
+    """Not in the 2017 reference."""
+    IsPredefinedType: bool
+    """Not in the 2017 reference."""
+    ChcInstanceType: str
+    """Not in the 2017 reference."""
+    ChcInstanceFamily: str
+    """Not in the 2017 reference."""
+    ChcInstanceFamilyName: str
+    """Not in the 2017 reference."""
+    ResaleAppId: str
+    """Not in the 2017 reference."""
+    ResaleAccountId: str
+    """Not in the 2017 reference."""
+    SaleStatus: str
+    """Not in the 2017 reference."""
+    Tags: list[Tag]
+    """Not in the 2017 reference."""
+    LatestOperation: str
+    """Not in the 2017 reference."""
+    LatestOperationErrorCode: str
+    """Not in the 2017 reference."""
+    LatestOperationErrorMsg: str
+    """Not in the 2017 reference."""
+    LatestOperationName: str
+    """Not in the 2017 reference."""
+    LatestOperationState: str
+    """Not in the 2017 reference."""
+    ChcGatewayId: str
+    """Not in the 2017 reference."""
+    DedicatedClusterId: str
+    """Not in the 2017 reference."""
+    NetworkMode: str
+    """Not in the 2017 reference."""
+
+class ChcHostDeniedActions(TypedDict, total=False):
+    """ChcHostDeniedActions (not in the 2017 reference)."""
+    ChcId: str
+    """Not in the 2017 reference."""
+    State: str
+    """Not in the 2017 reference."""
+    DenyActions: list[str]
+    """Not in the 2017 reference."""
+
+class CpuTopology(TypedDict, total=False):
+    """CpuTopology (not in the 2017 reference)."""
+    CoreCount: int
+    """Not in the 2017 reference."""
+    ThreadPerCore: int
+    """Not in the 2017 reference."""
+
+class CpuTopologyOutput(TypedDict, total=False):
+    """CpuTopology as answers carry it (the keys always returned are Required)."""
+    CoreCount: int | None
+    """Not in the 2017 reference."""
+    ThreadPerCore: int | None
+    """Not in the 2017 reference."""
 
 class DataDisk(TypedDict, total=False):
     """Information on data disk"""
@@ -39,23 +216,85 @@ class DataDisk(TypedDict, total=False):
     """Type of data disk. For more information about the limits on data disk types, please see CVM Insta..."""
     DiskId: str
     """ID of data disk. Neither LOCAL_BASIC nor LOCAL_SSD comes with an ID. This parameter is not suppor..."""
+    DeleteWithInstance: bool
+    """Not in the 2017 reference."""
+    SnapshotId: str
+    """Not in the 2017 reference."""
+    Encrypt: bool
+    """Not in the 2017 reference."""
+    KmsKeyId: str
+    """Not in the 2017 reference."""
+    ThroughputPerformance: int
+    """Not in the 2017 reference."""
+    CdcId: str
+    """Not in the 2017 reference."""
+    BurstPerformance: bool
+    """Not in the 2017 reference."""
+    DiskName: str
+    """Not in the 2017 reference."""
+
+class DataDiskOutput(TypedDict, total=False):
+    """DataDisk as answers carry it (the keys always returned are Required)."""
+    DiskSize: Required[int]
+    """Disk size (in GB). The minimum adjustment increment is 10 GB. Value ranges vary depending on diff..."""
+    DiskType: Required[str]
+    """Type of data disk. For more information about the limits on data disk types, please see CVM Insta..."""
+    DiskId: str
+    """ID of data disk. Neither LOCAL_BASIC nor LOCAL_SSD comes with an ID. This parameter is not suppor..."""
+    DeleteWithInstance: Required[bool]
+    """Not in the 2017 reference."""
+    SnapshotId: str
+    """Not in the 2017 reference."""
+    Encrypt: Required[bool]
+    """Not in the 2017 reference."""
+    KmsKeyId: Required[str | None]
+    """Not in the 2017 reference."""
+    ThroughputPerformance: int | None
+    """Not in the 2017 reference."""
+    CdcId: str | None
+    """Not in the 2017 reference."""
+    BurstPerformance: bool
+    """Not in the 2017 reference."""
+    DiskName: str
+    """Not in the 2017 reference."""
 
 class DisasterRecoverGroup(TypedDict, total=False):
     """Information on disaster recovery group"""
-    DisasterRecoverGroupId: str
+    DisasterRecoverGroupId: Required[str]
     """ID of a spread placement group."""
-    Name: str
+    Name: Required[str]
     """Name of a spread placement group with a length of 1-60 characters."""
-    Type: str
+    Type: Required[str]
     """Type of a spread placement group. Value range:"""
-    CvmQuotaTotal: int
+    CvmQuotaTotal: Required[int]
     """Maximum number of CVMs that can be hosted in a spread placement group."""
-    CurrentNum: int
+    CurrentNum: Required[int]
     """Number of CVMs hosted in a spread placement group."""
-    InstanceIds: list[str]
+    InstanceIds: Required[list[str]]
     """List of IDs of CVMs in a spread placement group."""
-    CreateTime: str
+    CreateTime: Required[str]
     """Creation time of a spread placement group."""
+    Affinity: Required[int]
+    """Not in the 2017 reference."""
+    Strategy: Required[str]
+    """Not in the 2017 reference."""
+    PartitionCount: Required[int]
+    """Not in the 2017 reference."""
+    Tags: list[Tag]
+    """Not in the 2017 reference."""
+
+class DisasterRecoverGroupQuota(TypedDict, total=False):
+    """DisasterRecoverGroupQuota (not in the 2017 reference)."""
+    GroupQuota: int
+    """Not in the 2017 reference."""
+    CurrentNum: int
+    """Not in the 2017 reference."""
+    CvmInHostGroupQuota: int
+    """Not in the 2017 reference."""
+    CvmInSwitchGroupQuota: int
+    """Not in the 2017 reference."""
+    CvmInRackGroupQuota: int
+    """Not in the 2017 reference."""
 
 class EnhancedService(TypedDict, total=False):
     """The enabling conditions and settings of an instance's enhanced services, such as Cloud Security, Cloud Monitor and other instance agents."""
@@ -63,6 +302,17 @@ class EnhancedService(TypedDict, total=False):
     """Enables Cloud Security. If this parameter is not specified, the Cloud Security service is enabled..."""
     MonitorService: RunMonitorServiceEnabled
     """Enables Cloud Monitor. If this parameter is not specified, the Cloud Monitor service is enabled b..."""
+    AutomationService: RunAutomationServiceEnabled
+    """Not in the 2017 reference."""
+
+class EnhancedServiceOutput(TypedDict, total=False):
+    """EnhancedService as answers carry it (the keys always returned are Required)."""
+    SecurityService: Required[RunSecurityServiceEnabledOutput]
+    """Enables Cloud Security. If this parameter is not specified, the Cloud Security service is enabled..."""
+    MonitorService: Required[RunMonitorServiceEnabledOutput]
+    """Enables Cloud Monitor. If this parameter is not specified, the Cloud Monitor service is enabled b..."""
+    AutomationService: Required[RunAutomationServiceEnabledOutput]
+    """Not in the 2017 reference."""
 
 class Externals(TypedDict, total=False):
     """Extended data"""
@@ -71,6 +321,15 @@ class Externals(TypedDict, total=False):
     UnsupportNetworks: list[str]
     """Network types that are not supported"""
     StorageBlockAttr: StorageBlock
+    """Attributes of local HDD storage"""
+
+class ExternalsOutput(TypedDict, total=False):
+    """Externals as answers carry it (the keys always returned are Required)."""
+    ReleaseAddress: bool
+    """Release address"""
+    UnsupportNetworks: list[str]
+    """Network types that are not supported"""
+    StorageBlockAttr: StorageBlockOutput
     """Attributes of local HDD storage"""
 
 class Filter(TypedDict, total=False):
@@ -88,128 +347,268 @@ class Filter(TypedDict, total=False):
     Values: Required[list[str]]
     """Filter values of the field."""
 
+class GPUInfo(TypedDict, total=False):
+    """GPUInfo (not in the 2017 reference)."""
+    GPUCount: Required[float]
+    """Not in the 2017 reference."""
+    GPUId: Required[list[str]]
+    """Not in the 2017 reference."""
+    GPUType: Required[str]
+    """Not in the 2017 reference."""
+
 class HostItem(TypedDict, total=False):
     """The details of a CDH instance"""
-    Placement: Placement
+    Placement: Required[PlacementOutput]
     """Location of the CDH instance. This parameter is used to specify the availability zone and project..."""
-    HostId: str
+    HostId: Required[str]
     """CDH instance ID"""
-    HostType: str
+    HostType: Required[str]
     """CDH instance type"""
-    HostName: str
+    HostName: Required[str]
     """CDH instance name"""
-    HostChargeType: str
+    HostChargeType: Required[str]
     """Billing type of a CDH instance"""
-    RenewFlag: str
+    RenewFlag: Required[str]
     """Auto renewal flag of a CDH instance"""
-    CreatedTime: str
+    CreatedTime: Required[str]
     """Creation time of a CDH instance"""
-    ExpiredTime: str
+    ExpiredTime: Required[str]
     """Expiration time of a CDH instance"""
-    InstanceIds: list[str]
+    InstanceIds: Required[list[str]]
     """List of IDs of CDH instances on which cloud servers have been created"""
-    HostState: str
+    HostState: Required[str]
     """CDH instance status"""
     HostIp: str
     """CDH instance IP"""
-    HostResource: HostResource
+    HostResource: Required[HostResource]
     """The resource information of a CDH instance"""
+    CageId: Required[str]
+    """Not in the 2017 reference."""
+    Tags: Required[list[Tag]]
+    """Not in the 2017 reference."""
+
+class HostPriceInfo(TypedDict, total=False):
+    """HostPriceInfo (not in the 2017 reference)."""
+    HostPrice: ItemPrice
+    """Not in the 2017 reference."""
 
 class HostResource(TypedDict, total=False):
     """The resource information of a CDH instance"""
-    CpuTotal: int
+    CpuTotal: Required[int]
     """Total number of CPU cores in a CDH instance"""
-    CpuAvailable: int
+    CpuAvailable: Required[int]
     """Number of available CPU cores in a CDH instance"""
-    MemTotal: float
+    MemTotal: Required[float]
     """Total memory size in a CDH instance (in GiB)"""
-    MemAvailable: float
+    MemAvailable: Required[float]
     """Available memory size in a CDH instance (in GiB)"""
-    DiskTotal: int
+    DiskTotal: Required[int]
     """Total disk size in a CDH instance (in GiB)"""
-    DiskAvailable: int
+    DiskAvailable: Required[int]
     """Available disk size in a CDH instance (in GiB)"""
+    DiskType: Required[str]
+    """Not in the 2017 reference."""
+    GpuTotal: Required[int]
+    """Not in the 2017 reference."""
+    GpuAvailable: Required[int]
+    """Not in the 2017 reference."""
+    ExclusiveOwner: str | None
+    """Not in the 2017 reference."""
+
+class HpcClusterInfo(TypedDict, total=False):
+    """HpcClusterInfo (not in the 2017 reference)."""
+    HpcClusterId: Required[str]
+    """Not in the 2017 reference."""
+    Name: Required[str]
+    """Not in the 2017 reference."""
+    Remark: Required[str]
+    """Not in the 2017 reference."""
+    CvmQuotaTotal: Required[int]
+    """Not in the 2017 reference."""
+    Zone: Required[str]
+    """Not in the 2017 reference."""
+    CurrentNum: Required[int]
+    """Not in the 2017 reference."""
+    CreateTime: Required[str]
+    """Not in the 2017 reference."""
+    InstanceIds: Required[list[str]]
+    """Not in the 2017 reference."""
+    HpcClusterType: str
+    """Not in the 2017 reference."""
+    HpcClusterBusinessId: str
+    """Not in the 2017 reference."""
+    HpcClusterNetMode: int
+    """Not in the 2017 reference."""
+    Tags: list[Tag]
+    """Not in the 2017 reference."""
 
 class Image(TypedDict, total=False):
     """An array of detailed information of an image, including the main statuses and attributes of the image."""
-    CreatedTime: str
-    """Creation time of an image"""
-    ImageName: str
-    """Image name"""
-    ImageDescription: str
-    """Image description"""
-    ImageSize: int
-    """Image size"""
-    Architecture: str
-    """Image architecture"""
-    ImageState: str
-    """Image status"""
-    ImageId: str
+    ImageId: Required[str]
     """Image ID"""
-    OsName: str
+    OsName: Required[str]
     """Image's operating system"""
-    ImageType: str
+    ImageType: Required[str]
     """Image type"""
-    Platform: str
+    CreatedTime: Required[str]
+    """Creation time of an image"""
+    ImageName: Required[str]
+    """Image name"""
+    ImageDescription: Required[str]
+    """Image description"""
+    ImageSize: Required[int]
+    """Image size"""
+    Architecture: Required[str]
+    """Image architecture"""
+    ImageState: Required[str]
+    """Image status"""
+    Platform: Required[str]
     """Image source platform"""
-    ImageCreator: str
+    ImageCreator: Required[str]
     """Image creator"""
-    ImageSource: str
+    ImageSource: Required[str]
     """Image source"""
+    SyncPercent: Required[int | None]
+    """Not in the 2017 reference."""
+    IsSupportCloudinit: Required[bool]
+    """Not in the 2017 reference."""
+    SnapshotSet: Required[list[Snapshot]]
+    """Not in the 2017 reference."""
+    Tags: Required[list[Tag]]
+    """Not in the 2017 reference."""
+    LicenseType: Required[str]
+    """Not in the 2017 reference."""
+    ImageFamily: str
+    """Not in the 2017 reference."""
+    ImageDeprecated: bool
+    """Not in the 2017 reference."""
+    CdcCacheStatus: str
+    """Not in the 2017 reference."""
 
 class ImageOsList(TypedDict, total=False):
     """Supported Windows/Linux operating systems."""
-    Windows: list[str]
+    Windows: Required[list[str]]
     """Supported Windows operating systems"""
-    Linux: list[str]
+    Linux: Required[list[str]]
     """Supported Linux operating systems"""
+
+class ImageQuota(TypedDict, total=False):
+    """ImageQuota (not in the 2017 reference)."""
+    UsedQuota: Required[int]
+    """Not in the 2017 reference."""
+    TotalQuota: Required[int]
+    """Not in the 2017 reference."""
+
+class ImportImageDataDisk(TypedDict, total=False):
+    """ImportImageDataDisk (not in the 2017 reference)."""
+    ImageUrl: Required[str]
+    """Not in the 2017 reference."""
 
 class Instance(TypedDict, total=False):
     """The information of an instance"""
-    OsName: str
-    """Operating system name"""
-    SecurityGroupIds: list[str]
-    """The security group to which an instance belongs. This parameter can be obtained from the sgId fie..."""
-    LoginSettings: LoginSettings
-    """Login settings of an instance. Only the key associated with the instance is returned."""
-    InstanceState: str
-    """Instance status. Value range:"""
-    Placement: Placement
+    Placement: Required[PlacementOutput]
     """Location of an instance."""
-    InstanceId: str
+    InstanceId: Required[str]
     """Instance ID."""
-    InstanceType: str
+    InstanceType: Required[str]
     """Instance model."""
-    CPU: int
+    CPU: Required[int]
     """Number of CPU cores in an instance (in core)."""
-    Memory: int
+    Memory: Required[int]
     """Instance memory capacity (in GB)."""
-    RestrictState: str
+    RestrictState: Required[str]
     """Instance business status. Value range:"""
-    InstanceName: str
+    InstanceName: Required[str]
     """Instance name."""
-    InstanceChargeType: str
+    InstanceChargeType: Required[str]
     """Billing method of an instance. Value range:"""
-    SystemDisk: SystemDisk
+    SystemDisk: Required[SystemDiskOutput]
     """Information of the instance's system disk."""
-    DataDisks: list[DataDisk]
+    DataDisks: Required[list[DataDiskOutput]]
     """Information of the instance's data disk. Only the data disk purchased with the instance is suppor..."""
-    PrivateIpAddresses: list[str]
+    PrivateIpAddresses: Required[list[str]]
     """The list of private IPs of the instance's primary ENI."""
-    PublicIpAddresses: list[str]
+    PublicIpAddresses: Required[list[str] | None]
     """The list of public IPs of the instance's primary ENI."""
-    InternetAccessible: InternetAccessible
+    InternetAccessible: Required[InternetAccessibleOutput]
     """Instance bandwidth information."""
-    VirtualPrivateCloud: VirtualPrivateCloud
+    VirtualPrivateCloud: Required[VirtualPrivateCloudOutput]
     """Information of the VPC to which the instance belongs."""
-    ImageId: str
+    ImageId: Required[str]
     """ID of the image used by the production instance."""
-    RenewFlag: str
+    RenewFlag: Required[str]
     """Auto renewal flag. Value range:"""
-    CreatedTime: str
+    CreatedTime: Required[str]
     """Creation time, in the format of YYYY-MM-DDThh:mm:ssZ according to the ISO8601 standard. UTC time..."""
-    ExpiredTime: str
+    ExpiredTime: Required[str]
     """Expiration time, in the format of YYYY-MM-DDThh:mm:ssZ according to the ISO8601 standard. UTC tim..."""
+    OsName: Required[str]
+    """Operating system name"""
+    SecurityGroupIds: Required[list[str]]
+    """The security group to which an instance belongs. This parameter can be obtained from the sgId fie..."""
+    LoginSettings: Required[LoginSettingsOutput]
+    """Login settings of an instance. Only the key associated with the instance is returned."""
+    InstanceState: Required[str]
+    """Instance status. Value range:"""
+    Tags: Required[list[Tag]]
+    """Not in the 2017 reference."""
+    StopChargingMode: Required[str]
+    """Not in the 2017 reference."""
+    Uuid: Required[str]
+    """Not in the 2017 reference."""
+    LatestOperation: Required[str | None]
+    """Not in the 2017 reference."""
+    LatestOperationState: Required[str | None]
+    """Not in the 2017 reference."""
+    LatestOperationRequestId: Required[str | None]
+    """Not in the 2017 reference."""
+    DisasterRecoverGroupId: Required[str]
+    """Deprecated in the current description. Not in the 2017 reference."""
+    IPv6Addresses: Required[list[str] | None]
+    """Not in the 2017 reference."""
+    CamRoleName: Required[str | None]
+    """Not in the 2017 reference."""
+    HpcClusterId: Required[str]
+    """Not in the 2017 reference."""
+    RdmaIpAddresses: Required[list[str] | None]
+    """Not in the 2017 reference."""
+    DedicatedClusterId: Required[str]
+    """Not in the 2017 reference."""
+    IsolatedSource: Required[str]
+    """Not in the 2017 reference."""
+    DisasterRecoverGroupIds: Required[list[str]]
+    """Not in the 2017 reference."""
+    GPUInfo: GPUInfo
+    """Not in the 2017 reference."""
+    LicenseType: Required[str]
+    """Not in the 2017 reference."""
+    DisableApiTermination: Required[bool]
+    """Not in the 2017 reference."""
+    HostName: Required[str]
+    """Not in the 2017 reference."""
+    DefaultLoginUser: Required[str]
+    """Not in the 2017 reference."""
+    DefaultLoginPort: Required[int]
+    """Not in the 2017 reference."""
+    LatestOperationErrorMsg: Required[str | None]
+    """Not in the 2017 reference."""
+    EnableJumboFrame: bool
+    """Not in the 2017 reference."""
+    Metadata: MetadataOutput
+    """Not in the 2017 reference."""
+    PublicIPv6Addresses: list[str]
+    """Not in the 2017 reference."""
+    CpuTopology: CpuTopologyOutput
+    """Not in the 2017 reference."""
+    PartitionNumber: int
+    """Not in the 2017 reference."""
+
+class InstanceAttribute(TypedDict, total=False):
+    """InstanceAttribute (not in the 2017 reference)."""
+    InstanceId: str
+    """Not in the 2017 reference."""
+    Attributes: Attribute
+    """Not in the 2017 reference."""
 
 class InstanceChargePrepaid(TypedDict, total=False):
     """The billing method of an instance"""
@@ -218,72 +617,130 @@ class InstanceChargePrepaid(TypedDict, total=False):
     RenewFlag: str
     """Auto renewal flag. Value range:"""
 
+class InstanceChargePrepaidOutput(TypedDict, total=False):
+    """InstanceChargePrepaid as answers carry it (the keys always returned are Required)."""
+    Period: Required[int]
+    """Purchasable usage period of an instance (in month). Value range: 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 1..."""
+    RenewFlag: Required[str]
+    """Auto renewal flag. Value range:"""
+
 class InstanceFamilyConfig(TypedDict, total=False):
     """The configuration information of an instance model family, such as {'InstanceFamilyName': 'Standard S1', 'InstanceFamily': 'S1'}, {'InstanceFamilyName': 'Network Optimized N1', 'InstanceFamily': 'N1'}, {'InstanceFamilyName': 'High IO I1', 'InstanceFamily': 'I1'}, etc."""
-    InstanceFamilyName: str
+    InstanceFamilyName: Required[str]
     """Full name of a model family"""
-    InstanceFamily: str
+    InstanceFamily: Required[str]
     """Acronym of a model family"""
 
 class InstanceMarketOptionsRequest(TypedDict, total=False):
     """Options related to spot requests"""
+    SpotOptions: Required[SpotMarketOptions]
+    """Spot-related options"""
     MarketType: str
     """Market type. Only "spot" is supported."""
-    SpotOptions: SpotMarketOptions
+
+class InstanceMarketOptionsRequestOutput(TypedDict, total=False):
+    """InstanceMarketOptionsRequest as answers carry it (the keys always returned are Required)."""
+    SpotOptions: Required[SpotMarketOptionsOutput]
     """Spot-related options"""
+    MarketType: Required[str]
+    """Market type. Only "spot" is supported."""
+
+class InstanceRefund(TypedDict, total=False):
+    """InstanceRefund (not in the 2017 reference)."""
+    InstanceId: Required[str]
+    """Not in the 2017 reference."""
+    Refunds: Required[float]
+    """Not in the 2017 reference."""
+    PriceDetail: str
+    """Not in the 2017 reference."""
 
 class InstanceStatus(TypedDict, total=False):
     """The status of an instance. For more information on status types, please see List of Instance Statuses"""
-    InstanceId: str
+    InstanceId: Required[str]
     """Instance ID."""
-    InstanceState: str
+    InstanceState: Required[str]
     """Instance Status."""
 
 class InstanceTypeConfig(TypedDict, total=False):
     """The configuration information of an instance model"""
-    Zone: str
+    Zone: Required[str]
     """Availability zone."""
-    InstanceType: str
+    InstanceType: Required[str]
     """Instance model."""
-    InstanceFamily: str
+    InstanceFamily: Required[str]
     """Instance model series."""
-    GPU: int
+    GPU: Required[int]
     """Number of GPU cores (in core)."""
-    CPU: int
+    CPU: Required[int]
     """Number of CPU cores (in core)."""
-    Memory: int
+    Memory: Required[int]
     """Memory capacity (in GB)."""
-    CbsSupport: str
-    """Whether the Cloud Block Storage is supported. Value range:"""
-    InstanceTypeState: str
-    """Model status. Value range:"""
+    FPGA: Required[int]
+    """Not in the 2017 reference."""
+    GpuCount: Required[float]
+    """Not in the 2017 reference."""
+    GpuType: str
+    """Not in the 2017 reference."""
+    GpuMemory: float
+    """Not in the 2017 reference."""
+
+class InstanceTypeConfigStatus(TypedDict, total=False):
+    """InstanceTypeConfigStatus (not in the 2017 reference)."""
+    Status: Required[str]
+    """Not in the 2017 reference."""
+    Message: Required[str]
+    """Not in the 2017 reference."""
+    InstanceTypeConfig: Required[InstanceTypeConfig]
+    """Not in the 2017 reference."""
 
 class InstanceTypeQuotaItem(TypedDict, total=False):
     """The quota information of an instance model."""
-    Zone: str
+    Zone: Required[str]
     """Availability zone."""
-    InstanceType: str
+    InstanceType: Required[str]
     """Instance model."""
-    InstanceChargeType: str
+    InstanceChargeType: Required[str]
     """Billing method of an instance. Value range: PREPAID: Prepaid (by year/month) POSTPAID_BY_HOUR: Po..."""
-    NetworkCard: int
+    NetworkCard: Required[int]
     """ENI type. For example, 25 represents an ENI of 25 GB."""
-    Externals: Externals
+    Externals: Required[ExternalsOutput]
     """Scaled attributes."""
-    Cpu: int
+    Cpu: Required[int]
     """Number of CPU cores in an instance (in core)."""
-    Memory: int
+    Memory: Required[int]
     """Instance memory capacity (in GB)."""
-    InstanceFamily: str
+    InstanceFamily: Required[str]
     """Instance model series."""
-    TypeName: str
+    TypeName: Required[str]
     """Model name."""
-    LocalDiskTypeList: list[LocalDiskType]
+    LocalDiskTypeList: Required[list[LocalDiskType]]
     """List of local disk specifications."""
-    Status: str
+    Status: Required[str]
     """Whether an instance is sold."""
-    Price: ItemPrice
+    Price: Required[ItemPrice]
     """Price of an instance."""
+    SoldOutReason: Required[str]
+    """Not in the 2017 reference."""
+    InstanceBandwidth: Required[float]
+    """Not in the 2017 reference."""
+    InstancePps: Required[int]
+    """Not in the 2017 reference."""
+    StorageBlockAmount: Required[int]
+    """Not in the 2017 reference."""
+    CpuType: Required[str]
+    """Not in the 2017 reference."""
+    Gpu: Required[int]
+    """Not in the 2017 reference."""
+    Fpga: Required[int]
+    """Not in the 2017 reference."""
+    Remark: Required[str]
+    """Not in the 2017 reference."""
+    GpuCount: Required[float]
+    """Not in the 2017 reference."""
+    Frequency: Required[str]
+    """Not in the 2017 reference."""
+    StatusCategory: Required[str]
+    """Not in the 2017 reference."""
 
 class InternetAccessible(TypedDict, total=False):
     """The accessibility, billing method and maximum bandwidth for an instance on the public network"""
@@ -293,21 +750,50 @@ class InternetAccessible(TypedDict, total=False):
     """Bandwidth cap of the public network (in Mbps). Default: 0 Mbps. The bandwidth cap varies among di..."""
     PublicIpAssigned: bool
     """Whether to assign public IP. Value range:"""
+    BandwidthPackageId: str
+    """Not in the 2017 reference."""
+    InternetServiceProvider: str
+    """Not in the 2017 reference."""
+    IPv4AddressType: str
+    """Not in the 2017 reference."""
+    IPv6AddressType: str
+    """Not in the 2017 reference."""
+    AntiDDoSPackageId: str
+    """Not in the 2017 reference."""
+
+class InternetAccessibleOutput(TypedDict, total=False):
+    """InternetAccessible as answers carry it (the keys always returned are Required)."""
+    InternetChargeType: Required[str]
+    """Network billing type. Value range:"""
+    InternetMaxBandwidthOut: Required[int]
+    """Bandwidth cap of the public network (in Mbps). Default: 0 Mbps. The bandwidth cap varies among di..."""
+    PublicIpAssigned: bool
+    """Whether to assign public IP. Value range:"""
+    BandwidthPackageId: str
+    """Not in the 2017 reference."""
+    InternetServiceProvider: str
+    """Not in the 2017 reference."""
+    IPv4AddressType: str
+    """Not in the 2017 reference."""
+    IPv6AddressType: str
+    """Not in the 2017 reference."""
+    AntiDDoSPackageId: str
+    """Not in the 2017 reference."""
 
 class InternetBandwidthConfig(TypedDict, total=False):
     """Information of bill-by-bandwidth method"""
-    StartTime: str
+    StartTime: Required[str]
     """Start time, in the format of YYYY-MM-DDThh:mm:ssZ according to the ISO8601 standard. UTC time is..."""
-    EndTime: str
+    EndTime: Required[str]
     """End Time, in the format of YYYY-MM-DDThh:mm:ssZ according to the ISO8601 standard. UTC time is used."""
-    InternetAccessible: InternetAccessible
+    InternetAccessible: Required[InternetAccessibleOutput]
     """Instance bandwidth information."""
 
 class InternetChargeTypeConfig(TypedDict, total=False):
     """Network billing"""
-    InternetChargeType: str
+    InternetChargeType: Required[str]
     """Network billing method"""
-    Description: str
+    Description: Required[str]
     """Description of network billing method"""
 
 class ItemPrice(TypedDict, total=False):
@@ -320,14 +806,44 @@ class ItemPrice(TypedDict, total=False):
     """Original price of a prepaid instance (in CNY)."""
     DiscountPrice: float
     """Discount price of a prepaid instance (in CNY)."""
+    Discount: float
+    """Not in the 2017 reference."""
+    UnitPriceDiscount: float
+    """Not in the 2017 reference."""
+    UnitPriceSecondStep: float
+    """Not in the 2017 reference."""
+    UnitPriceDiscountSecondStep: float
+    """Not in the 2017 reference."""
+    UnitPriceThirdStep: float
+    """Not in the 2017 reference."""
+    UnitPriceDiscountThirdStep: float
+    """Not in the 2017 reference."""
+    OriginalPriceThreeYear: float
+    """Not in the 2017 reference."""
+    DiscountPriceThreeYear: float
+    """Not in the 2017 reference."""
+    DiscountThreeYear: float
+    """Not in the 2017 reference."""
+    OriginalPriceFiveYear: float
+    """Not in the 2017 reference."""
+    DiscountPriceFiveYear: float
+    """Not in the 2017 reference."""
+    DiscountFiveYear: float
+    """Not in the 2017 reference."""
+    OriginalPriceOneYear: float
+    """Not in the 2017 reference."""
+    DiscountPriceOneYear: float
+    """Not in the 2017 reference."""
+    DiscountOneYear: float
+    """Not in the 2017 reference."""
 
 class KeyPair(TypedDict, total=False):
     """The information of a key pair"""
-    KeyId: str
+    KeyId: Required[str]
     """Key pair ID, the unique ID of an key pair."""
-    KeyName: str
+    KeyName: Required[str]
     """Key pair name."""
-    ProjectId: str
+    ProjectId: Required[int]
     """ID of the project to which a key pair belongs."""
     Description: str
     """Key pair description."""
@@ -339,17 +855,113 @@ class KeyPair(TypedDict, total=False):
     """The list of IDs of instances associated with the key."""
     CreatedTime: str
     """Creation time, in the format of YYYY-MM-DDThh:mm:ssZ according to the ISO8601 standard. UTC time..."""
+    Tags: list[Tag]
+    """Not in the 2017 reference."""
+
+class LaunchTemplate(TypedDict, total=False):
+    """LaunchTemplate (not in the 2017 reference)."""
+    LaunchTemplateId: str
+    """Not in the 2017 reference."""
+    LaunchTemplateVersion: int
+    """Not in the 2017 reference."""
+
+class LaunchTemplateInfo(TypedDict, total=False):
+    """LaunchTemplateInfo (not in the 2017 reference)."""
+    LatestVersionNumber: Required[int]
+    """Not in the 2017 reference."""
+    LaunchTemplateId: Required[str]
+    """Not in the 2017 reference."""
+    LaunchTemplateName: Required[str]
+    """Not in the 2017 reference."""
+    DefaultVersionNumber: Required[int]
+    """Not in the 2017 reference."""
+    LaunchTemplateVersionCount: Required[int]
+    """Not in the 2017 reference."""
+    CreatedBy: Required[str]
+    """Not in the 2017 reference."""
+    CreationTime: Required[str]
+    """Not in the 2017 reference."""
+
+class LaunchTemplateVersionData(TypedDict, total=False):
+    """LaunchTemplateVersionData (not in the 2017 reference)."""
+    Placement: Required[PlacementOutput]
+    """Not in the 2017 reference."""
+    InstanceType: Required[str]
+    """Not in the 2017 reference."""
+    InstanceName: Required[str]
+    """Not in the 2017 reference."""
+    InstanceChargeType: Required[str]
+    """Not in the 2017 reference."""
+    SystemDisk: Required[SystemDiskOutput]
+    """Not in the 2017 reference."""
+    DataDisks: list[DataDiskOutput]
+    """Not in the 2017 reference."""
+    InternetAccessible: Required[InternetAccessibleOutput]
+    """Not in the 2017 reference."""
+    VirtualPrivateCloud: Required[VirtualPrivateCloudOutput]
+    """Not in the 2017 reference."""
+    ImageId: Required[str]
+    """Not in the 2017 reference."""
+    SecurityGroupIds: Required[list[str]]
+    """Not in the 2017 reference."""
+    LoginSettings: LoginSettingsOutput
+    """Not in the 2017 reference."""
+    CamRoleName: str
+    """Not in the 2017 reference."""
+    HpcClusterId: str
+    """Not in the 2017 reference."""
+    InstanceCount: Required[int]
+    """Not in the 2017 reference."""
+    EnhancedService: Required[EnhancedServiceOutput]
+    """Not in the 2017 reference."""
+    UserData: str
+    """Not in the 2017 reference."""
+    DisasterRecoverGroupIds: list[str]
+    """Not in the 2017 reference."""
+    ActionTimer: ActionTimerOutput
+    """Not in the 2017 reference."""
+    InstanceMarketOptions: InstanceMarketOptionsRequestOutput
+    """Not in the 2017 reference."""
+    HostName: str
+    """Not in the 2017 reference."""
+    ClientToken: str
+    """Not in the 2017 reference."""
+    InstanceChargePrepaid: InstanceChargePrepaidOutput
+    """Not in the 2017 reference."""
+    TagSpecification: list[TagSpecification]
+    """Not in the 2017 reference."""
+    DisableApiTermination: Required[bool]
+    """Not in the 2017 reference."""
+
+class LaunchTemplateVersionInfo(TypedDict, total=False):
+    """LaunchTemplateVersionInfo (not in the 2017 reference)."""
+    LaunchTemplateVersion: Required[int]
+    """Not in the 2017 reference."""
+    LaunchTemplateVersionData: Required[LaunchTemplateVersionData]
+    """Not in the 2017 reference."""
+    CreationTime: Required[str]
+    """Not in the 2017 reference."""
+    LaunchTemplateId: Required[str]
+    """Not in the 2017 reference."""
+    IsDefaultVersion: Required[bool]
+    """Not in the 2017 reference."""
+    LaunchTemplateVersionDescription: Required[str]
+    """Not in the 2017 reference."""
+    CreatedBy: Required[str]
+    """Not in the 2017 reference."""
 
 class LocalDiskType(TypedDict, total=False):
     """Specifications of a local disk"""
-    Type: str
+    Type: Required[str]
     """Type of a local disk."""
-    PartitionType: str
+    PartitionType: Required[str]
     """Attributes of a local disk."""
-    MinSize: int
+    MinSize: Required[int]
     """Minimum size of a local disk."""
-    MaxSize: int
+    MaxSize: Required[int]
     """Maximum size of a local disk."""
+    Required: Required[str]
+    """Not in the 2017 reference."""
 
 class LoginSettings(TypedDict, total=False):
     """The configuration and information related to instance login."""
@@ -360,13 +972,74 @@ class LoginSettings(TypedDict, total=False):
     KeepImageLogin: str
     """Keep the original settings for an image. This parameter cannot be specified along with Password o..."""
 
+class LoginSettingsOutput(TypedDict, total=False):
+    """LoginSettings as answers carry it (the keys always returned are Required)."""
+    Password: str
+    """Instance login password. Password complexity requirement varies with different operating systems,..."""
+    KeyIds: list[str] | None
+    """List of key IDs. An instance associated with the key can be accessed using the corresponding priv..."""
+    KeepImageLogin: str
+    """Keep the original settings for an image. This parameter cannot be specified along with Password o..."""
+
+class Metadata(TypedDict, total=False):
+    """Metadata (not in the 2017 reference)."""
+    Items: Required[list[MetadataItem]]
+    """Not in the 2017 reference."""
+
+class MetadataOutput(TypedDict, total=False):
+    """Metadata as answers carry it (the keys always returned are Required)."""
+    Items: list[MetadataItemOutput]
+    """Not in the 2017 reference."""
+
+class MetadataItem(TypedDict, total=False):
+    """MetadataItem (not in the 2017 reference)."""
+    Key: Required[str]
+    """Not in the 2017 reference."""
+    Value: Required[str]
+    """Not in the 2017 reference."""
+
+class MetadataItemOutput(TypedDict, total=False):
+    """MetadataItem as answers carry it (the keys always returned are Required)."""
+    Key: str
+    """Not in the 2017 reference."""
+    Value: str
+    """Not in the 2017 reference."""
+
+class NetworkInterfaces(TypedDict, total=False):
+    """NetworkInterfaces (not in the 2017 reference)."""
+    InterfaceType: Required[str]
+    """Not in the 2017 reference."""
+    VpcId: Required[str]
+    """Not in the 2017 reference."""
+    SubnetId: Required[str]
+    """Not in the 2017 reference."""
+    PrivateIpv4AddressCount: Required[int]
+    """Not in the 2017 reference."""
+    NetworkInterfaceId: str
+    """Not in the 2017 reference."""
+    SecurityGroupIds: list[str]
+    """Not in the 2017 reference."""
+    DeleteWithInstance: bool
+    """Not in the 2017 reference."""
+
+class OperationCountLimit(TypedDict, total=False):
+    """OperationCountLimit (not in the 2017 reference)."""
+    Operation: Required[str]
+    """Not in the 2017 reference."""
+    InstanceId: Required[str]
+    """Not in the 2017 reference."""
+    CurrentCount: Required[int]
+    """Not in the 2017 reference."""
+    LimitCount: Required[int]
+    """Not in the 2017 reference."""
+
 class OsVersion(TypedDict, total=False):
     """Supported operating system types."""
-    OsName: str
+    OsName: Required[str]
     """Operating system type"""
-    OsVersions: list[str]
+    OsVersions: Required[list[str]]
     """Supported operating system version"""
-    Architecture: list[str]
+    Architecture: Required[list[str]]
     """Supported operating system architecture"""
 
 class Placement(TypedDict, total=False):
@@ -377,6 +1050,55 @@ class Placement(TypedDict, total=False):
     """ID of the project to which the instance belongs."""
     HostIds: list[str]
     """The list of IDs of CDHs to which your instances belongs. If you have purchased CDHs and specified..."""
+    HostId: str
+    """Not in the 2017 reference."""
+    DedicatedResourcePackTenancy: str
+    """Not in the 2017 reference."""
+    DedicatedResourcePackIds: list[str]
+    """Not in the 2017 reference."""
+    RackId: str
+    """Not in the 2017 reference."""
+
+class PlacementOutput(TypedDict, total=False):
+    """Placement as answers carry it (the keys always returned are Required)."""
+    Zone: Required[str]
+    """ID of the availability zone to which the instance belongs. This parameter can also be obtained fr..."""
+    ProjectId: Required[int]
+    """ID of the project to which the instance belongs."""
+    HostIds: list[str]
+    """The list of IDs of CDHs to which your instances belongs. If you have purchased CDHs and specified..."""
+    HostId: str
+    """Not in the 2017 reference."""
+    DedicatedResourcePackTenancy: str
+    """Not in the 2017 reference."""
+    DedicatedResourcePackIds: list[str]
+    """Not in the 2017 reference."""
+    RackId: str
+    """Not in the 2017 reference."""
+
+class PostPaidQuota(TypedDict, total=False):
+    """PostPaidQuota (not in the 2017 reference)."""
+    UsedQuota: Required[int]
+    """Not in the 2017 reference."""
+    RemainingQuota: Required[int]
+    """Not in the 2017 reference."""
+    TotalQuota: Required[int]
+    """Not in the 2017 reference."""
+    Zone: Required[str]
+    """Not in the 2017 reference."""
+
+class PrePaidQuota(TypedDict, total=False):
+    """PrePaidQuota (not in the 2017 reference)."""
+    UsedQuota: Required[int]
+    """Not in the 2017 reference."""
+    OnceQuota: Required[int]
+    """Not in the 2017 reference."""
+    RemainingQuota: Required[int]
+    """Not in the 2017 reference."""
+    TotalQuota: Required[int]
+    """Not in the 2017 reference."""
+    Zone: Required[str]
+    """Not in the 2017 reference."""
 
 class Price(TypedDict, total=False):
     """Price"""
@@ -387,16 +1109,141 @@ class Price(TypedDict, total=False):
 
 class RegionInfo(TypedDict, total=False):
     """Region information"""
-    Region: str
+    Region: Required[str]
     """Region name. For example, ap-guangzhou"""
-    RegionName: str
+    RegionName: Required[str]
     """Region description. For example, South China (Guangzhou)"""
-    RegionState: str
+    RegionState: Required[str]
     """Whether the region is available"""
+
+class RepairTaskInfo(TypedDict, total=False):
+    """RepairTaskInfo (not in the 2017 reference)."""
+    TaskId: Required[str]
+    """Not in the 2017 reference."""
+    InstanceId: Required[str]
+    """Not in the 2017 reference."""
+    Alias: Required[str | None]
+    """Not in the 2017 reference."""
+    TaskTypeId: Required[int]
+    """Not in the 2017 reference."""
+    TaskTypeName: Required[str]
+    """Not in the 2017 reference."""
+    TaskStatus: Required[int]
+    """Not in the 2017 reference."""
+    DeviceStatus: Required[int]
+    """Not in the 2017 reference."""
+    OperateStatus: Required[int]
+    """Not in the 2017 reference."""
+    CreateTime: Required[str]
+    """Not in the 2017 reference."""
+    AuthTime: Required[str | None]
+    """Not in the 2017 reference."""
+    EndTime: Required[str | None]
+    """Not in the 2017 reference."""
+    TaskDetail: Required[str | None]
+    """Not in the 2017 reference."""
+    Zone: Required[str | None]
+    """Not in the 2017 reference."""
+    Region: Required[str | None]
+    """Not in the 2017 reference."""
+    VpcId: Required[str | None]
+    """Not in the 2017 reference."""
+    VpcName: Required[str | None]
+    """Not in the 2017 reference."""
+    SubnetId: Required[str | None]
+    """Not in the 2017 reference."""
+    SubnetName: Required[str | None]
+    """Not in the 2017 reference."""
+    WanIp: Required[str | None]
+    """Not in the 2017 reference."""
+    LanIp: Required[str | None]
+    """Not in the 2017 reference."""
+    Product: Required[str | None]
+    """Not in the 2017 reference."""
+    TaskSubType: Required[str | None]
+    """Not in the 2017 reference."""
+    AuthType: Required[int]
+    """Not in the 2017 reference."""
+    AuthSource: Required[str]
+    """Not in the 2017 reference."""
+
+class ResourceCount(TypedDict, total=False):
+    """ResourceCount (not in the 2017 reference)."""
+    Cpu: int | None
+    """Not in the 2017 reference."""
+    Memory: int | None
+    """Not in the 2017 reference."""
+    Gpu: int | None
+    """Not in the 2017 reference."""
+    Disk: int | None
+    """Not in the 2017 reference."""
+
+class ResourcePoolPack(TypedDict, total=False):
+    """ResourcePoolPack (not in the 2017 reference)."""
+    DedicatedResourcePackId: Required[str]
+    """Not in the 2017 reference."""
+    DedicatedResourcePackName: Required[str]
+    """Not in the 2017 reference."""
+    Zone: Required[str]
+    """Not in the 2017 reference."""
+    InstanceType: Required[str]
+    """Not in the 2017 reference."""
+    InstanceFamily: Required[str]
+    """Not in the 2017 reference."""
+    ResourcePoolPackType: Required[str]
+    """Not in the 2017 reference."""
+    Status: Required[str]
+    """Not in the 2017 reference."""
+    TotalCapacity: Required[ResourceCount]
+    """Not in the 2017 reference."""
+    AvailableCapacity: Required[ResourceCount]
+    """Not in the 2017 reference."""
+    HostIp: Required[str]
+    """Not in the 2017 reference."""
+    RackId: Required[str]
+    """Not in the 2017 reference."""
+    SwitchId: Required[str]
+    """Not in the 2017 reference."""
+    AutoPlacement: Required[bool]
+    """Not in the 2017 reference."""
+    RenewFlag: Required[str]
+    """Not in the 2017 reference."""
+    StartTime: Required[str]
+    """Not in the 2017 reference."""
+    EndTime: Required[str]
+    """Not in the 2017 reference."""
+
+class ResourcePoolPackInstance(TypedDict, total=False):
+    """ResourcePoolPackInstance (not in the 2017 reference)."""
+    DedicatedResourcePackId: Required[str]
+    """Not in the 2017 reference."""
+    InstanceIdSet: Required[list[str]]
+    """Not in the 2017 reference."""
+    InstanceFamily: Required[str]
+    """Not in the 2017 reference."""
+    InstanceType: Required[str]
+    """Not in the 2017 reference."""
+    Zone: Required[str]
+    """Not in the 2017 reference."""
+
+class RunAutomationServiceEnabled(TypedDict, total=False):
+    """RunAutomationServiceEnabled (not in the 2017 reference)."""
+    Enabled: bool
+    """Not in the 2017 reference."""
+
+class RunAutomationServiceEnabledOutput(TypedDict, total=False):
+    """RunAutomationServiceEnabled as answers carry it (the keys always returned are Required)."""
+    Enabled: Required[bool]
+    """Not in the 2017 reference."""
 
 class RunMonitorServiceEnabled(TypedDict, total=False):
     """Information on the Cloud Monitor service"""
     Enabled: bool
+    """Whether to enable Cloud Monitor service. Value range:"""
+
+class RunMonitorServiceEnabledOutput(TypedDict, total=False):
+    """RunMonitorServiceEnabled as answers carry it (the keys always returned are Required)."""
+    Enabled: Required[bool]
     """Whether to enable Cloud Monitor service. Value range:"""
 
 class RunSecurityServiceEnabled(TypedDict, total=False):
@@ -404,12 +1251,26 @@ class RunSecurityServiceEnabled(TypedDict, total=False):
     Enabled: bool
     """Whether to enable Cloud Security service. Value range:"""
 
+class RunSecurityServiceEnabledOutput(TypedDict, total=False):
+    """RunSecurityServiceEnabled as answers carry it (the keys always returned are Required)."""
+    Enabled: Required[bool]
+    """Whether to enable Cloud Security service. Value range:"""
+
 class SharePermission(TypedDict, total=False):
     """An array of information on image sharing"""
-    CreateTime: str
+    CreatedTime: Required[str]
     """The time when the image is shared"""
-    Account: str
+    AccountId: Required[str]
     """ID of the account to which the image is shared"""
+
+class Snapshot(TypedDict, total=False):
+    """Snapshot (not in the 2017 reference)."""
+    SnapshotId: Required[str]
+    """Not in the 2017 reference."""
+    DiskUsage: Required[str]
+    """Not in the 2017 reference."""
+    DiskSize: Required[int]
+    """Not in the 2017 reference."""
 
 class SpotMarketOptions(TypedDict, total=False):
     """Spot-related options"""
@@ -417,6 +1278,24 @@ class SpotMarketOptions(TypedDict, total=False):
     """Bid rate"""
     SpotInstanceType: str
     """Spot request type. Only "one-time" is supported."""
+
+class SpotMarketOptionsOutput(TypedDict, total=False):
+    """SpotMarketOptions as answers carry it (the keys always returned are Required)."""
+    MaxPrice: str
+    """Bid rate"""
+    SpotInstanceType: str
+    """Spot request type. Only "one-time" is supported."""
+
+class SpotPaidQuota(TypedDict, total=False):
+    """SpotPaidQuota (not in the 2017 reference)."""
+    UsedQuota: Required[int]
+    """Not in the 2017 reference."""
+    RemainingQuota: Required[int]
+    """Not in the 2017 reference."""
+    TotalQuota: Required[int]
+    """Not in the 2017 reference."""
+    Zone: Required[str]
+    """Not in the 2017 reference."""
 
 class StorageBlock(TypedDict, total=False):
     """Information of local HDD storage"""
@@ -427,6 +1306,22 @@ class StorageBlock(TypedDict, total=False):
     MaxSize: int
     """Maximum size of local HDD storage"""
 
+class StorageBlockOutput(TypedDict, total=False):
+    """StorageBlock as answers carry it (the keys always returned are Required)."""
+    Type: Required[str]
+    """Type of local HDD storage. Value: LOCAL_PRO."""
+    MinSize: Required[int]
+    """Minimum size of local HDD storage"""
+    MaxSize: Required[int]
+    """Maximum size of local HDD storage"""
+
+class SyncImage(TypedDict, total=False):
+    """SyncImage (not in the 2017 reference)."""
+    ImageId: str
+    """Not in the 2017 reference."""
+    Region: str
+    """Not in the 2017 reference."""
+
 class SystemDisk(TypedDict, total=False):
     """Information on the block device (the system disk) where the operating system is located"""
     DiskType: str
@@ -435,6 +1330,31 @@ class SystemDisk(TypedDict, total=False):
     """System disk ID. Neither LOCAL_BASIC nor LOCAL_SSD comes with an ID. This parameter is not support..."""
     DiskSize: int
     """System disk size (in GB). Default is 50"""
+    CdcId: str
+    """Not in the 2017 reference."""
+    DiskName: str
+    """Not in the 2017 reference."""
+    Encrypt: bool
+    """Not in the 2017 reference."""
+    KmsKeyId: str
+    """Not in the 2017 reference."""
+
+class SystemDiskOutput(TypedDict, total=False):
+    """SystemDisk as answers carry it (the keys always returned are Required)."""
+    DiskType: Required[str]
+    """Type of system disk. For information about the limits on system disk types, please see CVM Instan..."""
+    DiskId: str
+    """System disk ID. Neither LOCAL_BASIC nor LOCAL_SSD comes with an ID. This parameter is not support..."""
+    DiskSize: Required[int]
+    """System disk size (in GB). Default is 50"""
+    CdcId: str | None
+    """Not in the 2017 reference."""
+    DiskName: str
+    """Not in the 2017 reference."""
+    Encrypt: Required[bool]
+    """Not in the 2017 reference."""
+    KmsKeyId: Required[str]
+    """Not in the 2017 reference."""
 
 class Tag(TypedDict, total=False):
     """Tag key-value pair"""
@@ -450,6 +1370,13 @@ class TagSpecification(TypedDict, total=False):
     Tags: Required[list[Tag]]
     """List of tag pairs"""
 
+class TargetOS(TypedDict, total=False):
+    """TargetOS (not in the 2017 reference)."""
+    TargetOSType: Required[str]
+    """Not in the 2017 reference."""
+    TargetOSVersion: Required[str]
+    """Not in the 2017 reference."""
+
 class VirtualPrivateCloud(TypedDict, total=False):
     """VPC-related information, including subnet, IP, etc."""
     VpcId: Required[str]
@@ -460,400 +1387,739 @@ class VirtualPrivateCloud(TypedDict, total=False):
     """Whether used as a public gateway. The public gateway can be used only when the instance has a pub..."""
     PrivateIpAddresses: list[str]
     """Array of VPC subnet IPs. This parameter can be used to create instances and modify VPC attributes..."""
+    Ipv6AddressCount: int
+    """Not in the 2017 reference."""
+
+class VirtualPrivateCloudOutput(TypedDict, total=False):
+    """VirtualPrivateCloud as answers carry it (the keys always returned are Required)."""
+    VpcId: Required[str]
+    """VPC ID, in the format of vpc-xxx. A valid VPC ID can be queried through the console or obtained f..."""
+    SubnetId: Required[str]
+    """VPC subnet ID, in the format of subnet-xxx. A valid VPC subnet ID can be queried through the cons..."""
+    AsVpcGateway: Required[bool]
+    """Whether used as a public gateway. The public gateway can be used only when the instance has a pub..."""
+    PrivateIpAddresses: list[str]
+    """Array of VPC subnet IPs. This parameter can be used to create instances and modify VPC attributes..."""
+    Ipv6AddressCount: int
+    """Not in the 2017 reference."""
 
 class ZoneInfo(TypedDict, total=False):
     """The information on an availability zone"""
-    Zone: str
+    Zone: Required[str]
     """Availability zone name. For example, ap-guangzhou-3"""
-    ZoneName: str
+    ZoneName: Required[str]
     """Availability zone description. For example, Guangzhou Zone 3"""
-    ZoneId: str
+    ZoneId: Required[str]
     """Availability zone ID"""
-    ZoneState: str
+    ZoneState: Required[str]
     """Availability zone status"""
 
 class AllocateHostsResponse(TypedDict, total=False):
     """What AllocateHosts returns: the object inside ``Response``."""
-    HostIdSet: list[str]
+    HostIdSet: Required[list[str]]
     """List of IDs of CDH instances on which new cloud servers are created."""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class AssociateInstancesKeyPairsResponse(TypedDict, total=False):
     """What AssociateInstancesKeyPairs returns: the object inside ``Response``."""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
+
+class AssociateSecurityGroupsResponse(TypedDict, total=False):
+    """What AssociateSecurityGroups returns: the object inside ``Response``."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""
+
+class ConfigureChcAssistVpcResponse(TypedDict, total=False):
+    """What ConfigureChcAssistVpc returns: the object inside ``Response``."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""
+
+class ConfigureChcDeployVpcResponse(TypedDict, total=False):
+    """What ConfigureChcDeployVpc returns: the object inside ``Response``."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""
+
+class ConvertOperatingSystemsResponse(TypedDict, total=False):
+    """What ConvertOperatingSystems returns: the object inside ``Response``."""
+    SupportTargetOSList: list[TargetOS]
+    """Not in the 2017 reference."""
+    TaskId: str
+    """Not in the 2017 reference."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""
 
 class CreateDisasterRecoverGroupResponse(TypedDict, total=False):
     """What CreateDisasterRecoverGroup returns: the object inside ``Response``."""
-    DisasterRecoverGroupId: str
+    DisasterRecoverGroupId: Required[str]
     """List of spread placement group IDs."""
-    Type: str
+    Type: Required[str]
     """Type of a spread placement group. Value range:"""
-    Name: str
+    Name: Required[str]
     """Name of a spread placement group with a length of 1-60 characters."""
-    CvmQuotaTotal: int
+    CvmQuotaTotal: Required[int]
     """Number of CVMs that a placement group can have."""
-    CurrentNum: int
+    CurrentNum: Required[int]
     """Number of CVMs that a placement group contains."""
-    CreateTime: str
+    CreateTime: Required[str]
     """Creation time of a placement group"""
-    RequestId: str
+    Strategy: Required[str]
+    """Not in the 2017 reference."""
+    PartitionCount: Required[int]
+    """Not in the 2017 reference."""
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
+
+class CreateHpcClusterResponse(TypedDict, total=False):
+    """What CreateHpcCluster returns: the object inside ``Response``."""
+    HpcClusterSet: Required[list[HpcClusterInfo]]
+    """Not in the 2017 reference."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""
 
 class CreateImageResponse(TypedDict, total=False):
     """What CreateImage returns: the object inside ``Response``."""
-    RequestId: str
+    ImageId: Required[str]
+    """Not in the 2017 reference."""
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class CreateKeyPairResponse(TypedDict, total=False):
     """What CreateKeyPair returns: the object inside ``Response``."""
-    KeyPair: KeyPair
+    KeyPair: Required[KeyPair]
     """The information of key pair."""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
+
+class CreateLaunchTemplateResponse(TypedDict, total=False):
+    """What CreateLaunchTemplate returns: the object inside ``Response``."""
+    LaunchTemplateId: Required[str]
+    """Not in the 2017 reference."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""
+
+class CreateLaunchTemplateVersionResponse(TypedDict, total=False):
+    """What CreateLaunchTemplateVersion returns: the object inside ``Response``."""
+    LaunchTemplateVersionNumber: Required[int]
+    """Not in the 2017 reference."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""
 
 class DeleteDisasterRecoverGroupsResponse(TypedDict, total=False):
     """What DeleteDisasterRecoverGroups returns: the object inside ``Response``."""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
+
+class DeleteHpcClustersResponse(TypedDict, total=False):
+    """What DeleteHpcClusters returns: the object inside ``Response``."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""
 
 class DeleteImagesResponse(TypedDict, total=False):
     """What DeleteImages returns: the object inside ``Response``."""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
+
+class DeleteInstancesActionTimerResponse(TypedDict, total=False):
+    """What DeleteInstancesActionTimer returns: the object inside ``Response``."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""
+
+class DeleteInstancesDisasterRecoverGroupsResponse(TypedDict, total=False):
+    """What DeleteInstancesDisasterRecoverGroups returns: the object inside ``Response``."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""
 
 class DeleteKeyPairsResponse(TypedDict, total=False):
     """What DeleteKeyPairs returns: the object inside ``Response``."""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
+
+class DeleteLaunchTemplateResponse(TypedDict, total=False):
+    """What DeleteLaunchTemplate returns: the object inside ``Response``."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""
+
+class DeleteLaunchTemplateVersionsResponse(TypedDict, total=False):
+    """What DeleteLaunchTemplateVersions returns: the object inside ``Response``."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""
+
+class DescribeAccountQuotaResponse(TypedDict, total=False):
+    """What DescribeAccountQuota returns: the object inside ``Response``."""
+    AppId: Required[int]
+    """Not in the 2017 reference."""
+    AccountQuotaOverview: Required[AccountQuotaOverview]
+    """Not in the 2017 reference."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""
+
+class DescribeChcDeniedActionsResponse(TypedDict, total=False):
+    """What DescribeChcDeniedActions returns: the object inside ``Response``."""
+    ChcHostDeniedActionSet: Required[list[ChcHostDeniedActions]]
+    """Not in the 2017 reference."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""
+
+class DescribeChcHostsResponse(TypedDict, total=False):
+    """What DescribeChcHosts returns: the object inside ``Response``."""
+    TotalCount: Required[int]
+    """Not in the 2017 reference."""
+    ChcHostSet: Required[list[ChcHost]]
+    """Not in the 2017 reference."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""
 
 class DescribeDisasterRecoverGroupQuotaResponse(TypedDict, total=False):
     """What DescribeDisasterRecoverGroupQuota returns: the object inside ``Response``."""
-    GroupQuota: int
+    GroupQuota: Required[int]
     """The maximum number of placement groups that can be created."""
-    CurrentNum: int
+    CurrentNum: Required[int]
     """The number of placement groups that have been created by the current user."""
-    CvmInHostGroupQuota: int
+    CvmInHostGroupQuota: Required[int]
     """Quota of instances in a physical-machine-type disaster recovery group."""
-    CvmInSwGroupQuota: int
-    """Quota of instances in an exchange-type disaster recovery group."""
-    CvmInRackGroupQuota: int
+    CvmInSwGroupQuota: Required[int]
+    """Deprecated in the current description. Quota of instances in an exchange-type disaster recovery group."""
+    CvmInRackGroupQuota: Required[int]
     """Quota of instances in a rack-type disaster recovery group."""
-    RequestId: str
+    CvmInSwitchGroupQuota: int
+    """Not in the 2017 reference."""
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class DescribeDisasterRecoverGroupsResponse(TypedDict, total=False):
     """What DescribeDisasterRecoverGroups returns: the object inside ``Response``."""
-    DisasterRecoverGroupSet: list[DisasterRecoverGroup]
+    DisasterRecoverGroupSet: Required[list[DisasterRecoverGroup]]
     """List of information on a spread placement group"""
-    TotalCount: int
+    TotalCount: Required[int]
     """Total number of placement groups of an user."""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class DescribeHostsResponse(TypedDict, total=False):
     """What DescribeHosts returns: the object inside ``Response``."""
-    TotalCount: int
+    TotalCount: Required[int]
     """Number of CDH instances that meet the condition"""
-    HostSet: list[HostItem]
+    HostSet: Required[list[HostItem]]
     """Details of a CDH instance"""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
+
+class DescribeHpcClustersResponse(TypedDict, total=False):
+    """What DescribeHpcClusters returns: the object inside ``Response``."""
+    HpcClusterSet: Required[list[HpcClusterInfo]]
+    """Not in the 2017 reference."""
+    TotalCount: Required[int]
+    """Not in the 2017 reference."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""
+
+class DescribeImageFromFamilyResponse(TypedDict, total=False):
+    """What DescribeImageFromFamily returns: the object inside ``Response``."""
+    Image: Image | None
+    """Not in the 2017 reference."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""
 
 class DescribeImageQuotaResponse(TypedDict, total=False):
     """What DescribeImageQuota returns: the object inside ``Response``."""
-    ImageNumQuota: int
+    ImageNumQuota: Required[int]
     """The image quota under an account"""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class DescribeImageSharePermissionResponse(TypedDict, total=False):
     """What DescribeImageSharePermission returns: the object inside ``Response``."""
-    SharePermissionSet: list[SharePermission]
+    SharePermissionSet: Required[list[SharePermission]]
     """Information on image sharing"""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class DescribeImagesResponse(TypedDict, total=False):
     """What DescribeImages returns: the object inside ``Response``."""
-    ImageSet: list[Image]
+    ImageSet: Required[list[Image]]
     """An array of detailed information of an image, including the main statuses and attributes of the i..."""
-    TotalCount: int
+    TotalCount: Required[int]
     """Number of images satisfying the filter conditions."""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class DescribeImportImageOsResponse(TypedDict, total=False):
     """What DescribeImportImageOs returns: the object inside ``Response``."""
-    ImportImageOsListSupported: ImageOsList
+    ImportImageOsListSupported: Required[ImageOsList]
     """Supported operating system types of imported images."""
-    ImportImageOsVersionSet: list[OsVersion]
+    ImportImageOsVersionSet: Required[list[OsVersion]]
     """Supported operating system versions of imported images."""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class DescribeInstanceFamilyConfigsResponse(TypedDict, total=False):
     """What DescribeInstanceFamilyConfigs returns: the object inside ``Response``."""
-    InstanceFamilyConfigSet: list[InstanceFamilyConfig]
+    InstanceFamilyConfigSet: Required[list[InstanceFamilyConfig]]
     """List of instance model family configurations"""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class DescribeInstanceInternetBandwidthConfigsResponse(TypedDict, total=False):
     """What DescribeInstanceInternetBandwidthConfigs returns: the object inside ``Response``."""
-    InternetBandwidthConfigSet: list[InternetBandwidthConfig]
+    InternetBandwidthConfigSet: Required[list[InternetBandwidthConfig]]
     """List of bandwidth configurations."""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class DescribeInstanceTypeConfigsResponse(TypedDict, total=False):
     """What DescribeInstanceTypeConfigs returns: the object inside ``Response``."""
-    InstanceTypeConfigSet: list[InstanceTypeConfig]
+    InstanceTypeConfigSet: Required[list[InstanceTypeConfig]]
     """List of instance model configurations."""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class DescribeInstanceVncUrlResponse(TypedDict, total=False):
     """What DescribeInstanceVncUrl returns: the object inside ``Response``."""
-    InstanceVncUrl: str
+    InstanceVncUrl: Required[str]
     """URL to the instance management client."""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class DescribeInstancesResponse(TypedDict, total=False):
     """What DescribeInstances returns: the object inside ``Response``."""
-    TotalCount: int
+    TotalCount: Required[int]
     """Number of instances matching the filter condition."""
-    InstanceSet: list[Instance]
+    InstanceSet: Required[list[Instance]]
     """List of details of an instance."""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
+
+class DescribeInstancesActionTimerResponse(TypedDict, total=False):
+    """What DescribeInstancesActionTimer returns: the object inside ``Response``."""
+    ActionTimers: Required[list[ActionTimerOutput]]
+    """Not in the 2017 reference."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""
+
+class DescribeInstancesAttributesResponse(TypedDict, total=False):
+    """What DescribeInstancesAttributes returns: the object inside ``Response``."""
+    InstanceSet: Required[list[InstanceAttribute]]
+    """Not in the 2017 reference."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""
+
+class DescribeInstancesModificationResponse(TypedDict, total=False):
+    """What DescribeInstancesModification returns: the object inside ``Response``."""
+    TotalCount: Required[int]
+    """Not in the 2017 reference."""
+    InstanceTypeConfigStatusSet: Required[list[InstanceTypeConfigStatus]]
+    """Not in the 2017 reference."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""
+
+class DescribeInstancesOperationLimitResponse(TypedDict, total=False):
+    """What DescribeInstancesOperationLimit returns: the object inside ``Response``."""
+    InstanceOperationLimitSet: Required[list[OperationCountLimit]]
+    """Not in the 2017 reference."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""
 
 class DescribeInstancesStatusResponse(TypedDict, total=False):
     """What DescribeInstancesStatus returns: the object inside ``Response``."""
-    TotalCount: int
+    TotalCount: Required[int]
     """Number of instance statuses matching the filter condition."""
-    InstanceStatusSet: list[InstanceStatus]
+    InstanceStatusSet: Required[list[InstanceStatus]]
     """Instance status list."""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class DescribeInternetChargeTypeConfigsResponse(TypedDict, total=False):
     """What DescribeInternetChargeTypeConfigs returns: the object inside ``Response``."""
-    InternetChargeTypeConfigSet: list[InternetChargeTypeConfig]
+    InternetChargeTypeConfigSet: Required[list[InternetChargeTypeConfig]]
     """Network billing type configuration."""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class DescribeKeyPairsResponse(TypedDict, total=False):
     """What DescribeKeyPairs returns: the object inside ``Response``."""
-    TotalCount: int
+    TotalCount: Required[int]
     """The number of key pairs matching the filter condition."""
-    KeyPairSet: list[KeyPair]
+    KeyPairSet: Required[list[KeyPair]]
     """List of details of key pairs."""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
+
+class DescribeLaunchTemplateVersionsResponse(TypedDict, total=False):
+    """What DescribeLaunchTemplateVersions returns: the object inside ``Response``."""
+    TotalCount: Required[int]
+    """Not in the 2017 reference."""
+    LaunchTemplateVersionSet: Required[list[LaunchTemplateVersionInfo]]
+    """Not in the 2017 reference."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""
+
+class DescribeLaunchTemplatesResponse(TypedDict, total=False):
+    """What DescribeLaunchTemplates returns: the object inside ``Response``."""
+    TotalCount: Required[int]
+    """Not in the 2017 reference."""
+    LaunchTemplateSet: Required[list[LaunchTemplateInfo]]
+    """Not in the 2017 reference."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""
 
 class DescribeRegionsResponse(TypedDict, total=False):
     """What DescribeRegions returns: the object inside ``Response``."""
-    TotalCount: int
+    TotalCount: Required[int]
     """Number of regions"""
-    RegionSet: list[RegionInfo]
+    RegionSet: Required[list[RegionInfo]]
     """Region details"""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
+
+class DescribeResourcePoolPackInstancesResponse(TypedDict, total=False):
+    """What DescribeResourcePoolPackInstances returns: the object inside ``Response``."""
+    DedicatedResourcePackInstanceSet: Required[list[ResourcePoolPackInstance]]
+    """Not in the 2017 reference."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""
+
+class DescribeResourcePoolPackTypeConfigsResponse(TypedDict, total=False):
+    """What DescribeResourcePoolPackTypeConfigs returns: the object inside ``Response``."""
+    InstanceTypeConfigSet: Required[list[InstanceTypeConfig]]
+    """Not in the 2017 reference."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""
+
+class DescribeResourcePoolPacksResponse(TypedDict, total=False):
+    """What DescribeResourcePoolPacks returns: the object inside ``Response``."""
+    DedicatedResourcePackSet: Required[list[ResourcePoolPack]]
+    """Not in the 2017 reference."""
+    NextToken: str | None
+    """Not in the 2017 reference."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""
+
+class DescribeTaskInfoResponse(TypedDict, total=False):
+    """What DescribeTaskInfo returns: the object inside ``Response``."""
+    TotalCount: Required[int]
+    """Not in the 2017 reference."""
+    RepairTaskInfoSet: Required[list[RepairTaskInfo]]
+    """Not in the 2017 reference."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""
 
 class DescribeZoneInstanceConfigInfosResponse(TypedDict, total=False):
     """What DescribeZoneInstanceConfigInfos returns: the object inside ``Response``."""
-    InstanceTypeQuotaSet: list[InstanceTypeQuotaItem]
+    InstanceTypeQuotaSet: Required[list[InstanceTypeQuotaItem]]
     """List of model configuration in an availability zone."""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class DescribeZonesResponse(TypedDict, total=False):
     """What DescribeZones returns: the object inside ``Response``."""
-    TotalCount: int
+    TotalCount: Required[int]
     """Number of availability zones"""
-    ZoneSet: list[ZoneInfo]
+    ZoneSet: Required[list[ZoneInfo]]
     """Availability zone details"""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class DisassociateInstancesKeyPairsResponse(TypedDict, total=False):
     """What DisassociateInstancesKeyPairs returns: the object inside ``Response``."""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
+
+class DisassociateSecurityGroupsResponse(TypedDict, total=False):
+    """What DisassociateSecurityGroups returns: the object inside ``Response``."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""
+
+class EnterRescueModeResponse(TypedDict, total=False):
+    """What EnterRescueMode returns: the object inside ``Response``."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""
+
+class ExitRescueModeResponse(TypedDict, total=False):
+    """What ExitRescueMode returns: the object inside ``Response``."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""
+
+class ExportImagesResponse(TypedDict, total=False):
+    """What ExportImages returns: the object inside ``Response``."""
+    TaskId: Required[int]
+    """Not in the 2017 reference."""
+    CosPaths: Required[list[str]]
+    """Not in the 2017 reference."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""
 
 class ImportImageResponse(TypedDict, total=False):
     """What ImportImage returns: the object inside ``Response``."""
-    RequestId: str
+    ImageId: str
+    """Not in the 2017 reference."""
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
+
+class ImportInstancesActionTimerResponse(TypedDict, total=False):
+    """What ImportInstancesActionTimer returns: the object inside ``Response``."""
+    ActionTimerIds: Required[list[str]]
+    """Not in the 2017 reference."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""
 
 class ImportKeyPairResponse(TypedDict, total=False):
     """What ImportKeyPair returns: the object inside ``Response``."""
-    KeyId: str
+    KeyId: Required[str]
     """Key pair ID."""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
+
+class InquirePricePurchaseResourcePoolPacksResponse(TypedDict, total=False):
+    """What InquirePricePurchaseResourcePoolPacks returns: the object inside ``Response``."""
+    Price: Required[ItemPrice]
+    """Not in the 2017 reference."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""
 
 class InquiryPriceModifyInstancesChargeTypeResponse(TypedDict, total=False):
     """What InquiryPriceModifyInstancesChargeType returns: the object inside ``Response``."""
-    Price: Price
+    Price: Required[Price]
     """Indicates the price for the switched billing method of an instance with specified configuration."""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
+
+class InquiryPriceRenewHostsResponse(TypedDict, total=False):
+    """What InquiryPriceRenewHosts returns: the object inside ``Response``."""
+    Price: Required[HostPriceInfo]
+    """Not in the 2017 reference."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""
 
 class InquiryPriceRenewInstancesResponse(TypedDict, total=False):
     """What InquiryPriceRenewInstances returns: the object inside ``Response``."""
-    Price: Price
+    Price: Required[Price]
     """Indicates the price of the instance with specified configuration."""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class InquiryPriceResetInstanceResponse(TypedDict, total=False):
     """What InquiryPriceResetInstance returns: the object inside ``Response``."""
-    Price: Price
+    Price: Required[Price]
     """Indicates the price of the reinstalled instance."""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class InquiryPriceResetInstancesInternetMaxBandwidthResponse(TypedDict, total=False):
     """What InquiryPriceResetInstancesInternetMaxBandwidth returns: the object inside ``Response``."""
-    Price: Price
+    Price: Required[Price]
     """Indicates the price of the adjusted bandwidth."""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class InquiryPriceResetInstancesTypeResponse(TypedDict, total=False):
     """What InquiryPriceResetInstancesType returns: the object inside ``Response``."""
-    Price: Price
+    Price: Required[Price]
     """The price of the adjusted instance model."""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class InquiryPriceResizeInstanceDisksResponse(TypedDict, total=False):
     """What InquiryPriceResizeInstanceDisks returns: the object inside ``Response``."""
-    Price: Price
+    Price: Required[Price]
     """The price of expanding the capacity of the disk to a proper configuration."""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class InquiryPriceRunInstancesResponse(TypedDict, total=False):
     """What InquiryPriceRunInstances returns: the object inside ``Response``."""
-    Price: Price
+    Price: Required[Price]
     """Indicates the price of the instance with specified configuration."""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
+
+class InquiryPriceTerminateInstancesResponse(TypedDict, total=False):
+    """What InquiryPriceTerminateInstances returns: the object inside ``Response``."""
+    InstanceRefundsSet: Required[list[InstanceRefund]]
+    """Not in the 2017 reference."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""
+
+class ModifyChcAttributeResponse(TypedDict, total=False):
+    """What ModifyChcAttribute returns: the object inside ``Response``."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""
+
+class ModifyChcNetworkModeResponse(TypedDict, total=False):
+    """What ModifyChcNetworkMode returns: the object inside ``Response``."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""
 
 class ModifyDisasterRecoverGroupAttributeResponse(TypedDict, total=False):
     """What ModifyDisasterRecoverGroupAttribute returns: the object inside ``Response``."""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class ModifyHostsAttributeResponse(TypedDict, total=False):
     """What ModifyHostsAttribute returns: the object inside ``Response``."""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
+
+class ModifyHpcClusterAttributeResponse(TypedDict, total=False):
+    """What ModifyHpcClusterAttribute returns: the object inside ``Response``."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""
 
 class ModifyImageAttributeResponse(TypedDict, total=False):
     """What ModifyImageAttribute returns: the object inside ``Response``."""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class ModifyImageSharePermissionResponse(TypedDict, total=False):
     """What ModifyImageSharePermission returns: the object inside ``Response``."""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
+
+class ModifyInstanceDiskTypeResponse(TypedDict, total=False):
+    """What ModifyInstanceDiskType returns: the object inside ``Response``."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""
 
 class ModifyInstancesAttributeResponse(TypedDict, total=False):
     """What ModifyInstancesAttribute returns: the object inside ``Response``."""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class ModifyInstancesChargeTypeResponse(TypedDict, total=False):
     """What ModifyInstancesChargeType returns: the object inside ``Response``."""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
+
+class ModifyInstancesDisasterRecoverGroupResponse(TypedDict, total=False):
+    """What ModifyInstancesDisasterRecoverGroup returns: the object inside ``Response``."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""
 
 class ModifyInstancesProjectResponse(TypedDict, total=False):
     """What ModifyInstancesProject returns: the object inside ``Response``."""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class ModifyInstancesRenewFlagResponse(TypedDict, total=False):
     """What ModifyInstancesRenewFlag returns: the object inside ``Response``."""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
+
+class ModifyInstancesVpcAttributeResponse(TypedDict, total=False):
+    """What ModifyInstancesVpcAttribute returns: the object inside ``Response``."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""
 
 class ModifyKeyPairAttributeResponse(TypedDict, total=False):
     """What ModifyKeyPairAttribute returns: the object inside ``Response``."""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
+
+class ModifyLaunchTemplateDefaultVersionResponse(TypedDict, total=False):
+    """What ModifyLaunchTemplateDefaultVersion returns: the object inside ``Response``."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""
+
+class ProgramFpgaImageResponse(TypedDict, total=False):
+    """What ProgramFpgaImage returns: the object inside ``Response``."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""
+
+class PurchaseResourcePoolPacksResponse(TypedDict, total=False):
+    """What PurchaseResourcePoolPacks returns: the object inside ``Response``."""
+    DedicatedResourcePackIdSet: Required[list[str]]
+    """Not in the 2017 reference."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""
 
 class RebootInstancesResponse(TypedDict, total=False):
     """What RebootInstances returns: the object inside ``Response``."""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
+
+class RemoveChcAssistVpcResponse(TypedDict, total=False):
+    """What RemoveChcAssistVpc returns: the object inside ``Response``."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""
+
+class RemoveChcDeployVpcResponse(TypedDict, total=False):
+    """What RemoveChcDeployVpc returns: the object inside ``Response``."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""
 
 class RenewHostsResponse(TypedDict, total=False):
     """What RenewHosts returns: the object inside ``Response``."""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class RenewInstancesResponse(TypedDict, total=False):
     """What RenewInstances returns: the object inside ``Response``."""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
+
+class RepairTaskControlResponse(TypedDict, total=False):
+    """What RepairTaskControl returns: the object inside ``Response``."""
+    TaskId: Required[str]
+    """Not in the 2017 reference."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""
 
 class ResetInstanceResponse(TypedDict, total=False):
     """What ResetInstance returns: the object inside ``Response``."""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class ResetInstancesInternetMaxBandwidthResponse(TypedDict, total=False):
     """What ResetInstancesInternetMaxBandwidth returns: the object inside ``Response``."""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class ResetInstancesPasswordResponse(TypedDict, total=False):
     """What ResetInstancesPassword returns: the object inside ``Response``."""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class ResetInstancesTypeResponse(TypedDict, total=False):
     """What ResetInstancesType returns: the object inside ``Response``."""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class ResizeInstanceDisksResponse(TypedDict, total=False):
     """What ResizeInstanceDisks returns: the object inside ``Response``."""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class RunInstancesResponse(TypedDict, total=False):
     """What RunInstances returns: the object inside ``Response``."""
-    InstanceIdSet: list[str]
+    InstanceIdSet: Required[list[str]]
     """This parameter is returned when an instance is created via this API, representing one or more ins..."""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class StartInstancesResponse(TypedDict, total=False):
     """What StartInstances returns: the object inside ``Response``."""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class StopInstancesResponse(TypedDict, total=False):
     """What StopInstances returns: the object inside ``Response``."""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class SyncImagesResponse(TypedDict, total=False):
     """What SyncImages returns: the object inside ``Response``."""
-    RequestId: str
+    ImageSet: Required[list[SyncImage]]
+    """Not in the 2017 reference."""
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
 
 class TerminateInstancesResponse(TypedDict, total=False):
     """What TerminateInstances returns: the object inside ``Response``."""
-    RequestId: str
+    RequestId: Required[str]
     """The unique request ID, which is returned for each request. RequestId is required for locating a p..."""
+
+class TerminateResourcePoolPacksResponse(TypedDict, total=False):
+    """What TerminateResourcePoolPacks returns: the object inside ``Response``."""
+    RequestId: Required[str]
+    """Not in the 2017 reference."""

@@ -9,10 +9,10 @@ use crate::config::Config;
 use crate::credentials::{CredentialStore, Credentials};
 use crate::endpoint::{resolve_endpoint, Endpoint};
 use crate::error::{Error, TransportKind};
-use crate::lanes::{Lane, SYNC_LANE_HTTP};
+use crate::lanes::Lane;
 use crate::params;
 use crate::rate_limit::{model_rate_limit, RateLimiter};
-use crate::request::{new_client_token, Prepared};
+use crate::request::new_client_token;
 use crate::retry::{
     backoff_delay, decide, idempotent_action, takes_client_token, Decision, Outcome, RetryBudget,
 };
@@ -21,7 +21,7 @@ use crate::tls::tls_config;
 use bytes::Bytes;
 use serde_json::Value;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Counters for tests and benchmarks.
@@ -42,6 +42,10 @@ pub struct Answer<T> {
     pub body: Bytes,
     pub request_id: Option<String>,
     pub built: Option<T>,
+    /// The attempts the call made (this answer's included) and this answer's HTTP status, for
+    /// an error raised while building the result.
+    pub attempts: u32,
+    pub status: u16,
 }
 
 pub struct Client {
@@ -50,9 +54,16 @@ pub struct Client {
     pub credentials: CredentialStore,
     /// `endpoint.url` parsed once (parsing it per request, IDNA included, was ~2% of a call).
     pub(crate) url: reqwest::Url,
-    /// The pool used on the process runtime (async calls). Per process, like the lanes: a
-    /// forked child builds its own and never takes a lock its parent's threads may have held.
-    pub(crate) http: PerProcess<Mutex<Option<reqwest::Client>>>,
+    /// The pool used on the process runtime (async calls), with the pool generation it was
+    /// built for. Per process, like the lanes: a forked child builds its own and never takes a
+    /// lock its parent's threads may have held.
+    pub(crate) http: PerProcess<Mutex<Option<(u64, reqwest::Client)>>>,
+    /// `max_connections` turns shared by every attempt of this client (per process).
+    pub(crate) slots: PerProcess<OnceLock<tokio::sync::Semaphore>>,
+    /// The lowest idle timeout a server announced (`Keep-Alive: timeout=N`), 0: none yet.
+    pub(crate) idle_hint: AtomicU64,
+    /// Bumped when the hint changes: pools built before are rebuilt with the new idle timeout.
+    pub(crate) pool_generation: AtomicU64,
     /// The sync lanes, built as sync calls need them (an async-only client never has one).
     pub(crate) lanes: PerProcess<Mutex<Vec<Arc<Lane>>>>,
     pub(crate) budget: RetryBudget,
@@ -84,6 +95,11 @@ impl Client {
         if config.max_attempts == 0 {
             return Err(Error::Config("max_attempts must be at least 1".into()));
         }
+        if config.max_connections == 0 || config.max_response_bytes == 0 {
+            return Err(Error::Config(
+                "max_connections and max_response_bytes must be at least 1".into(),
+            ));
+        }
         if config.timeout.is_zero() || config.connect_timeout.is_zero() {
             return Err(Error::Config("timeouts must be positive".into()));
         }
@@ -103,6 +119,9 @@ impl Client {
             url,
             credentials: CredentialStore::new(credentials),
             http: PerProcess::new(),
+            slots: PerProcess::new(),
+            idle_hint: AtomicU64::new(0),
+            pool_generation: AtomicU64::new(0),
             lanes: PerProcess::new(),
             clock_offset: AtomicI64::new(0),
             stats: Stats::default(),
@@ -112,18 +131,21 @@ impl Client {
         Ok(client)
     }
 
-    pub(crate) fn build_http(&self) -> Result<reqwest::Client, Error> {
+    /// A new pool keeping at most `idle` idle connections (a sync lane needs one).
+    pub(crate) fn build_http(&self, idle: usize) -> Result<reqwest::Client, Error> {
         let c = &self.config;
         let mut b = reqwest::Client::builder()
             .user_agent(concat!("tccvm/", env!("CARGO_PKG_VERSION")))
             .timeout(c.timeout)
             .connect_timeout(c.connect_timeout)
-            .pool_idle_timeout(Duration::from_secs(50))
+            .pool_idle_timeout(self.pool_idle_timeout())
+            .pool_max_idle_per_host(idle)
             .tcp_nodelay(true)
             .redirect(reqwest::redirect::Policy::none());
         if let Some(p) = &c.proxy {
+            // reqwest's error would quote the URL, password included: never shown.
             let proxy = reqwest::Proxy::all(p.as_str())
-                .map_err(|e| Error::Config(format!("invalid proxy URL: {e}")))?
+                .map_err(|_| Error::Config("invalid proxy URL".into()))?
                 .no_proxy(reqwest::NoProxy::from_env());
             b = b.proxy(proxy);
         }
@@ -132,17 +154,39 @@ impl Client {
             .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))
     }
 
-    /// The pooled HTTP client of this process (rebuilt after a fork or `close()`).
-    fn http(&self) -> Result<reqwest::Client, Error> {
+    /// The pooled HTTP client of this process (rebuilt after a fork or `close()`, and when a
+    /// server's keep-alive hint changed the idle timeout).
+    pub(crate) fn http(&self) -> Result<reqwest::Client, Error> {
         let mut g = match self.http.get().lock() {
             Ok(g) => g,
             Err(p) => p.into_inner(),
         };
-        if let Some(c) = g.as_ref() {
-            return Ok(c.clone());
+        self.current_http(&mut g, self.config.max_connections)
+    }
+
+    /// The HTTP client in `slot` if it was built for the current pool generation, else a new
+    /// one put there (used for the async pool and each sync lane's).
+    pub(crate) fn current_http(
+        &self,
+        slot: &mut Option<(u64, reqwest::Client)>,
+        idle: usize,
+    ) -> Result<reqwest::Client, Error> {
+        let generation = self.pool_generation.load(Ordering::Acquire);
+        if let Some((g, c)) = slot.as_ref() {
+            if *g == generation {
+                return Ok(c.clone());
+            }
         }
-        let c = self.build_http()?;
-        Ok(g.insert(c).clone())
+        let c = self.build_http(idle)?;
+        // The old pool (if any) is dropped with its idle connections.
+        Ok(slot.insert((generation, c)).1.clone())
+    }
+
+    /// The `max_connections` turns of this client in this process.
+    pub(crate) fn connection_slots(&self) -> &tokio::sync::Semaphore {
+        self.slots
+            .get()
+            .get_or_init(|| tokio::sync::Semaphore::new(self.config.max_connections))
     }
 
     /// Drop the connection pools, async and sync (the next call builds a new one). The sync
@@ -192,47 +236,6 @@ impl Client {
         has_token || idempotent_action(action)
     }
 
-    /// Send one attempt. Returns the HTTP status, the Date header (Unix seconds) and the body.
-    pub(crate) async fn send(
-        &self,
-        p: Prepared,
-    ) -> Result<(u16, Option<i64>, Bytes), (TransportKind, String)> {
-        let http = match SYNC_LANE_HTTP.try_with(reqwest::Client::clone) {
-            Ok(lane_http) => lane_http,
-            Err(_) => self
-                .http()
-                .map_err(|e| (TransportKind::Request, e.to_string()))?,
-        };
-        let mut rb = http.request(p.method, p.url);
-        for (k, v) in p.headers {
-            let mut hv = reqwest::header::HeaderValue::from_str(&v).map_err(|_| {
-                (
-                    TransportKind::Request,
-                    format!("the value of the {k} header cannot be sent (control characters?)"),
-                )
-            })?;
-            // Never shown by any Debug output of the request.
-            if k == "authorization" || k == "x-tc-token" {
-                hv.set_sensitive(true);
-            }
-            rb = rb.header(k, hv);
-        }
-        if let Some(b) = p.body {
-            rb = rb.body(b);
-        }
-        let resp = rb.send().await.map_err(classify)?;
-        let status = resp.status().as_u16();
-        let date = resp
-            .headers()
-            .get(reqwest::header::DATE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|s| httpdate::parse_http_date(s).ok())
-            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-            .map(|d| d.as_secs() as i64);
-        let body = resp.bytes().await.map_err(classify)?;
-        Ok((status, date, body))
-    }
-
     /// Call `action` with `params` (a JSON object, already validated if wanted), retrying per
     /// the policy, reporting every attempt to `observer` (logging) when one is given. Each
     /// answer is judged by [`answer::judge`] with `decode`, which may build the call's result
@@ -250,10 +253,10 @@ impl Client {
         let mut attempt: u32 = 0;
         let mut retried_cost: i64 = 0;
         let mut clock_corrected = false;
-        let observe = |log: AttemptLog| {
-            if let Some(obs) = &observer {
-                obs(&log);
-            }
+        // Err: the observer (the binding's logging) asked the call to stop.
+        let observe = |log: AttemptLog| match &observer {
+            Some(obs) => obs(&log).map_err(|Interrupt| Error::Interrupted),
+            None => Ok(()),
         };
         loop {
             attempt += 1;
@@ -293,11 +296,13 @@ impl Client {
                 Ok((status, date, body)) => match answer::judge(&decode, &body) {
                     Verdict::Success { request_id, built } => {
                         self.budget.release(1 + retried_cost);
-                        observe(log(Some(status), request_id.clone(), "ok".into(), None));
+                        observe(log(Some(status), request_id.clone(), "ok".into(), None))?;
                         return Ok(Answer {
                             body,
                             request_id,
                             built,
+                            attempts: attempt,
+                            status,
                         });
                     }
                     Verdict::Error {
@@ -312,7 +317,7 @@ impl Client {
                                     request_id,
                                     format!("{code} (clock corrected)"),
                                     Some(Duration::ZERO),
-                                ));
+                                ))?;
                                 clock_corrected = true;
                                 self.set_clock_offset(server - now_secs());
                                 self.stats.clock_corrections.fetch_add(1, Ordering::Relaxed);
@@ -340,15 +345,15 @@ impl Client {
                         (Outcome::NotApi(status), err, Some(status), None)
                     }
                 },
-                Err((kind, message)) => {
+                Err((kind, message, status)) => {
                     let err = Error::Transport {
                         kind,
                         message,
-                        status: None,
+                        status,
                         action: action.clone(),
                         attempts: attempt,
                     };
-                    (Outcome::of_transport(kind), err, None, None)
+                    (Outcome::of_transport(kind), err, status, None)
                 }
             };
             let retry_delay = match decide(&outcome, idempotent) {
@@ -366,7 +371,7 @@ impl Client {
                     }
                 }
             };
-            observe(log(status, request_id, outcome.label(), retry_delay));
+            observe(log(status, request_id, outcome.label(), retry_delay))?;
             let Some(delay) = retry_delay else {
                 return Err(err);
             };
@@ -393,55 +398,14 @@ pub struct AttemptLog {
     pub retry_in: Option<Duration>,
 }
 
-/// Called once per attempt by [`Client::call_observed`] (on a runtime thread).
-pub type AttemptObserver = Arc<dyn Fn(&AttemptLog) + Send + Sync>;
+/// Called once per attempt by [`Client::call`] (on the thread running the call). `Err`
+/// ends the call with [`Error::Interrupted`] (no further attempt): the binding's logging
+/// returns it when a log handler raised something that must reach the caller.
+pub type AttemptObserver = Arc<dyn Fn(&AttemptLog) -> Result<(), Interrupt> + Send + Sync>;
 
-pub(crate) fn classify(e: reqwest::Error) -> (TransportKind, String) {
-    // The error's text can include the URL (with a GET query: the Signature). Never use it.
-    let kind = if e.is_connect() {
-        TransportKind::Connect
-    } else if e.is_timeout() {
-        TransportKind::Timeout
-    } else if e.is_builder() {
-        TransportKind::Request
-    } else {
-        TransportKind::Io
-    };
-    let what = match kind {
-        TransportKind::Connect => {
-            if e.is_timeout() {
-                "connect timed out".to_string()
-            } else {
-                format!("could not connect{}", source_hint(&e))
-            }
-        }
-        TransportKind::Timeout => "the request timed out".to_string(),
-        TransportKind::Request => "invalid request".to_string(),
-        _ => format!("the connection failed{}", source_hint(&e)),
-    };
-    (kind, what)
-}
-
-/// The innermost cause (e.g. "Connection refused (os error 111)"), which never holds the URL.
-fn source_hint(e: &reqwest::Error) -> String {
-    let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
-    let mut last = None;
-    while let Some(s) = src {
-        last = Some(s);
-        src = s.source();
-    }
-    match last {
-        Some(s) => {
-            let t = s.to_string();
-            if t.contains("Signature") || t.contains("://") {
-                String::new()
-            } else {
-                format!(": {t}")
-            }
-        }
-        None => String::new(),
-    }
-}
+/// Stop the call (see [`AttemptObserver`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Interrupt;
 
 #[cfg(test)]
 mod tests {

@@ -76,7 +76,20 @@ pub struct Config {
     /// Client-side rate limiting per action at the model's documented requests per second,
     /// shared by every thread and task using this client (off by default).
     pub rate_limit: bool,
+    /// Longest answer body accepted (bytes): reading stops at the limit, the attempt fails
+    /// (`TransportKind::TooLarge`) and is not retried.
+    pub max_response_bytes: u64,
+    /// Requests in flight at once for this client, across its async pool and its sync lanes
+    /// (each needs a connection): calls beyond this many wait for a turn.
+    pub max_connections: usize,
 }
+
+/// Default [`Config::max_response_bytes`]: 64 MiB. The largest real answers are far smaller (100
+/// fully populated instances of DescribeInstances: about 0.3 MiB from the emulator).
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 64 << 20;
+
+/// Default [`Config::max_connections`] (httpx's and aiohttp's default).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 100;
 
 impl Default for Config {
     fn default() -> Self {
@@ -95,6 +108,8 @@ impl Default for Config {
             client_token_actions: HashSet::new(),
             retry_budget: 500,
             rate_limit: false,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }

@@ -74,6 +74,15 @@ impl Credentials {
                     .into(),
             ));
         }
+        // The token goes in a header: a control character there could not be sent.
+        if token
+            .as_deref()
+            .is_some_and(|t| t.chars().any(|c| c.is_control()))
+        {
+            return Err(crate::error::Error::Credential(
+                "token contains a control character (it is sent in a header)".into(),
+            ));
+        }
         Ok(Credentials {
             secret_id,
             secret_key: Secret::new(secret_key),

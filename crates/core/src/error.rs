@@ -19,6 +19,10 @@ pub enum TransportKind {
     NotApi,
     /// Invalid configuration detected when building the request (bad URL, bad header).
     Request,
+    /// The answer was longer than the client's `max_response_bytes` (reading stopped there).
+    TooLarge,
+    /// The process ran out of file descriptors (EMFILE/ENFILE) opening a connection.
+    FdLimit,
 }
 
 impl TransportKind {
@@ -29,6 +33,8 @@ impl TransportKind {
             TransportKind::Io => "io",
             TransportKind::NotApi => "not_api",
             TransportKind::Request => "request",
+            TransportKind::TooLarge => "too_large",
+            TransportKind::FdLimit => "fd_limit",
         }
     }
 }
@@ -58,6 +64,9 @@ pub enum Error {
     Config(String),
     /// A bug: a panic caught at the boundary, or an impossible state.
     Internal(String),
+    /// The caller asked the call to stop (a pending signal, an exception raised by a callback):
+    /// the binding raises what it kept for it. No further attempt was sent.
+    Interrupted,
 }
 
 impl fmt::Display for Error {
@@ -98,6 +107,7 @@ impl fmt::Display for Error {
                 }
             }
             Error::Credential(m) | Error::Config(m) | Error::Internal(m) => f.write_str(m),
+            Error::Interrupted => f.write_str("the call was interrupted"),
         }
     }
 }

@@ -2,10 +2,10 @@
 //! role's credentials), on the core's HTTP stack: no proxy, no redirects, a connect timeout and
 //! an overall deadline (name lookup included), and a cap on the body.
 
-use crate::client::classify;
 use crate::config::Verify;
 use crate::error::TransportKind;
 use crate::tls::tls_config;
+use crate::transfer::{classify, read_limited};
 use std::time::Duration;
 
 /// `GET url`: the HTTP status and at most `max_bytes` of the body (a longer body is an error).
@@ -41,23 +41,14 @@ pub async fn get(
     // The deadline covers everything, the name lookup included (the system resolver has no
     // time limit of its own).
     let fetch = async {
-        let mut resp = http
+        let resp = http
             .get(parsed)
             .header("accept", "*/*")
             .send()
             .await
             .map_err(classify)?;
         let status = resp.status().as_u16();
-        let mut body = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(classify)? {
-            if body.len() + chunk.len() > max_bytes {
-                return Err((
-                    TransportKind::Io,
-                    format!("the answer is longer than {max_bytes} bytes"),
-                ));
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let body = read_limited(resp, max_bytes as u64).await?.to_vec();
         Ok((status, body))
     };
     match tokio::time::timeout(timeout, fetch).await {

@@ -2,16 +2,26 @@
 //! the calling thread itself, with an HTTP client of its own whose connection tasks live on that
 //! runtime too, so that a sync call needs no other thread (no wake-ups across threads, one
 //! `epoll_wait` per answer, in which the thread sleeps until its answer arrives). A lane serves
-//! one thread at a time; threads calling at once take a lane each, up to [`MAX_LANES`], beyond
+//! one thread at a time; threads calling at once take a lane each, up to [`MAX_LANES`] (and no
+//! more than the client's `max_connections`), beyond
 //! which calls run on the process runtime. Both ways run the one attempt loop,
 //! [`Client::call`], with the same answer judge.
+//!
+//! A sync call can be interrupted: the binding gives a check (a pending signal, for Python
+//! `PyErr_CheckSignals`) that is asked every [`INTERRUPT_CHECK_EVERY`] while the call waits
+//! (a timer, no polling); when it says stop, the call's future is dropped there and then (the
+//! request in flight and any later attempt with it) and the call ends with
+//! `Error::Interrupted`. The lane stays usable: the dropped request's connection is closed by
+//! its connection task, never handed out again.
 
 use crate::answer::Decode;
 use crate::client::{Answer, AttemptObserver, Client};
 use crate::error::Error;
 use serde_json::Value;
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 tokio::task_local! {
     /// The HTTP client of the sync lane a call runs on (none: the process runtime's pool).
@@ -22,13 +32,24 @@ tokio::task_local! {
 /// runtime (each lane holds a runtime of its own and at least one connection).
 pub const MAX_LANES: usize = 16;
 
+/// How often a waiting sync call asks its interrupt check (Ctrl-C reaches the caller within
+/// this, plus the time the check takes).
+pub const INTERRUPT_CHECK_EVERY: Duration = Duration::from_millis(50);
+
+/// Asked by a waiting sync call every [`INTERRUPT_CHECK_EVERY`] (on the calling thread): true
+/// stops the call.
+pub type InterruptCheck<'a> = &'a mut dyn FnMut() -> bool;
+
 /// A client's sync lane: a current-thread runtime and the HTTP client whose connection tasks
 /// run on it. Only ever dropped in the process that built it: a client's lanes are held per
 /// process (`PerProcess`), and a forked child forgets its parent's.
 pub struct Lane {
     /// A thread is driving the lane (see [`Client::call_blocking`]).
     busy: AtomicBool,
-    parts: Option<(tokio::runtime::Runtime, reqwest::Client)>,
+    runtime: Option<tokio::runtime::Runtime>,
+    /// The lane's pool and the pool generation it was built for. Only the thread driving the
+    /// lane locks it (never contended; per process like the lane).
+    http: Mutex<Option<(u64, reqwest::Client)>>,
 }
 
 /// The calling thread's turn on a lane; gives it back when dropped (also on a panic).
@@ -42,8 +63,12 @@ impl Drop for LaneTurn<'_> {
 
 impl Drop for Lane {
     fn drop(&mut self) {
-        if let Some((runtime, http)) = self.parts.take() {
-            drop(http);
+        let http = match self.http.get_mut() {
+            Ok(h) => h.take(),
+            Err(p) => p.into_inner().take(),
+        };
+        drop(http);
+        if let Some(runtime) = self.runtime.take() {
             // Never blocks, so dropping the last reference is fine on any thread (also inside
             // another runtime, where a plain drop would panic).
             runtime.shutdown_background();
@@ -53,27 +78,32 @@ impl Drop for Lane {
 
 impl Client {
     /// Block on [`Client::call`] run as a task of the process runtime (its panic becomes
-    /// `Error::Internal`).
+    /// `Error::Internal`); interrupted, the task is aborted.
     pub fn call_on_runtime<D: Decode>(
         self: Arc<Self>,
         action: String,
         params: Value,
         observer: Option<AttemptObserver>,
         decode: D,
+        interrupt: Option<InterruptCheck<'_>>,
     ) -> Result<Answer<D::Output>, Error> {
         let runtime = crate::runtime::get();
-        runtime.block_on(async move {
-            match runtime
-                .spawn(self.call(action, params, observer, decode))
-                .await
-            {
+        let task = runtime.spawn(self.call(action, params, observer, decode));
+        let abort = task.abort_handle();
+        let joined = async move {
+            match task.await {
                 Ok(r) => r,
                 Err(e) if e.is_panic() => Err(Error::Internal(crate::error::panic_message(
                     e.into_panic().as_ref(),
                 ))),
                 Err(_) => Err(Error::Internal("the call was cancelled".into())),
             }
-        })
+        };
+        let r = runtime.block_on(interruptible(joined, interrupt));
+        if matches!(r, Err(Error::Interrupted)) {
+            abort.abort();
+        }
+        r
     }
 
     /// A free sync lane of this client in this process, marked busy (the caller must hand it
@@ -93,7 +123,8 @@ impl Client {
                 return Ok(Some(l.clone()));
             }
         }
-        if g.len() >= MAX_LANES {
+        // No more lanes than connections allowed (each keeps one open).
+        if g.len() >= MAX_LANES.min(self.config.max_connections) {
             return Ok(None);
         }
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -102,7 +133,8 @@ impl Client {
             .map_err(|e| Error::Internal(format!("cannot start a tokio runtime: {e}")))?;
         let lane = Arc::new(Lane {
             busy: AtomicBool::new(true),
-            parts: Some((runtime, self.build_http()?)),
+            runtime: Some(runtime),
+            http: Mutex::new(None),
         });
         g.push(lane.clone());
         Ok(Some(lane))
@@ -113,13 +145,15 @@ impl Client {
     /// (up to [`MAX_LANES`]; beyond that the call runs on the process runtime).
     ///
     /// Fails (no panic) on a thread that is already inside a tokio runtime, e.g. a log handler
-    /// called during a call that makes a sync call itself.
+    /// called during a call that makes a sync call itself. With `interrupt`, the call is
+    /// abandoned (`Error::Interrupted`) as soon as the check says so (see the module's doc).
     pub fn call_blocking<D: Decode>(
         self: Arc<Self>,
         action: String,
         params: Value,
         observer: Option<AttemptObserver>,
         decode: D,
+        interrupt: Option<InterruptCheck<'_>>,
     ) -> Result<Answer<D::Output>, Error> {
         if tokio::runtime::Handle::try_current().is_ok() {
             return Err(Error::Internal(
@@ -133,22 +167,45 @@ impl Client {
         // current-thread runtime at once, but then one of them runs every connection task and
         // wakes the others for each answer: 4 threads made half the calls per second of 1.
         let Some(lane) = self.take_lane()? else {
-            return self.call_on_runtime(action, params, observer, decode);
+            return self.call_on_runtime(action, params, observer, decode, interrupt);
         };
         let _turn = LaneTurn(&lane.busy);
-        let Some((runtime, http)) = lane.parts.as_ref() else {
+        let Some(runtime) = lane.runtime.as_ref() else {
             return Err(Error::Internal("the sync lane is gone".into()));
         };
-        let http = http.clone();
-        runtime.block_on(SYNC_LANE_HTTP.scope(http, async move {
-            // Nobody drove this lane since the last call: let its connection tasks see what
-            // happened meanwhile (a server that closed an idle connection) before a pooled
-            // connection is picked. The first yield polls the I/O driver, the second lets the
-            // woken connection tasks run.
-            tokio::task::yield_now().await;
-            tokio::task::yield_now().await;
-            self.call(action, params, observer, decode).await
-        }))
+        let http = {
+            let mut g = match lane.http.lock() {
+                Ok(g) => g,
+                Err(p) => p.into_inner(),
+            };
+            self.current_http(&mut g, 1)?
+        };
+        // (`Client::send` lets the lane's connection tasks catch up before each attempt.)
+        let call = SYNC_LANE_HTTP.scope(http, self.call(action, params, observer, decode));
+        runtime.block_on(interruptible(call, interrupt))
+    }
+}
+
+/// `call`, or `Error::Interrupted` as soon as `check` says stop (asked every
+/// [`INTERRUPT_CHECK_EVERY`] while `call` is pending; dropping `call` there drops its request).
+async fn interruptible<T>(
+    call: impl Future<Output = Result<T, Error>>,
+    check: Option<InterruptCheck<'_>>,
+) -> Result<T, Error> {
+    let Some(check) = check else {
+        return call.await;
+    };
+    tokio::pin!(call);
+    loop {
+        tokio::select! {
+            biased;
+            r = &mut call => return r,
+            () = tokio::time::sleep(INTERRUPT_CHECK_EVERY) => {
+                if check() {
+                    return Err(Error::Interrupted);
+                }
+            }
+        }
     }
 }
 
@@ -174,7 +231,13 @@ mod tests {
         );
         let inner = c.clone();
         let r = crate::runtime::get().block_on(async move {
-            inner.call_blocking("DescribeZones".into(), serde_json::json!({}), None, Inspect)
+            inner.call_blocking(
+                "DescribeZones".into(),
+                serde_json::json!({}),
+                None,
+                Inspect,
+                None,
+            )
         });
         match r {
             Err(Error::Internal(m)) => assert!(m.contains("already running a tokio runtime")),
@@ -182,9 +245,13 @@ mod tests {
         }
         // No lane was built for it; outside a runtime the call runs (and fails to connect).
         assert!(c.lanes.get().lock().unwrap().is_empty());
-        let r =
-            c.clone()
-                .call_blocking("DescribeZones".into(), serde_json::json!({}), None, Inspect);
+        let r = c.clone().call_blocking(
+            "DescribeZones".into(),
+            serde_json::json!({}),
+            None,
+            Inspect,
+            None,
+        );
         assert!(matches!(
             r,
             Err(Error::Transport {

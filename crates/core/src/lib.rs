@@ -6,7 +6,9 @@
 //! - signing: [`sign`]; credentials: [`credentials`]
 //! - requests: [`params`] (encoding), [`request`] (a signed request per attempt)
 //! - answers: [`json`] (the grammar), [`answer`] (the judge)
-//! - transport: [`client`] (the attempt loop), [`lanes`] (sync calls), [`retry`] (the policy),
+//! - transport: [`client`] (the attempt loop), [`transfer`] (one attempt on the wire: the
+//!   connection limit, the answer size limit, keep-alive hints), [`lanes`] (sync calls and
+//!   their interruption), [`retry`] (the policy),
 //!   [`rate_limit`], [`endpoint`], [`tls`], [`config`]
 //! - [`fetch`] (a plain GET for the metadata service), [`runtime`] (the process runtime,
 //!   fork-safe holders), [`error`]
@@ -28,4 +30,5 @@ pub mod retry;
 pub mod runtime;
 pub mod sign;
 pub mod tls;
+pub mod transfer;
 pub mod validate;

@@ -8,7 +8,7 @@ use std::time::Duration;
 /// The documented requests per second of each action, from the service model.
 pub fn model_rate_limit(action: &str) -> Option<u32> {
     crate::model::action(action)
-        .map(|a| a.rate_limit)
+        .and_then(|a| a.rate_limit)
         .filter(|l| *l > 0)
 }
 

@@ -24,6 +24,10 @@ pub enum Outcome {
     /// The request could not be built (a header value that cannot be sent): nothing was sent,
     /// and sending it again would fail the same way.
     Unsendable,
+    /// The answer was over `max_response_bytes`: it would be as long again.
+    TooLarge,
+    /// Out of file descriptors: another attempt now would only burn the retry budget.
+    FdLimit,
 }
 
 impl Outcome {
@@ -34,6 +38,8 @@ impl Outcome {
             TransportKind::Timeout => Outcome::MaybeSent { timeout: true },
             TransportKind::Request => Outcome::Unsendable,
             TransportKind::Io | TransportKind::NotApi => Outcome::MaybeSent { timeout: false },
+            TransportKind::TooLarge => Outcome::TooLarge,
+            TransportKind::FdLimit => Outcome::FdLimit,
         }
     }
 
@@ -46,6 +52,8 @@ impl Outcome {
             Outcome::MaybeSent { timeout: true } => "timeout".into(),
             Outcome::MaybeSent { timeout: false } => "io".into(),
             Outcome::Unsendable => "request".into(),
+            Outcome::TooLarge => "too_large".into(),
+            Outcome::FdLimit => "fd_limit".into(),
         }
     }
 
@@ -94,7 +102,9 @@ pub fn decide(outcome: &Outcome, idempotent: bool) -> Decision {
         Outcome::ApiError(code) if is_retryable_code(code) && idempotent => {
             Decision::Retry { throttled: false }
         }
-        Outcome::ApiError(_) | Outcome::Unsendable => Decision::Fail,
+        Outcome::ApiError(_) | Outcome::Unsendable | Outcome::TooLarge | Outcome::FdLimit => {
+            Decision::Fail
+        }
         Outcome::ConnectFailed => Decision::Retry { throttled: false },
         Outcome::MaybeSent { .. } if idempotent => Decision::Retry { throttled: false },
         Outcome::MaybeSent { .. } => Decision::Fail,
@@ -260,6 +270,8 @@ mod tests {
         assert!(takes_client_token("RunInstances"));
         assert!(!takes_client_token("StartInstances"));
         assert_eq!(decide(&Outcome::Unsendable, true), Fail);
+        assert_eq!(decide(&Outcome::TooLarge, true), Fail);
+        assert_eq!(decide(&Outcome::FdLimit, true), Fail);
     }
 
     #[test]

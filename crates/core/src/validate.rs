@@ -43,6 +43,39 @@ impl fmt::Display for ValidationError {
 
 impl std::error::Error for ValidationError {}
 
+impl ValidationError {
+    /// For a client's caller: an unknown action or parameter may simply be newer than this
+    /// version's model, so the message says so and names `client.call()`, which sends any
+    /// action and parameters without validation. Other problems are returned as they are.
+    pub fn with_call_hint(mut self, action: &str) -> Self {
+        let d = &model().metadata.description;
+        let published = if d.version.is_empty() {
+            String::new()
+        } else {
+            format!(" as published in {} {}", d.package, d.version)
+        };
+        let version = &model().metadata.api_version;
+        match self.kind {
+            ErrorKind::UnknownParameter => {
+                self.message = format!(
+                    "{}: not in this version's model of {action} (CVM {version}{published}); \
+                     client.call({action:?}, params) sends it without validation",
+                    self.message
+                );
+            }
+            ErrorKind::UnknownAction => {
+                self.message = format!(
+                    "{}: not in this version's model (CVM {version}{published}); \
+                     client.call({action:?}, params) sends it without validation",
+                    self.message
+                );
+            }
+            ErrorKind::WrongType | ErrorKind::MissingParameter => {}
+        }
+        self
+    }
+}
+
 const MAX_DEPTH: usize = 32;
 
 /// Validate the parameters of `action` (a JSON object; `null` counts as no parameters)
@@ -282,15 +315,24 @@ mod tests {
     }
 
     #[test]
-    fn model_parses_with_58_actions() {
+    fn model_parses_with_106_actions() {
         let m: Model = serde_json::from_str(JSON).expect("embedded model parses");
-        assert_eq!(m.actions.len(), 58);
-        assert_eq!(model().actions.len(), 58);
+        assert_eq!(m.actions.len(), 106);
+        assert_eq!(model().actions.len(), 106);
+        assert_eq!(model().shapes.len(), 74);
+        assert_eq!(
+            model().actions.values().filter(|a| a.in_reference).count(),
+            58
+        );
+        assert_eq!(model().metadata.description.package, "tccli");
         let a = action("DescribeInstances").expect("DescribeInstances");
-        assert_eq!(a.rate_limit, 40);
+        assert_eq!(a.rate_limit, Some(40));
         assert!(a.idempotent && !a.client_token);
         let p = a.paginator.as_ref().expect("paginated");
         assert_eq!((p.result.as_str(), p.max_limit), ("InstanceSet", Some(100)));
+        assert!(a.filters["Filters"].iter().any(|f| f == "vpc-id"));
+        let lt = action("DescribeLaunchTemplates").expect("DescribeLaunchTemplates");
+        assert!(!lt.in_reference && lt.rate_limit.is_none() && lt.paginator.is_some());
         assert!(action("RunInstances").expect("RunInstances").client_token);
         assert!(
             shape("Placement")
@@ -298,6 +340,13 @@ mod tests {
                 .member("Zone")
                 .expect("Zone")
                 .required
+        );
+        let outs = &action("DescribeInstances")
+            .expect("DescribeInstances")
+            .outputs;
+        assert!(
+            outs.iter().all(|m| m.output_required),
+            "TotalCount, InstanceSet, RequestId"
         );
         assert_eq!(
             waiter("instance_running").expect("waiter").operation,
@@ -308,6 +357,66 @@ mod tests {
                 assert!(m.is_primitive() || shape(&m.ty).is_some(), "{}", m.ty);
             }
         }
+        let paginated = model().actions.values().filter(|a| a.paginator.is_some());
+        assert_eq!(paginated.count(), 11);
+    }
+
+    #[test]
+    fn every_official_example_validates_and_every_action_has_one() {
+        let examples: Value = serde_json::from_str(crate::model::EXAMPLES_JSON).expect("parses");
+        let examples = examples.as_object().expect("by action");
+        let (mut checked, mut actions) = (0, 0);
+        for (name, exs) in examples {
+            let exs = exs.as_array().expect("a list");
+            actions += usize::from(!exs.is_empty());
+            for ex in exs {
+                if let Err(e) = validate(name, &ex["params"]) {
+                    panic!("{name} example {}: {e}", ex["title"]);
+                }
+                checked += 1;
+            }
+        }
+        assert_eq!((actions, checked), (106, 190));
+    }
+
+    #[test]
+    fn current_parameters_and_deprecated_ones_are_accepted() {
+        let p = json!({
+            "LaunchTemplate": {"LaunchTemplateId": "lt-1"},
+            "DisableApiTermination": true,
+            "DryRun": true,
+            "CamRoleName": "role",
+            "HpcClusterId": "hpc-1",
+            "DataDisks": [{"DiskSize": 100, "Encrypt": true, "DeleteWithInstance": true}],
+        });
+        assert_eq!(validate("RunInstances", &p), Ok(()));
+        let p = json!({"InstanceIds": ["ins-1"], "ReleaseAddress": true});
+        assert_eq!(validate("TerminateInstances", &p), Ok(()));
+        let stop = action("StopInstances").expect("StopInstances");
+        assert!(stop.input("ForceStop").expect("ForceStop").deprecated);
+        let p = json!({"InstanceIds": ["ins-1"], "ForceStop": true});
+        assert_eq!(validate("StopInstances", &p), Ok(()));
+    }
+
+    #[test]
+    fn the_client_hint_names_call_for_what_the_model_does_not_know() {
+        let e = err("DescribeInstances", json!({"Limt": 5})).with_call_hint("DescribeInstances");
+        let text = e.to_string();
+        assert!(text.starts_with("Limt: unknown parameter \"Limt\" (did you mean \"Limit\"?): not in this version's model of DescribeInstances (CVM 2017-03-12 as published in tccli "), "{text}");
+        assert!(
+            text.ends_with(
+                "client.call(\"DescribeInstances\", params) sends it without validation"
+            ),
+            "{text}"
+        );
+        let e = err("DescribeFuture", json!({})).with_call_hint("DescribeFuture");
+        assert!(
+            e.message.contains("client.call(\"DescribeFuture\""),
+            "{}",
+            e.message
+        );
+        let e = err("DescribeInstances", json!({"Limit": "5"}));
+        assert_eq!(e.clone().with_call_hint("DescribeInstances"), e);
     }
 
     #[test]
@@ -414,7 +523,7 @@ mod tests {
 
     #[test]
     fn missing_required_at_any_depth() {
-        let e = err("RunInstances", json!({"ImageId": "i"}));
+        let e = err("InquiryPriceRunInstances", json!({"ImageId": "i"}));
         assert_eq!(
             (e.path.as_str(), e.kind),
             ("Placement", ErrorKind::MissingParameter)

@@ -191,7 +191,8 @@ pub struct InstanceTypeDef {
     pub gpu: i64,
 }
 
-/// Instance types; the I1 rows are those of the DescribeInstanceTypeConfigs example.
+/// Instance types; the I1 rows are those of the DescribeInstanceTypeConfigs example, the last
+/// ones those of the current description's examples.
 pub const TYPES: &[InstanceTypeDef] = &[
     InstanceTypeDef {
         family: "S1",
@@ -311,6 +312,63 @@ pub const TYPES: &[InstanceTypeDef] = &[
         cpu: 28,
         memory: 56,
         gpu: 1,
+    },
+    // Current families (the current description's examples: S5, SA2, SA5, S9).
+    InstanceTypeDef {
+        family: "S5",
+        name: "S5.MEDIUM4",
+        cpu: 2,
+        memory: 4,
+        gpu: 0,
+    },
+    InstanceTypeDef {
+        family: "S5",
+        name: "S5.LARGE8",
+        cpu: 4,
+        memory: 8,
+        gpu: 0,
+    },
+    InstanceTypeDef {
+        family: "SA2",
+        name: "SA2.MEDIUM4",
+        cpu: 2,
+        memory: 4,
+        gpu: 0,
+    },
+    InstanceTypeDef {
+        family: "SA2",
+        name: "SA2.LARGE8",
+        cpu: 4,
+        memory: 8,
+        gpu: 0,
+    },
+    InstanceTypeDef {
+        family: "SA5",
+        name: "SA5.LARGE8",
+        cpu: 4,
+        memory: 8,
+        gpu: 0,
+    },
+    InstanceTypeDef {
+        family: "SA5",
+        name: "SA5.64XLARGE1152",
+        cpu: 256,
+        memory: 1152,
+        gpu: 0,
+    },
+    InstanceTypeDef {
+        family: "S9",
+        name: "S9.8XLARGE64",
+        cpu: 32,
+        memory: 64,
+        gpu: 0,
+    },
+    InstanceTypeDef {
+        family: "FX2",
+        name: "FX2.LARGE8",
+        cpu: 4,
+        memory: 8,
+        gpu: 0,
     },
 ];
 

@@ -11,6 +11,7 @@
 pub mod auth;
 pub mod catalog;
 pub mod control;
+pub mod fam_state;
 pub mod faults;
 pub mod handlers;
 pub mod keygen;

@@ -84,12 +84,17 @@ pub async fn serve(
                             // (clients correct their clock skew from it).
                             let now = unix_now(s.clock().1);
                             resp.headers_mut().insert(hyper::header::DATE, http_date(now));
+                            // Says when an idle connection is closed (clients drop theirs
+                            // before).
+                            resp.headers_mut()
+                                .insert("keep-alive", HeaderValue::from_static(KEEP_ALIVE));
                             Ok::<Resp, Dropped>(resp)
                         }
                     });
                     let conn = http1::Builder::new()
                         .timer(hyper_util::rt::TokioTimer::new())
                         .keep_alive(true)
+                        .header_read_timeout(std::time::Duration::from_secs(IDLE_SECS))
                         .serve_connection(TokioIo::new(stream), svc);
                     tokio::pin!(conn);
                     tokio::select! {
@@ -105,6 +110,11 @@ pub async fn serve(
     conns.abort_all();
     while conns.join_next().await.is_some() {}
 }
+
+/// Seconds an idle connection is kept open (hyper's wait for the next request's head), as the
+/// `Keep-Alive` header of every answer says.
+pub const IDLE_SECS: u64 = 30;
+const KEEP_ALIVE: &str = "timeout=30";
 
 thread_local! {
     /// The last Date header made, by second (each emulator thread keeps its own).
@@ -516,8 +526,16 @@ async fn api(
             Ok(w) => w,
             Err(p) => p.into_inner(),
         };
+        // DryRun: the handler runs against a copy of the account that is thrown away; its
+        // success is the service's DryRunOperation error, its error the real one.
+        let dry = handlers::is_dry_run(&action, &params);
+        let mut copy = if dry { Some(world.clone()) } else { None };
+        let target: &mut super::state::World = match copy.as_mut() {
+            Some(c) => c,
+            None => &mut world,
+        };
         let mut ctx = Ctx {
-            world: &mut world,
+            world: target,
             region,
             now: Instant::now(),
             unix: now_unix,
@@ -533,6 +551,16 @@ async fn api(
                 h(&mut ctx, &P(&params), &mut out).map(|()| Answer::Raw(out))
             }
         }
+        .and_then(|a| {
+            if dry {
+                Err(ApiError::new(
+                    "DryRunOperation",
+                    "The request would have succeeded, but DryRun is set.",
+                ))
+            } else {
+                Ok(a)
+            }
+        })
     };
     let body = match outcome {
         Ok(Answer::Value(v)) => envelope(v, &request_id),

@@ -94,8 +94,55 @@ pub struct Instance {
     pub tags: Vec<(String, String)>,
     pub dr_group: Option<String>,
     pub client_token: Option<String>,
+    /// Attributes of the current API (launch protection, user data, roles, rescue mode).
+    pub extra: InstanceExtra,
     /// Its JSON in DescribeInstances; cleared by every mutable access (see [`Region`]).
     pub rendered: Rendered,
+}
+
+/// What an instance carries beyond the 2017 reference.
+#[derive(Debug, Clone, Default)]
+pub struct InstanceExtra {
+    /// DisableApiTermination: TerminateInstances refuses it.
+    pub protected: bool,
+    pub user_data: Option<String>,
+    pub cam_role_name: String,
+    pub hpc_cluster_id: String,
+    /// In rescue mode: the state to return to on ExitRescueMode.
+    pub rescued_from: Option<String>,
+}
+
+/// A launch template: its versions hold the launch parameters as given (JSON).
+#[derive(Debug, Clone)]
+pub struct LaunchTemplate {
+    pub id: String,
+    pub name: String,
+    pub default_version: i64,
+    pub latest_version: i64,
+    pub created: i64,
+    pub tags: Vec<(String, String)>,
+    pub versions: Vec<TemplateVersion>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TemplateVersion {
+    pub number: i64,
+    pub description: String,
+    pub created: i64,
+    pub data: serde_json::Value,
+}
+
+/// A scheduled action (ImportInstancesActionTimer): stops or terminates its instance at
+/// `at` (unix seconds).
+#[derive(Debug, Clone)]
+pub struct ActionTimer {
+    pub id: String,
+    pub instance_id: String,
+    pub action: String,
+    pub at: i64,
+    /// UNDO (waiting), DOING, DONE, CANCEL.
+    pub status: String,
+    pub release_address: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -152,7 +199,7 @@ pub struct Host {
     pub instances: Vec<String>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Region {
     /// Private: every mutable access goes through a method that drops the instance's
     /// rendered JSON.
@@ -164,9 +211,39 @@ pub struct Region {
     /// ClientToken -> the ids RunInstances returned for it.
     pub run_tokens: HashMap<String, Vec<String>>,
     pub host_tokens: HashMap<String, Vec<String>>,
+    pub launch_templates: Vec<LaunchTemplate>,
+    pub action_timers: Vec<ActionTimer>,
+    /// HPC clusters, CHC hosts, resource pool packs, repair tasks, image families.
+    pub fam: crate::fam_state::FamState,
 }
 
 impl Region {
+    /// Fire the scheduled actions due at `unix`: a STOP or TERMINATE of a RUNNING or STOPPED
+    /// instance starts its transition now (`d`: stopping, terminating); the timer is DONE.
+    pub fn fire_timers(&mut self, unix: i64, now: Instant, timers: &Timers) {
+        for t in self.action_timers.iter_mut() {
+            if t.status != "UNDO" || t.at > unix {
+                continue;
+            }
+            t.status = "DONE".into();
+            let Some(i) = self.instances.iter_mut().find(|i| i.id == t.instance_id) else {
+                continue;
+            };
+            i.rendered.clear();
+            match (t.action.as_str(), i.state.as_str()) {
+                ("TerminateInstances", "RUNNING" | "STOPPED") => {
+                    i.state = "TERMINATING".into();
+                    i.next = Some((now + timers.terminating, ""));
+                }
+                ("StopInstances", "RUNNING") => {
+                    i.state = "STOPPING".into();
+                    i.next = Some((now + timers.stopping, "STOPPED"));
+                }
+                _ => {}
+            }
+        }
+    }
+
     /// Apply every transition that is due.
     pub fn settle(&mut self, now: Instant) {
         let mut gone = vec![];
@@ -230,6 +307,7 @@ impl Region {
 }
 
 /// Random ids (`ins-xxxxxxxx`), reproducible after `seed`.
+#[derive(Clone)]
 pub struct IdGen {
     rng: StdRng,
 }
@@ -255,6 +333,8 @@ impl IdGen {
     }
 }
 
+/// Cloneable so that a DryRun request can run against a copy that is thrown away.
+#[derive(Clone)]
 pub struct World {
     pub regions: HashMap<String, Region>,
     pub ids: IdGen,
@@ -291,6 +371,14 @@ impl World {
     pub fn region(&mut self, name: &str, now: Instant) -> &mut Region {
         let r = self.regions.entry(name.to_string()).or_default();
         r.settle(now);
+        r
+    }
+
+    /// The region's state with its scheduled actions due at `unix` fired, settled.
+    pub fn region_at(&mut self, name: &str, now: Instant, unix: i64) -> &mut Region {
+        let r = self.regions.entry(name.to_string()).or_default();
+        r.settle(now);
+        r.fire_timers(unix, now, &self.timers);
         r
     }
 
@@ -371,6 +459,7 @@ mod tests {
             tags: vec![],
             dr_group: None,
             client_token: None,
+            extra: Default::default(),
             rendered: Default::default(),
         }
     }

@@ -12,7 +12,8 @@
 use crate::completer;
 use crate::convert::{checked_params, extract_verify, secs};
 use crate::decode::{build_response, PyResponse};
-use crate::errors::{panic_to_pyerr, with_client_token, ToPyErr};
+use crate::errors::{interrupted_or, panic_to_pyerr, with_client_token, ToPyErr};
+use crate::logging::Stash;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use serde_json::Value;
@@ -69,7 +70,9 @@ impl Core {
         sign_method="TC3-HMAC-SHA256", http_method="POST", language=None, timeout=60.0,
         connect_timeout=10.0, max_attempts=3, proxy=None, verify=None,
         client_token_actions=None, backoff_base=0.05, throttle_base=1.0, backoff_cap=20.0,
-        retry_budget=500, expires_at=None, refresh=None, rate_limit=false
+        retry_budget=500, expires_at=None, refresh=None, rate_limit=false,
+        max_response_bytes=tccvm_core::config::DEFAULT_MAX_RESPONSE_BYTES,
+        max_connections=tccvm_core::config::DEFAULT_MAX_CONNECTIONS
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -95,6 +98,8 @@ impl Core {
         expires_at: Option<f64>,
         refresh: Option<Py<PyAny>>,
         rate_limit: bool,
+        max_response_bytes: u64,
+        max_connections: usize,
     ) -> PyResult<Core> {
         let e = |e: Error| e.to_pyerr(py);
         let sign_method = tccvm_core::sign::SignMethod::parse(sign_method).ok_or_else(|| {
@@ -143,6 +148,8 @@ impl Core {
                 .collect::<HashSet<_>>(),
             retry_budget: retry_budget.max(0),
             rate_limit,
+            max_response_bytes,
+            max_connections,
         };
         let creds = Credentials::new(secret_id, secret_key, token, expires_at.map(|t| t as i64))
             .map_err(e)?;
@@ -166,18 +173,26 @@ impl Core {
     ) -> PyResult<Py<PyAny>> {
         let mut v = self.prepare_call(py, action, params, validate)?;
         let token = self.fill_client_token(action, &mut v);
-        let observer = crate::logging::observer(&self.inner, py, action, log)?;
+        let stash = Stash::default();
+        let observer = crate::logging::observer(&self.inner, py, action, log, &stash)?;
         let client = self.inner.clone();
         let action_s = action.to_string();
         // On the client's sync lane, driven by this thread (no handoff to a runtime thread).
-        let result = py.detach(move || {
+        // While it waits, pending signals are handled every 50 ms: Ctrl-C (or any exception a
+        // signal handler raises) abandons the call and is raised here.
+        let result = py.detach(|| {
+            let mut check = || stash.interrupted();
             catch_unwind(AssertUnwindSafe(|| {
-                client.call_blocking(action_s, v, observer, PyResponse)
+                client.call_blocking(action_s, v, observer, PyResponse, Some(&mut check))
             }))
         });
         match result {
             Ok(Ok(answer)) => build_response(py, answer, action),
-            Ok(Err(err)) => Err(with_client_token(py, err.to_pyerr(py), token.as_deref())),
+            Ok(Err(err)) => Err(with_client_token(
+                py,
+                interrupted_or(py, err, &stash),
+                token.as_deref(),
+            )),
             Err(p) => Err(panic_to_pyerr(py, p.as_ref())),
         }
     }
@@ -194,7 +209,8 @@ impl Core {
     ) -> PyResult<Bound<'py, PyAny>> {
         let mut v = self.prepare_call(py, action, params, validate)?;
         let token = self.fill_client_token(action, &mut v);
-        let observer = crate::logging::observer(&self.inner, py, action, log)?;
+        let stash = Stash::default();
+        let observer = crate::logging::observer(&self.inner, py, action, log, &stash)?;
         let client = self.inner.clone();
         let action_s = action.to_string();
         completer::spawn(
@@ -202,6 +218,7 @@ impl Core {
             async move { client.call(action_s, v, observer, Inspect).await },
             action,
             token,
+            stash,
         )
     }
 
@@ -237,6 +254,12 @@ impl Core {
             c.secret_key.expose().to_string(),
             c.token.as_ref().map(|t| t.expose().to_string()),
         ))
+    }
+
+    /// The proxy URL in use, its user name and password included: for
+    /// `tccvm.Client.__getstate__` only, when the user opted in (`pickle_credentials=True`).
+    fn export_proxy(&self) -> Option<String> {
+        self.inner.config.proxy.clone()
     }
 
     /// Drop the connection pool; a later call opens a new one.

@@ -14,7 +14,8 @@
 //! with `call_soon_threadsafe` instead; the batching is the same.
 
 use crate::decode::decode_response;
-use crate::errors::{with_client_token, ToPyErr};
+use crate::errors::{interrupted_or, with_client_token};
+use crate::logging::Stash;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use std::future::Future;
@@ -32,6 +33,8 @@ struct Done {
     result: Result<Answer<()>, Error>,
     action: String,
     token: Option<String>,
+    /// What stopped the call, if something did (a log handler's `BaseException`).
+    stash: Stash,
 }
 
 /// The part of a completer that worker threads touch (no Python object in use without the GIL).
@@ -124,8 +127,12 @@ fn deliver(py: Python<'_>, d: Done) {
         Err(e) => return e.write_unraisable(py, Some(fut)),
     }
     let outcome = match d.result {
-        Ok(answer) => decode_response(py, &answer.body, &d.action),
-        Err(e) => Err(with_client_token(py, e.to_pyerr(py), d.token.as_deref())),
+        Ok(answer) => decode_response(py, &answer, &d.action),
+        Err(e) => Err(with_client_token(
+            py,
+            interrupted_or(py, e, &d.stash),
+            d.token.as_deref(),
+        )),
     };
     let set = match outcome {
         Ok(obj) => fut.call_method1(pyo3::intern!(py, "set_result"), (obj,)),
@@ -235,6 +242,7 @@ pub(super) fn spawn<'py, F>(
     call: F,
     action: &str,
     token: Option<String>,
+    stash: Stash,
 ) -> PyResult<Bound<'py, PyAny>>
 where
     F: Future<Output = Result<Answer<()>, Error>> + Send + 'static,
@@ -253,6 +261,7 @@ where
             result,
             action,
             token,
+            stash,
         });
     });
     future.call_method1(

@@ -46,6 +46,13 @@ pub fn convert_params(params: Option<&Bound<'_, PyAny>>) -> Result<Value, Error>
     if let Some(v) = plain_json(p, 0) {
         return Ok(v);
     }
+    // JSON has no NaN or infinity (pythonize would send them as nothing at all).
+    if let Some(path) = non_finite_at(p, String::new(), 0) {
+        return Err(Error::Validation {
+            path,
+            message: "NaN and infinity cannot be sent (JSON has no such number)".into(),
+        });
+    }
     pythonize::depythonize::<Value>(p).map_err(|e| Error::Validation {
         path: String::new(),
         message: format!("cannot serialize the parameters: {e}"),
@@ -95,6 +102,38 @@ pub fn plain_json(v: &Bound<'_, PyAny>, depth: usize) -> Option<Value> {
     }
 }
 
+/// The path (`Filters[0].Values[1]`) of the first NaN or infinite float in `v` (dicts, lists
+/// and tuples looked into), if any.
+fn non_finite_at(v: &Bound<'_, PyAny>, path: String, depth: usize) -> Option<String> {
+    use pyo3::types::{PyFloat, PyList, PyTuple};
+    if depth > PLAIN_DEPTH {
+        return None;
+    }
+    let items = |it: &mut dyn Iterator<Item = Bound<'_, PyAny>>| {
+        it.enumerate()
+            .find_map(|(i, item)| non_finite_at(&item, format!("{path}[{i}]"), depth + 1))
+    };
+    if let Ok(f) = v.cast::<PyFloat>() {
+        (!f.value().is_finite()).then_some(path.clone())
+    } else if let Ok(d) = v.cast::<PyDict>() {
+        d.iter().find_map(|(k, item)| {
+            let k = k.str().map(|s| s.to_string()).unwrap_or_default();
+            let p = if path.is_empty() {
+                k
+            } else {
+                format!("{path}.{k}")
+            };
+            non_finite_at(&item, p, depth + 1)
+        })
+    } else if let Ok(l) = v.cast::<PyList>() {
+        items(&mut l.iter())
+    } else if let Ok(t) = v.cast::<PyTuple>() {
+        items(&mut t.iter())
+    } else {
+        None
+    }
+}
+
 /// The items of a list or tuple as a JSON array ([`plain_json`] of each).
 fn plain_array<'py>(items: impl Iterator<Item = Bound<'py, PyAny>>, depth: usize) -> Option<Value> {
     items
@@ -132,7 +171,7 @@ pub fn checked_params(
     let converted = catch_unwind(AssertUnwindSafe(|| -> Result<Value, Error> {
         let v = convert_params(params)?;
         if validate {
-            tccvm_core::validate::validate(action, &v)?;
+            tccvm_core::validate::validate(action, &v).map_err(|e| e.with_call_hint(action))?;
         }
         Ok(v)
     }));

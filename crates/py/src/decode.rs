@@ -503,20 +503,21 @@ pub fn build_response(
 ) -> PyResult<Py<PyAny>> {
     match answer.built {
         Some(obj) => Ok(obj),
-        None => decode_response(py, &answer.body, action),
+        None => decode_response(py, &answer, action),
     }
 }
 
-/// The `Response` of an answer the core judged a success, decoded from its body.
-pub fn decode_response(py: Python<'_>, body: &[u8], action: &str) -> PyResult<Py<PyAny>> {
-    match catch_unwind(AssertUnwindSafe(|| response_to_python(py, body))) {
+/// The `Response` of an answer the core judged a success, decoded from its body. An error
+/// here names the attempts the call made and the answer's status.
+pub fn decode_response<T>(py: Python<'_>, answer: &Answer<T>, action: &str) -> PyResult<Py<PyAny>> {
+    match catch_unwind(AssertUnwindSafe(|| response_to_python(py, &answer.body))) {
         Ok(Ok(obj)) => Ok(obj.unbind()),
         Ok(Err(not_api)) => Err(Error::Transport {
             kind: TransportKind::NotApi,
             message: format!("the answer is not the API's JSON: {not_api}"),
-            status: None,
+            status: Some(answer.status),
             action: action.to_string(),
-            attempts: 1,
+            attempts: answer.attempts,
         }
         .to_pyerr(py)),
         Err(p) => Err(panic_to_pyerr(py, p.as_ref())),

@@ -64,6 +64,11 @@ fn build(err: &Error, py: Python<'_>) -> PyResult<PyErr> {
             return Ok(pyo3::exceptions::PyValueError::new_err(text));
         }
         Error::Internal(_) => m.getattr("TccvmError")?.call1((text,))?,
+        // What stopped the call is raised instead (see `interrupted_or`); without it, the
+        // closest Python meaning.
+        Error::Interrupted => {
+            return Ok(pyo3::exceptions::PyKeyboardInterrupt::new_err(text));
+        }
     };
     Ok(PyErr::from_value(exc))
 }
@@ -80,4 +85,13 @@ pub fn with_client_token(py: Python<'_>, e: PyErr, token: Option<&str>) -> PyErr
         let _ = e.value(py).setattr("client_token", t);
     }
     e
+}
+
+/// The exception of a failed call: the one kept in `stash` when the call was interrupted (a
+/// signal handler's, a log handler's `BaseException`), else `err`'s.
+pub fn interrupted_or(py: Python<'_>, err: Error, stash: &crate::logging::Stash) -> PyErr {
+    match (&err, stash.take()) {
+        (Error::Interrupted, Some(kept)) => kept,
+        _ => err.to_pyerr(py),
+    }
 }

@@ -145,6 +145,7 @@ pub fn _check_panic_boundary_async(py: Python<'_>) -> PyResult<Bound<'_, PyAny>>
         },
         "CheckPanicBoundary",
         None,
+        crate::logging::Stash::default(),
     )
 }
 
@@ -220,6 +221,7 @@ pub fn http_get(
         TransportKind::Io | TransportKind::NotApi => {
             PyOSError::new_err(reason("the connection failed"))
         }
+        TransportKind::TooLarge | TransportKind::FdLimit => PyOSError::new_err(message),
     })
 }
 

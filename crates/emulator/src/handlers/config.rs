@@ -56,7 +56,7 @@ pub fn describe_instance_type_configs(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
                 set.push(json!({
                     "Zone": z.zone, "InstanceType": t.name, "InstanceFamily": t.family,
                     "GPU": t.gpu, "CPU": t.cpu, "Memory": t.memory, "FPGA": 0,
-                    "CbsSupport": "TRUE", "InstanceTypeState": "AVAILABLE",
+                    "GpuCount": t.gpu as f64,
                 }));
             }
         }

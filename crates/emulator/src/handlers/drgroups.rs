@@ -21,6 +21,7 @@ fn render(g: &DrGroup) -> Value {
     json!({
         "DisasterRecoverGroupId": g.id, "Name": g.name, "Type": g.group_type,
         "CvmQuotaTotal": quota_for(&g.group_type), "CurrentNum": g.instances.len(),
+        "Strategy": "", "PartitionCount": 0,
         "InstanceIds": g.instances, "CreateTime": iso8601(g.created),
     })
 }
@@ -100,6 +101,7 @@ pub fn quota(ctx: &mut Ctx<'_>, _p: &P<'_>) -> HResult {
     Ok(json!({
         "GroupQuota": quota, "CurrentNum": n, "CvmInHostGroupQuota": QUOTA_HOST,
         "CvmInSwGroupQuota": QUOTA_SW, "CvmInRackGroupQuota": QUOTA_RACK,
+        "CvmInSwitchGroupQuota": QUOTA_SW,
     }))
 }
 

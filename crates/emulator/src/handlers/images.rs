@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 /// The emulated account's own id (ModifyImageSharePermission refuses sharing with it).
 pub const OWN_ACCOUNT: &str = "100000000001";
 
-fn render(i: &Image) -> Value {
+pub(crate) fn render(i: &Image) -> Value {
     json!({
         "ImageId": i.id, "OsName": i.os_name, "ImageType": i.image_type,
         "CreatedTime": iso8601(i.created), "ImageName": i.name, "ImageDescription": i.description,
@@ -204,6 +204,7 @@ pub fn create_image(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
         shared_with: vec![],
     };
     ctx.reg().images.push(img);
+    super::misc::record_family(ctx, p, &id);
     Ok(json!({ "ImageId": id }))
 }
 
@@ -234,6 +235,7 @@ pub fn delete_images(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
 pub fn modify_image_attribute(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
     let id = p.req_str("ImageId")?;
     private(ctx, std::slice::from_ref(&id))?;
+    super::misc::record_family(ctx, p, &id);
     let name = p.str("ImageName");
     if let Some(n) = &name {
         name_ok(ctx, n, Some(&id))?;
@@ -300,13 +302,10 @@ pub fn import_image(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
     name_ok(ctx, &name, None)?;
     quota_ok(ctx)?;
     p.boolean("Force")?;
-    if p.boolean("DryRun")?.unwrap_or(false) {
-        return Ok(json!({}));
-    }
     let id = ctx.world.ids.id("img");
     let due = after(ctx.now, ctx.world.timers.image_creating);
     let img = Image {
-        id,
+        id: id.clone(),
         name,
         description: p.str("ImageDescription").unwrap_or_default(),
         state: "CREATING".into(),
@@ -322,7 +321,7 @@ pub fn import_image(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
         shared_with: vec![],
     };
     ctx.reg().images.push(img);
-    Ok(json!({}))
+    Ok(json!({ "ImageId": id }))
 }
 
 pub fn describe_import_image_os(_ctx: &mut Ctx<'_>, _p: &P<'_>) -> HResult {
@@ -464,10 +463,12 @@ pub fn sync_images(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
     }
     let due = after(ctx.now, ctx.world.timers.image_creating);
     let now = ctx.now;
+    let mut set = vec![];
     for d in &dests {
         for img in &copies {
             let mut c = img.clone();
             c.id = ctx.world.ids.id("img");
+            set.push(json!({"ImageId": c.id, "Region": d}));
             c.state = "SYNCING".into();
             c.next = Some((due, "NORMAL"));
             c.shared_with.clear();
@@ -475,7 +476,7 @@ pub fn sync_images(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
             ctx.world.region(d, now).images.push(c);
         }
     }
-    Ok(json!({}))
+    Ok(json!({ "ImageSet": set }))
 }
 
 pub fn describe_image_quota(ctx: &mut Ctx<'_>, _p: &P<'_>) -> HResult {

@@ -1,13 +1,18 @@
 //! One module per resource family; `route` maps an action name onto its handler.
 
+pub mod chc;
 pub mod config;
 pub mod drgroups;
 pub mod hosts;
+pub mod hpc;
 pub mod images;
 pub mod instances;
 pub mod keypairs;
+pub mod misc;
+pub mod pools;
 pub mod prices;
 pub mod regions;
+pub mod templates;
 
 use super::catalog;
 use super::state::World;
@@ -31,8 +36,8 @@ pub struct Ctx<'a> {
 
 impl Ctx<'_> {
     pub fn reg(&mut self) -> &mut super::state::Region {
-        let now = self.now;
-        self.world.region(&self.region, now)
+        let (now, unix) = (self.now, self.unix);
+        self.world.region_at(&self.region, now, unix)
     }
 
     /// (default, maximum) Limit of this action's paginator in the model (20, 100 otherwise).
@@ -194,9 +199,68 @@ fn route_value(action: &str) -> Option<Handler> {
         "DescribeHosts" => h::describe_hosts,
         "ModifyHostsAttribute" => h::modify_hosts_attribute,
         "RenewHosts" => h::renew_hosts,
+        // --- instances group (issue 14): launch templates, attributes, timers, rescue ---
+        "CreateLaunchTemplate" => templates::create_launch_template,
+        "CreateLaunchTemplateVersion" => templates::create_launch_template_version,
+        "DeleteLaunchTemplate" => templates::delete_launch_template,
+        "DeleteLaunchTemplateVersions" => templates::delete_launch_template_versions,
+        "DescribeLaunchTemplates" => templates::describe_launch_templates,
+        "DescribeLaunchTemplateVersions" => templates::describe_launch_template_versions,
+        "ModifyLaunchTemplateDefaultVersion" => templates::modify_launch_template_default_version,
+        "DescribeInstancesAttributes" => i::describe_instances_attributes,
+        "AssociateSecurityGroups" => i::associate_security_groups,
+        "DisassociateSecurityGroups" => i::disassociate_security_groups,
+        "ImportInstancesActionTimer" => i::import_instances_action_timer,
+        "DescribeInstancesActionTimer" => i::describe_instances_action_timer,
+        "DeleteInstancesActionTimer" => i::delete_instances_action_timer,
+        "EnterRescueMode" => i::enter_rescue_mode,
+        "ExitRescueMode" => i::exit_rescue_mode,
+        "ModifyInstanceDiskType" => i::modify_instance_disk_type,
+        "ModifyInstancesVpcAttribute" => i::modify_instances_vpc_attribute,
+        "ConvertOperatingSystems" => i::convert_operating_systems,
+        "DescribeInstancesModification" => i::describe_instances_modification,
+        "DescribeInstancesOperationLimit" => i::describe_instances_operation_limit,
+        "ModifyInstancesDisasterRecoverGroup" => i::modify_instances_disaster_recover_group,
+        "DeleteInstancesDisasterRecoverGroups" => i::delete_instances_disaster_recover_groups,
+        "DescribeAccountQuota" => i::describe_account_quota,
+        "InquiryPriceTerminateInstances" => i::inquiry_price_terminate_instances,
+        // --- end instances group ---
+        // Families of the current description: HPC, CHC, pool packs, images, hosts, tasks.
+        "CreateHpcCluster" => hpc::create,
+        "DeleteHpcClusters" => hpc::delete,
+        "DescribeHpcClusters" => hpc::describe,
+        "ModifyHpcClusterAttribute" => hpc::modify,
+        "DescribeChcHosts" => chc::describe,
+        "DescribeChcDeniedActions" => chc::denied_actions,
+        "ModifyChcAttribute" => chc::modify_attribute,
+        "ModifyChcNetworkMode" => chc::modify_network_mode,
+        "ConfigureChcAssistVpc" => chc::configure_assist_vpc,
+        "ConfigureChcDeployVpc" => chc::configure_deploy_vpc,
+        "RemoveChcAssistVpc" => chc::remove_assist_vpc,
+        "RemoveChcDeployVpc" => chc::remove_deploy_vpc,
+        "DescribeResourcePoolPacks" => pools::describe,
+        "DescribeResourcePoolPackInstances" => pools::describe_instances,
+        "DescribeResourcePoolPackTypeConfigs" => pools::type_configs,
+        "InquirePricePurchaseResourcePoolPacks" => pools::inquire_price,
+        "PurchaseResourcePoolPacks" => pools::purchase,
+        "TerminateResourcePoolPacks" => pools::terminate,
+        "DescribeImageFromFamily" => misc::describe_image_from_family,
+        "ExportImages" => misc::export_images,
+        "ProgramFpgaImage" => misc::program_fpga_image,
+        "InquiryPriceRenewHosts" => misc::inquiry_price_renew_hosts,
+        "DescribeTaskInfo" => misc::describe_task_info,
+        "RepairTaskControl" => misc::repair_task_control,
+        // End of the current-description families.
         _ => return None,
     };
     Some(f)
+}
+
+/// Whether the request asks for a dry run of an action that takes `DryRun`.
+pub fn is_dry_run(action: &str, params: &serde_json::Value) -> bool {
+    let takes = tccvm_core::model::action(action)
+        .is_some_and(|a| a.inputs.iter().any(|i| i.name == "DryRun"));
+    takes && P(params).boolean("DryRun").ok().flatten() == Some(true)
 }
 
 /// Check a list of ids: count, format, existence (in that order, as the service does).

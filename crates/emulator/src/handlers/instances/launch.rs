@@ -3,7 +3,7 @@
 
 use super::{check_password, find_image_os, parse_type};
 use crate::handlers::{check_period, check_renew_flag, check_zone, months, Ctx};
-use crate::state::{after, Disk, Instance};
+use crate::state::{after, Disk, Instance, InstanceExtra};
 use crate::util::{ApiError, HResult, P};
 use base64::Engine;
 use serde_json::json;
@@ -214,6 +214,16 @@ fn launch_outcome(world: &mut crate::state::World) -> &'static str {
 }
 
 pub fn run_instances(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
+    // A launch template supplies the parameters the request leaves out.
+    let merged = crate::handlers::templates::with_template(ctx, p)?;
+    let p = &P(merged.as_ref().unwrap_or(p.0));
+    let extra = InstanceExtra {
+        protected: p.boolean("DisableApiTermination")?.unwrap_or(false),
+        user_data: p.str("UserData"),
+        cam_role_name: p.str("CamRoleName").unwrap_or_default(),
+        hpc_cluster_id: p.str("HpcClusterId").unwrap_or_default(),
+        rescued_from: None,
+    };
     let token = p.str("ClientToken");
     if let Some(t) = &token {
         if t.len() > 64 {
@@ -403,6 +413,7 @@ pub fn run_instances(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
             tags: tags.clone(),
             dr_group: dr.first().cloned(),
             client_token: token.clone(),
+            extra: extra.clone(),
             rendered: Default::default(),
         });
         ids.push(id);

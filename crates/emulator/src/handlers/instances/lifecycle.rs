@@ -50,6 +50,24 @@ pub fn reboot_instances(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
 pub fn terminate_instances(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
     let ids = existing(ctx, p, "InstanceIds")?;
     require_state(ctx, &ids, &["RUNNING", "STOPPED", "LAUNCH_FAILED"])?;
+    let code = ctx.code(&[
+        "UnsupportedOperation.InvalidInstanceNotSupportedProtectedInstance",
+        "UnsupportedOperation",
+    ]);
+    let reg = ctx.reg();
+    if let Some(i) = ids
+        .iter()
+        .filter_map(|id| reg.instance(id))
+        .find(|i| i.extra.protected)
+    {
+        return Err(ApiError::new(
+            code,
+            format!(
+                "The instance `{}` has DisableApiTermination set: it cannot be terminated.",
+                i.id
+            ),
+        ));
+    }
     let d = ctx.world.timers.terminating;
     transition(ctx, &ids, "TERMINATING", "", d);
     Ok(json!({}))

@@ -3,12 +3,14 @@
 //! submodules named by what they do, re-exported here (`instances::run_instances`).
 
 mod describe;
+mod extra;
 mod launch;
 mod lifecycle;
 mod modify;
 mod render;
 
 pub use describe::*;
+pub use extra::*;
 pub use launch::*;
 pub use lifecycle::*;
 pub use modify::*;

@@ -25,7 +25,11 @@ pub fn modify_instances_attribute(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
     let sgs = p
         .get("SecurityGroups")
         .map(|_| p.str_list("SecurityGroups"));
-    if name.is_none() && sgs.is_none() {
+    let protect = p.boolean("DisableApiTermination")?;
+    let user_data = p.str("UserData");
+    let role = p.str("CamRoleName");
+    if name.is_none() && sgs.is_none() && protect.is_none() && user_data.is_none() && role.is_none()
+    {
         return Err(ApiError::new(
             "MissingParameter",
             "Give at least one attribute to modify (InstanceName).",
@@ -48,6 +52,15 @@ pub fn modify_instances_attribute(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
             }
             if let Some(s) = &sgs {
                 i.security_group_ids = s.clone();
+            }
+            if let Some(b) = protect {
+                i.extra.protected = b;
+            }
+            if let Some(u) = &user_data {
+                i.extra.user_data = Some(u.clone());
+            }
+            if let Some(r) = &role {
+                i.extra.cam_role_name = r.clone();
             }
         }
     }

@@ -215,6 +215,7 @@ mod tests {
             tags: vec![("k".into(), "v".into())],
             dr_group: None,
             client_token: None,
+            extra: Default::default(),
             rendered: Default::default(),
         }
     }
