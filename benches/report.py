@@ -270,10 +270,10 @@ def markdown(r: dict[str, Any], command: str, chart_name: str | None) -> str:
                 f"The clients take turns: {s.get('rounds', 1)} rounds, each making a "
                 "share of every client's calls (the machine's speed drifts within a minute). "
                 "Measured twice: with both processes (this one and the emulator's) free to run "
-                "on every vCPU (tccvm's sync call and the emulator then poll briefly for the "
-                "other side instead of sleeping; see the notes), and with both on one vCPU, "
-                "where nothing polls and a call's two hand-overs are context switches instead "
-                "of wake-ups of an idle vCPU."
+                "on every vCPU (tccvm's sync call sleeps until its answer; the emulator, a "
+                "testing aid, polls briefly for the next request; see the notes), and with "
+                "both on one vCPU, where nothing polls and a call's two hand-overs are context "
+                "switches instead of wake-ups of an idle vCPU."
             ),
         ]
         p = s.get("pinned", {})
