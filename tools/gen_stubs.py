@@ -7,13 +7,13 @@
 - ``types.py``: a TypedDict per data type of the model (``Placement``, ``Filter``, ...), with
   ``Required[...]`` on the required members, and a TypedDict per response
   (``DescribeInstancesResponse``: the object inside ``Response``). One file for type checkers
-  and run time alike (``from tccvm.types import Placement`` works outside type checking); its
-  annotations stay strings, so ``typing_extensions`` is needed by type checkers only.
+  and run time alike: real TypedDicts (evaluated annotations, classes in dependency order;
+  typing_extensions' before 3.12), which ``get_type_hints`` and pydantic understand.
 - ``_client.pyi``: ``Client`` and ``AsyncClient`` with one method per action, keyword-only
   parameters typed, returning the response TypedDict (a coroutine on ``AsyncClient``), plus the
-  hand-written surface of ``python/tccvm/_client.py`` and ``_mixins.py`` (constructor,
-  ``call``, ``paginate``, ``wait``, ...: ``CLIENT_BASE``/``CLIENT_SYNC``/``CLIENT_ASYNC`` below,
-  kept in step with them by hand).
+  hand-written surface of ``python/tccvm/_client.py`` (``CLIENT_BASE``/``CLIENT_SYNC``/
+  ``CLIENT_ASYNC`` below, kept in step by hand) and ``call``/``paginate``/``wait`` overloaded
+  on the model's names (tools/stub_overloads.py).
 - ``_actions.py`` (run time): what ``import tccvm`` needs to attach the per-action methods,
   so that it neither parses the model JSON nor imports ``inspect``: one signature template
   per action (its keyword-only parameters, string annotations, and the method's docstring,
@@ -21,7 +21,7 @@
 
 Response types: a response TypedDict marks ``Required`` the fields the service always returns
 (``output_required`` in the model, ``RequestId`` included) and types a field the service may send
-as null ``X | None``. A data type that requests and answers both carry, but with other required
+as null ``Optional[X]``. A data type that requests and answers both carry, but with other required
 keys (``Placement``: ``Zone`` required in a request, ``Zone`` and ``ProjectId`` always in an
 answer), has a second TypedDict for answers, ``PlacementOutput``, which the responses use.
 
@@ -46,6 +46,7 @@ from typing import NoReturn
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 # The one place the model's path is defined.
+import stub_overloads
 from build_model import MODEL_OUT as MODEL
 
 OUT_TYPES = ROOT / "python" / "tccvm" / "types.py"
@@ -141,10 +142,13 @@ def output_variants(model: dict) -> frozenset[str]:
 
 def typed_dict(name: str, text: str, members: list[dict], output) -> list[str]:
     """One TypedDict: keys Required by ``required`` (a request's view) or, with ``output``,
-    by ``output_required`` (an answer's)."""
+    by ``output_required`` (an answer's). Annotations are evaluated when the class is made
+    (``Optional``, not ``X | None``: Python 3.9 runs this file too)."""
     out = [f"class {name}(TypedDict, total=False):", doc(text, "    ").rstrip("\n")]
     for m in members:
-        t = py_type(m, output=output)
+        t = py_type(dict(m, nullable=False), output=output)
+        if output is not None and m.get("nullable"):
+            t = f"Optional[{t}]"
         if m.get("output_required" if output is not None else "required"):
             t = f"Required[{t}]"
         out.append(f"    {m['name']}: {t}")
@@ -153,49 +157,53 @@ def typed_dict(name: str, text: str, members: list[dict], output) -> list[str]:
     return out
 
 
+TYPES_HEAD = '''"""Typed dicts of the CVM 2017-03-12 data types and the responses of its actions.
+
+``from tccvm.types import Placement, DescribeInstancesResponse``. A response marks
+``Required`` the fields the service always returns; a data type whose answer form
+differs from its request form (other required keys) has an ``...Output`` twin for
+answers (``PlacementOutput``).
+
+Real classes at run time: ``typing.get_type_hints``, ``__required_keys__``, pydantic's
+``TypeAdapter`` and typeguard see the same types as a type checker (``typing_extensions``'
+TypedDict before Python 3.12, as pydantic requires). ``import tccvm`` does not import this
+module; the first use of ``tccvm.types`` does.
+"""
+
+# ruff: noqa: FA100 (evaluated when imported, also on Python 3.9: Optional, not X | None)
+import sys
+from typing import Optional
+
+if sys.version_info >= (3, 12):
+    from typing import Required, TypedDict
+else:
+    from typing_extensions import Required, TypedDict
+
+'''
+
+
 def gen_types(model: dict) -> str:
-    """types.py (annotations stay strings, so ``Required`` is needed by type checkers only)."""
-    out = [
-        HEADER,
-        '"""Typed dicts of the CVM 2017-03-12 data types and the responses of its actions.',
-        "",
-        "``from tccvm.types import Placement, DescribeInstancesResponse``. A response marks",
-        "``Required`` the fields the service always returns; a data type whose answer form",
-        "differs from its request form (other required keys) has an ``...Output`` twin for",
-        "answers (``PlacementOutput``).",
-        '"""',
-        "",
-        "from __future__ import annotations",
-        "",
-        "from typing import TYPE_CHECKING, TypedDict",
-        "",
-        "if TYPE_CHECKING:",
-        "    from typing_extensions import Required",
-        "",
-        "",
-        "# fmt: off",
-        "",
-    ]
+    """types.py: the classes in dependency order (a class after the ones its keys use), since
+    their annotations are evaluated when each is made."""
     variants = output_variants(model)
     ins = reached(model, "inputs")
-    for name in sorted(model["shapes"]):
-        s = model["shapes"][name]
+    shapes = model["shapes"]
+    classes: dict[str, tuple[str, list[dict], frozenset[str] | None]] = {}
+    for name in sorted(shapes):
+        s = shapes[name]
         text = s["description"] or (
             f"{name} (not in the 2017 reference)." if not s["in_reference"] else name
         )
         # A type only answers carry is written as answers carry it.
-        view = None if name in ins else variants
-        out += typed_dict(name, text, s["members"], view)
+        classes[name] = (text, s["members"], None if name in ins else variants)
         if name in variants:
-            out += typed_dict(
-                f"{name}Output",
+            classes[f"{name}Output"] = (
                 f"{name} as answers carry it (the keys always returned are Required).",
                 s["members"],
                 variants,
             )
     for name in sorted(model["actions"]):
-        a = model["actions"][name]
-        outputs = list(a["outputs"])
+        outputs = list(model["actions"][name]["outputs"])
         if not any(m["name"] == "RequestId" for m in outputs):
             outputs.append(
                 {
@@ -206,12 +214,40 @@ def gen_types(model: dict) -> str:
                     "description": "The unique request ID.",
                 }
             )
-        out += typed_dict(
-            f"{name}Response",
+        classes[f"{name}Response"] = (
             f"What {name} returns: the object inside ``Response``.",
             outputs,
             variants,
         )
+
+    def deps(cls: str) -> list[str]:
+        _, members, view = classes[cls]
+        out = []
+        for m in members:
+            if m["type"] in shapes:
+                t = m["type"]
+                out.append(f"{t}Output" if view is not None and t in view else t)
+        return out
+
+    order: list[str] = []
+    seen: set[str] = set()
+
+    def visit(cls: str) -> None:  # the model's types have no cycles (asserted here)
+        if cls in seen:
+            return
+        seen.add(cls)
+        for d in deps(cls):
+            assert d in classes, (cls, d)
+            visit(d)
+        order.append(cls)
+
+    for cls in classes:
+        visit(cls)
+    out = [HEADER, TYPES_HEAD, "__all__ = ["]
+    out += [f"    {cls!r}," for cls in sorted(order)]
+    out += ["]", "", "", "# fmt: off", ""]
+    for cls in order:
+        out += typed_dict(cls, *classes[cls])
     return "\n".join(out)
 
 
@@ -250,17 +286,6 @@ class Client(_BaseClient):
     """Synchronous client for Tencent Cloud CVM (API 2017-03-12)."""
 
     def _invoke(self, action: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]: ...
-    def call(self, action: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]: ...
-    def paginate(self, action: str, **params: Any) -> Iterator[dict[str, Any]]: ...
-    def wait(
-        self,
-        waiter: str,
-        timeout: float | None = ...,
-        interval: float | None = ...,
-        *,
-        progress: bool | None = ...,
-        **params: Any,
-    ) -> dict[str, Any]: ...
     def close(self) -> None: ...
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc: object) -> None: ...
@@ -272,17 +297,6 @@ class AsyncClient(_BaseClient):
 
     async def _invoke(
         self, action: str, params: Mapping[str, Any] | None = None
-    ) -> dict[str, Any]: ...
-    async def call(self, action: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]: ...
-    def paginate(self, action: str, **params: Any) -> AsyncIterator[dict[str, Any]]: ...
-    async def wait(
-        self,
-        waiter: str,
-        timeout: float | None = ...,
-        interval: float | None = ...,
-        *,
-        progress: bool | None = ...,
-        **params: Any,
     ) -> dict[str, Any]: ...
     async def aclose(self) -> None: ...
     def close(self) -> None: ...
@@ -325,12 +339,13 @@ def gen_client(model: dict) -> str:
     out = [
         HEADER,
         "import os",
-        "from collections.abc import AsyncIterator, Iterator, Mapping",
-        "from typing import Any",
+        "from collections.abc import Mapping",
+        "from typing import Any, Literal, overload",
         "",
         "from typing_extensions import Self",
         "",
         "from . import types",
+        "from ._paginate import AsyncPageIterator, PageIterator",
         "",
         '__all__ = ["AsyncClient", "Client"]',
         CLIENT_BASE,
@@ -341,6 +356,10 @@ def gen_client(model: dict) -> str:
     ):
         out.append(base.rstrip("\n"))
         out.append("")
+        # call/paginate/wait, overloaded on the model's literal names (tools/stub_overloads.py)
+        out.append(
+            stub_overloads.helpers(model, asynchronous, py_type, output_variants(model))
+        )
         for name in model["actions"]:
             out.append(
                 method_stub(model["actions"][name], asynchronous, model["shapes"])

@@ -11,9 +11,19 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import AsyncIterator, Awaitable, Iterator
-from typing import Any, Callable
+from typing import Any, Callable, Generic, TypeVar
 
-__all__ = ["apaginate", "paginate", "paginated_actions", "paginator_for"]
+__all__ = [
+    "AsyncPageIterator",
+    "PageIterator",
+    "apaginate",
+    "paginate",
+    "paginated_actions",
+    "paginator_for",
+]
+
+#: The item type (``Instance`` for DescribeInstances): the stubs type ``paginate()`` with it.
+_T = TypeVar("_T")
 
 
 @functools.lru_cache(maxsize=1)
@@ -121,8 +131,9 @@ class _Pager:
         return list(items)
 
 
-class PageIterator(Iterator[Any]):
-    """Items of every page, fetched lazily. ``.pages`` and ``.total`` show the progress."""
+class PageIterator(Iterator[_T], Generic[_T]):
+    """Items of every page, fetched lazily. ``.pages`` (pages fetched so far) and ``.total``
+    (the answers' ``TotalCount``, None before the first page) show the progress."""
 
     def __init__(
         self,
@@ -132,7 +143,7 @@ class PageIterator(Iterator[Any]):
     ) -> None:
         self._invoke = invoke
         self._pager = _Pager(action, params)
-        self._buf: list[Any] = []
+        self._buf: list[_T] = []
         self._i = 0
 
     @property
@@ -143,10 +154,10 @@ class PageIterator(Iterator[Any]):
     def total(self) -> int | None:
         return self._pager.total
 
-    def __iter__(self) -> PageIterator:
+    def __iter__(self) -> PageIterator[_T]:
         return self
 
-    def __next__(self) -> Any:
+    def __next__(self) -> _T:
         while self._i >= len(self._buf):
             if self._pager.done:
                 raise StopIteration
@@ -162,7 +173,7 @@ class PageIterator(Iterator[Any]):
         return f"<paginate {pg.action} pages={pg.pages} offset={pg.offset} total={pg.total}>"
 
 
-class AsyncPageIterator(AsyncIterator[Any]):
+class AsyncPageIterator(AsyncIterator[_T], Generic[_T]):
     """The async counterpart of :class:`PageIterator` (``async for item in ...``)."""
 
     def __init__(
@@ -173,7 +184,7 @@ class AsyncPageIterator(AsyncIterator[Any]):
     ) -> None:
         self._invoke = invoke
         self._pager = _Pager(action, params)
-        self._buf: list[Any] = []
+        self._buf: list[_T] = []
         self._i = 0
 
     @property
@@ -184,10 +195,10 @@ class AsyncPageIterator(AsyncIterator[Any]):
     def total(self) -> int | None:
         return self._pager.total
 
-    def __aiter__(self) -> AsyncPageIterator:
+    def __aiter__(self) -> AsyncPageIterator[_T]:
         return self
 
-    async def __anext__(self) -> Any:
+    async def __anext__(self) -> _T:
         while self._i >= len(self._buf):
             if self._pager.done:
                 raise StopAsyncIteration
@@ -205,11 +216,11 @@ class AsyncPageIterator(AsyncIterator[Any]):
 
 def paginate(
     invoke: Callable[..., dict[str, Any]], action: str, params: dict
-) -> PageIterator:
+) -> PageIterator[Any]:
     return PageIterator(invoke, action, params)
 
 
 def apaginate(
     invoke: Callable[..., Awaitable[dict[str, Any]]], action: str, params: dict
-) -> AsyncPageIterator:
+) -> AsyncPageIterator[Any]:
     return AsyncPageIterator(invoke, action, params)

@@ -6,17 +6,283 @@
 ``Required`` the fields the service always returns; a data type whose answer form
 differs from its request form (other required keys) has an ``...Output`` twin for
 answers (``PlacementOutput``).
+
+Real classes at run time: ``typing.get_type_hints``, ``__required_keys__``, pydantic's
+``TypeAdapter`` and typeguard see the same types as a type checker (``typing_extensions``'
+TypedDict before Python 3.12, as pydantic requires). ``import tccvm`` does not import this
+module; the first use of ``tccvm.types`` does.
 """
 
-from __future__ import annotations
+# ruff: noqa: FA100 (evaluated when imported, also on Python 3.9: Optional, not X | None)
+import sys
+from typing import Optional
 
-from typing import TYPE_CHECKING, TypedDict
+if sys.version_info >= (3, 12):
+    from typing import Required, TypedDict
+else:
+    from typing_extensions import Required, TypedDict
 
-if TYPE_CHECKING:
-    from typing_extensions import Required
+
+__all__ = [
+    "AccountQuota",
+    "AccountQuotaOverview",
+    "ActionTimer",
+    "ActionTimerOutput",
+    "AllocateHostsResponse",
+    "AssociateInstancesKeyPairsResponse",
+    "AssociateSecurityGroupsResponse",
+    "Attribute",
+    "ChargePrepaid",
+    "ChcDeployExtraConfig",
+    "ChcDeployExtraConfigOutput",
+    "ChcHost",
+    "ChcHostDeniedActions",
+    "ConfigureChcAssistVpcResponse",
+    "ConfigureChcDeployVpcResponse",
+    "ConvertOperatingSystemsResponse",
+    "CpuTopology",
+    "CpuTopologyOutput",
+    "CreateDisasterRecoverGroupResponse",
+    "CreateHpcClusterResponse",
+    "CreateImageResponse",
+    "CreateKeyPairResponse",
+    "CreateLaunchTemplateResponse",
+    "CreateLaunchTemplateVersionResponse",
+    "DataDisk",
+    "DataDiskOutput",
+    "DeleteDisasterRecoverGroupsResponse",
+    "DeleteHpcClustersResponse",
+    "DeleteImagesResponse",
+    "DeleteInstancesActionTimerResponse",
+    "DeleteInstancesDisasterRecoverGroupsResponse",
+    "DeleteKeyPairsResponse",
+    "DeleteLaunchTemplateResponse",
+    "DeleteLaunchTemplateVersionsResponse",
+    "DescribeAccountQuotaResponse",
+    "DescribeChcDeniedActionsResponse",
+    "DescribeChcHostsResponse",
+    "DescribeDisasterRecoverGroupQuotaResponse",
+    "DescribeDisasterRecoverGroupsResponse",
+    "DescribeHostsResponse",
+    "DescribeHpcClustersResponse",
+    "DescribeImageFromFamilyResponse",
+    "DescribeImageQuotaResponse",
+    "DescribeImageSharePermissionResponse",
+    "DescribeImagesResponse",
+    "DescribeImportImageOsResponse",
+    "DescribeInstanceFamilyConfigsResponse",
+    "DescribeInstanceInternetBandwidthConfigsResponse",
+    "DescribeInstanceTypeConfigsResponse",
+    "DescribeInstanceVncUrlResponse",
+    "DescribeInstancesActionTimerResponse",
+    "DescribeInstancesAttributesResponse",
+    "DescribeInstancesModificationResponse",
+    "DescribeInstancesOperationLimitResponse",
+    "DescribeInstancesResponse",
+    "DescribeInstancesStatusResponse",
+    "DescribeInternetChargeTypeConfigsResponse",
+    "DescribeKeyPairsResponse",
+    "DescribeLaunchTemplateVersionsResponse",
+    "DescribeLaunchTemplatesResponse",
+    "DescribeRegionsResponse",
+    "DescribeResourcePoolPackInstancesResponse",
+    "DescribeResourcePoolPackTypeConfigsResponse",
+    "DescribeResourcePoolPacksResponse",
+    "DescribeTaskInfoResponse",
+    "DescribeZoneInstanceConfigInfosResponse",
+    "DescribeZonesResponse",
+    "DisassociateInstancesKeyPairsResponse",
+    "DisassociateSecurityGroupsResponse",
+    "DisasterRecoverGroup",
+    "DisasterRecoverGroupQuota",
+    "EnhancedService",
+    "EnhancedServiceOutput",
+    "EnterRescueModeResponse",
+    "ExitRescueModeResponse",
+    "ExportImagesResponse",
+    "Externals",
+    "ExternalsOutput",
+    "Filter",
+    "GPUInfo",
+    "HostItem",
+    "HostPriceInfo",
+    "HostResource",
+    "HpcClusterInfo",
+    "Image",
+    "ImageOsList",
+    "ImageQuota",
+    "ImportImageDataDisk",
+    "ImportImageResponse",
+    "ImportInstancesActionTimerResponse",
+    "ImportKeyPairResponse",
+    "InquirePricePurchaseResourcePoolPacksResponse",
+    "InquiryPriceModifyInstancesChargeTypeResponse",
+    "InquiryPriceRenewHostsResponse",
+    "InquiryPriceRenewInstancesResponse",
+    "InquiryPriceResetInstanceResponse",
+    "InquiryPriceResetInstancesInternetMaxBandwidthResponse",
+    "InquiryPriceResetInstancesTypeResponse",
+    "InquiryPriceResizeInstanceDisksResponse",
+    "InquiryPriceRunInstancesResponse",
+    "InquiryPriceTerminateInstancesResponse",
+    "Instance",
+    "InstanceAttribute",
+    "InstanceChargePrepaid",
+    "InstanceChargePrepaidOutput",
+    "InstanceFamilyConfig",
+    "InstanceMarketOptionsRequest",
+    "InstanceMarketOptionsRequestOutput",
+    "InstanceRefund",
+    "InstanceStatus",
+    "InstanceTypeConfig",
+    "InstanceTypeConfigStatus",
+    "InstanceTypeQuotaItem",
+    "InternetAccessible",
+    "InternetAccessibleOutput",
+    "InternetBandwidthConfig",
+    "InternetChargeTypeConfig",
+    "ItemPrice",
+    "KeyPair",
+    "LaunchTemplate",
+    "LaunchTemplateInfo",
+    "LaunchTemplateVersionData",
+    "LaunchTemplateVersionInfo",
+    "LocalDiskType",
+    "LoginSettings",
+    "LoginSettingsOutput",
+    "Metadata",
+    "MetadataItem",
+    "MetadataItemOutput",
+    "MetadataOutput",
+    "ModifyChcAttributeResponse",
+    "ModifyChcNetworkModeResponse",
+    "ModifyDisasterRecoverGroupAttributeResponse",
+    "ModifyHostsAttributeResponse",
+    "ModifyHpcClusterAttributeResponse",
+    "ModifyImageAttributeResponse",
+    "ModifyImageSharePermissionResponse",
+    "ModifyInstanceDiskTypeResponse",
+    "ModifyInstancesAttributeResponse",
+    "ModifyInstancesChargeTypeResponse",
+    "ModifyInstancesDisasterRecoverGroupResponse",
+    "ModifyInstancesProjectResponse",
+    "ModifyInstancesRenewFlagResponse",
+    "ModifyInstancesVpcAttributeResponse",
+    "ModifyKeyPairAttributeResponse",
+    "ModifyLaunchTemplateDefaultVersionResponse",
+    "NetworkInterfaces",
+    "OperationCountLimit",
+    "OsVersion",
+    "Placement",
+    "PlacementOutput",
+    "PostPaidQuota",
+    "PrePaidQuota",
+    "Price",
+    "ProgramFpgaImageResponse",
+    "PurchaseResourcePoolPacksResponse",
+    "RebootInstancesResponse",
+    "RegionInfo",
+    "RemoveChcAssistVpcResponse",
+    "RemoveChcDeployVpcResponse",
+    "RenewHostsResponse",
+    "RenewInstancesResponse",
+    "RepairTaskControlResponse",
+    "RepairTaskInfo",
+    "ResetInstanceResponse",
+    "ResetInstancesInternetMaxBandwidthResponse",
+    "ResetInstancesPasswordResponse",
+    "ResetInstancesTypeResponse",
+    "ResizeInstanceDisksResponse",
+    "ResourceCount",
+    "ResourcePoolPack",
+    "ResourcePoolPackInstance",
+    "RunAutomationServiceEnabled",
+    "RunAutomationServiceEnabledOutput",
+    "RunInstancesResponse",
+    "RunMonitorServiceEnabled",
+    "RunMonitorServiceEnabledOutput",
+    "RunSecurityServiceEnabled",
+    "RunSecurityServiceEnabledOutput",
+    "SharePermission",
+    "Snapshot",
+    "SpotMarketOptions",
+    "SpotMarketOptionsOutput",
+    "SpotPaidQuota",
+    "StartInstancesResponse",
+    "StopInstancesResponse",
+    "StorageBlock",
+    "StorageBlockOutput",
+    "SyncImage",
+    "SyncImagesResponse",
+    "SystemDisk",
+    "SystemDiskOutput",
+    "Tag",
+    "TagSpecification",
+    "TargetOS",
+    "TerminateInstancesResponse",
+    "TerminateResourcePoolPacksResponse",
+    "VirtualPrivateCloud",
+    "VirtualPrivateCloudOutput",
+    "ZoneInfo",
+]
 
 
 # fmt: off
+
+class PostPaidQuota(TypedDict, total=False):
+    """PostPaidQuota (not in the 2017 reference)."""
+    UsedQuota: Required[int]
+    """Not in the 2017 reference."""
+    RemainingQuota: Required[int]
+    """Not in the 2017 reference."""
+    TotalQuota: Required[int]
+    """Not in the 2017 reference."""
+    Zone: Required[str]
+    """Not in the 2017 reference."""
+
+class PrePaidQuota(TypedDict, total=False):
+    """PrePaidQuota (not in the 2017 reference)."""
+    UsedQuota: Required[int]
+    """Not in the 2017 reference."""
+    OnceQuota: Required[int]
+    """Not in the 2017 reference."""
+    RemainingQuota: Required[int]
+    """Not in the 2017 reference."""
+    TotalQuota: Required[int]
+    """Not in the 2017 reference."""
+    Zone: Required[str]
+    """Not in the 2017 reference."""
+
+class SpotPaidQuota(TypedDict, total=False):
+    """SpotPaidQuota (not in the 2017 reference)."""
+    UsedQuota: Required[int]
+    """Not in the 2017 reference."""
+    RemainingQuota: Required[int]
+    """Not in the 2017 reference."""
+    TotalQuota: Required[int]
+    """Not in the 2017 reference."""
+    Zone: Required[str]
+    """Not in the 2017 reference."""
+
+class ImageQuota(TypedDict, total=False):
+    """ImageQuota (not in the 2017 reference)."""
+    UsedQuota: Required[int]
+    """Not in the 2017 reference."""
+    TotalQuota: Required[int]
+    """Not in the 2017 reference."""
+
+class DisasterRecoverGroupQuota(TypedDict, total=False):
+    """DisasterRecoverGroupQuota (not in the 2017 reference)."""
+    GroupQuota: int
+    """Not in the 2017 reference."""
+    CurrentNum: int
+    """Not in the 2017 reference."""
+    CvmInHostGroupQuota: int
+    """Not in the 2017 reference."""
+    CvmInSwitchGroupQuota: int
+    """Not in the 2017 reference."""
+    CvmInRackGroupQuota: int
+    """Not in the 2017 reference."""
 
 class AccountQuota(TypedDict, total=False):
     """AccountQuota (not in the 2017 reference)."""
@@ -38,6 +304,24 @@ class AccountQuotaOverview(TypedDict, total=False):
     AccountQuota: Required[AccountQuota]
     """Not in the 2017 reference."""
 
+class StorageBlock(TypedDict, total=False):
+    """Information of local HDD storage"""
+    Type: str
+    """Type of local HDD storage. Value: LOCAL_PRO."""
+    MinSize: int
+    """Minimum size of local HDD storage"""
+    MaxSize: int
+    """Maximum size of local HDD storage"""
+
+class Externals(TypedDict, total=False):
+    """Extended data"""
+    ReleaseAddress: bool
+    """Release address"""
+    UnsupportNetworks: list[str]
+    """Network types that are not supported"""
+    StorageBlockAttr: StorageBlock
+    """Attributes of local HDD storage"""
+
 class ActionTimer(TypedDict, total=False):
     """Timed task"""
     TimerAction: str
@@ -52,6 +336,24 @@ class ActionTimer(TypedDict, total=False):
     """Not in the 2017 reference."""
     InstanceId: str
     """Not in the 2017 reference."""
+
+class StorageBlockOutput(TypedDict, total=False):
+    """StorageBlock as answers carry it (the keys always returned are Required)."""
+    Type: Required[str]
+    """Type of local HDD storage. Value: LOCAL_PRO."""
+    MinSize: Required[int]
+    """Minimum size of local HDD storage"""
+    MaxSize: Required[int]
+    """Maximum size of local HDD storage"""
+
+class ExternalsOutput(TypedDict, total=False):
+    """Externals as answers carry it (the keys always returned are Required)."""
+    ReleaseAddress: bool
+    """Release address"""
+    UnsupportNetworks: list[str]
+    """Network types that are not supported"""
+    StorageBlockAttr: StorageBlockOutput
+    """Attributes of local HDD storage"""
 
 class ActionTimerOutput(TypedDict, total=False):
     """ActionTimer as answers carry it (the keys always returned are Required)."""
@@ -101,6 +403,43 @@ class ChcDeployExtraConfigOutput(TypedDict, total=False):
     """Not in the 2017 reference."""
     NextServerAddress: Required[str]
     """Not in the 2017 reference."""
+
+class PlacementOutput(TypedDict, total=False):
+    """Placement as answers carry it (the keys always returned are Required)."""
+    Zone: Required[str]
+    """ID of the availability zone to which the instance belongs. This parameter can also be obtained fr..."""
+    ProjectId: Required[int]
+    """ID of the project to which the instance belongs."""
+    HostIds: list[str]
+    """The list of IDs of CDHs to which your instances belongs. If you have purchased CDHs and specified..."""
+    HostId: str
+    """Not in the 2017 reference."""
+    DedicatedResourcePackTenancy: str
+    """Not in the 2017 reference."""
+    DedicatedResourcePackIds: list[str]
+    """Not in the 2017 reference."""
+    RackId: str
+    """Not in the 2017 reference."""
+
+class VirtualPrivateCloudOutput(TypedDict, total=False):
+    """VirtualPrivateCloud as answers carry it (the keys always returned are Required)."""
+    VpcId: Required[str]
+    """VPC ID, in the format of vpc-xxx. A valid VPC ID can be queried through the console or obtained f..."""
+    SubnetId: Required[str]
+    """VPC subnet ID, in the format of subnet-xxx. A valid VPC subnet ID can be queried through the cons..."""
+    AsVpcGateway: Required[bool]
+    """Whether used as a public gateway. The public gateway can be used only when the instance has a pub..."""
+    PrivateIpAddresses: list[str]
+    """Array of VPC subnet IPs. This parameter can be used to create instances and modify VPC attributes..."""
+    Ipv6AddressCount: int
+    """Not in the 2017 reference."""
+
+class Tag(TypedDict, total=False):
+    """Tag key-value pair"""
+    Key: Required[str]
+    """Tag key"""
+    Value: Required[str]
+    """Tag value"""
 
 class ChcHost(TypedDict, total=False):
     """ChcHost (not in the 2017 reference)."""
@@ -203,9 +542,9 @@ class CpuTopology(TypedDict, total=False):
 
 class CpuTopologyOutput(TypedDict, total=False):
     """CpuTopology as answers carry it (the keys always returned are Required)."""
-    CoreCount: int | None
+    CoreCount: Optional[int]
     """Not in the 2017 reference."""
-    ThreadPerCore: int | None
+    ThreadPerCore: Optional[int]
     """Not in the 2017 reference."""
 
 class DataDisk(TypedDict, total=False):
@@ -247,11 +586,11 @@ class DataDiskOutput(TypedDict, total=False):
     """Not in the 2017 reference."""
     Encrypt: Required[bool]
     """Not in the 2017 reference."""
-    KmsKeyId: Required[str | None]
+    KmsKeyId: Required[Optional[str]]
     """Not in the 2017 reference."""
-    ThroughputPerformance: int | None
+    ThroughputPerformance: Optional[int]
     """Not in the 2017 reference."""
-    CdcId: str | None
+    CdcId: Optional[str]
     """Not in the 2017 reference."""
     BurstPerformance: bool
     """Not in the 2017 reference."""
@@ -283,17 +622,19 @@ class DisasterRecoverGroup(TypedDict, total=False):
     Tags: list[Tag]
     """Not in the 2017 reference."""
 
-class DisasterRecoverGroupQuota(TypedDict, total=False):
-    """DisasterRecoverGroupQuota (not in the 2017 reference)."""
-    GroupQuota: int
-    """Not in the 2017 reference."""
-    CurrentNum: int
-    """Not in the 2017 reference."""
-    CvmInHostGroupQuota: int
-    """Not in the 2017 reference."""
-    CvmInSwitchGroupQuota: int
-    """Not in the 2017 reference."""
-    CvmInRackGroupQuota: int
+class RunSecurityServiceEnabled(TypedDict, total=False):
+    """Information on the Cloud Security service"""
+    Enabled: bool
+    """Whether to enable Cloud Security service. Value range:"""
+
+class RunMonitorServiceEnabled(TypedDict, total=False):
+    """Information on the Cloud Monitor service"""
+    Enabled: bool
+    """Whether to enable Cloud Monitor service. Value range:"""
+
+class RunAutomationServiceEnabled(TypedDict, total=False):
+    """RunAutomationServiceEnabled (not in the 2017 reference)."""
+    Enabled: bool
     """Not in the 2017 reference."""
 
 class EnhancedService(TypedDict, total=False):
@@ -305,6 +646,21 @@ class EnhancedService(TypedDict, total=False):
     AutomationService: RunAutomationServiceEnabled
     """Not in the 2017 reference."""
 
+class RunSecurityServiceEnabledOutput(TypedDict, total=False):
+    """RunSecurityServiceEnabled as answers carry it (the keys always returned are Required)."""
+    Enabled: Required[bool]
+    """Whether to enable Cloud Security service. Value range:"""
+
+class RunMonitorServiceEnabledOutput(TypedDict, total=False):
+    """RunMonitorServiceEnabled as answers carry it (the keys always returned are Required)."""
+    Enabled: Required[bool]
+    """Whether to enable Cloud Monitor service. Value range:"""
+
+class RunAutomationServiceEnabledOutput(TypedDict, total=False):
+    """RunAutomationServiceEnabled as answers carry it (the keys always returned are Required)."""
+    Enabled: Required[bool]
+    """Not in the 2017 reference."""
+
 class EnhancedServiceOutput(TypedDict, total=False):
     """EnhancedService as answers carry it (the keys always returned are Required)."""
     SecurityService: Required[RunSecurityServiceEnabledOutput]
@@ -313,24 +669,6 @@ class EnhancedServiceOutput(TypedDict, total=False):
     """Enables Cloud Monitor. If this parameter is not specified, the Cloud Monitor service is enabled b..."""
     AutomationService: Required[RunAutomationServiceEnabledOutput]
     """Not in the 2017 reference."""
-
-class Externals(TypedDict, total=False):
-    """Extended data"""
-    ReleaseAddress: bool
-    """Release address"""
-    UnsupportNetworks: list[str]
-    """Network types that are not supported"""
-    StorageBlockAttr: StorageBlock
-    """Attributes of local HDD storage"""
-
-class ExternalsOutput(TypedDict, total=False):
-    """Externals as answers carry it (the keys always returned are Required)."""
-    ReleaseAddress: bool
-    """Release address"""
-    UnsupportNetworks: list[str]
-    """Network types that are not supported"""
-    StorageBlockAttr: StorageBlockOutput
-    """Attributes of local HDD storage"""
 
 class Filter(TypedDict, total=False):
     """Key-value pair filters for conditional filtering queries, such as filter ID, name, status, etc.
@@ -354,6 +692,29 @@ class GPUInfo(TypedDict, total=False):
     GPUId: Required[list[str]]
     """Not in the 2017 reference."""
     GPUType: Required[str]
+    """Not in the 2017 reference."""
+
+class HostResource(TypedDict, total=False):
+    """The resource information of a CDH instance"""
+    CpuTotal: Required[int]
+    """Total number of CPU cores in a CDH instance"""
+    CpuAvailable: Required[int]
+    """Number of available CPU cores in a CDH instance"""
+    MemTotal: Required[float]
+    """Total memory size in a CDH instance (in GiB)"""
+    MemAvailable: Required[float]
+    """Available memory size in a CDH instance (in GiB)"""
+    DiskTotal: Required[int]
+    """Total disk size in a CDH instance (in GiB)"""
+    DiskAvailable: Required[int]
+    """Available disk size in a CDH instance (in GiB)"""
+    DiskType: Required[str]
+    """Not in the 2017 reference."""
+    GpuTotal: Required[int]
+    """Not in the 2017 reference."""
+    GpuAvailable: Required[int]
+    """Not in the 2017 reference."""
+    ExclusiveOwner: Optional[str]
     """Not in the 2017 reference."""
 
 class HostItem(TypedDict, total=False):
@@ -387,32 +748,50 @@ class HostItem(TypedDict, total=False):
     Tags: Required[list[Tag]]
     """Not in the 2017 reference."""
 
+class ItemPrice(TypedDict, total=False):
+    """The price of an item"""
+    UnitPrice: float
+    """Subsequent unit price (in CNY)"""
+    ChargeUnit: str
+    """Subsequent billing unit. Value Range:"""
+    OriginalPrice: float
+    """Original price of a prepaid instance (in CNY)."""
+    DiscountPrice: float
+    """Discount price of a prepaid instance (in CNY)."""
+    Discount: float
+    """Not in the 2017 reference."""
+    UnitPriceDiscount: float
+    """Not in the 2017 reference."""
+    UnitPriceSecondStep: float
+    """Not in the 2017 reference."""
+    UnitPriceDiscountSecondStep: float
+    """Not in the 2017 reference."""
+    UnitPriceThirdStep: float
+    """Not in the 2017 reference."""
+    UnitPriceDiscountThirdStep: float
+    """Not in the 2017 reference."""
+    OriginalPriceThreeYear: float
+    """Not in the 2017 reference."""
+    DiscountPriceThreeYear: float
+    """Not in the 2017 reference."""
+    DiscountThreeYear: float
+    """Not in the 2017 reference."""
+    OriginalPriceFiveYear: float
+    """Not in the 2017 reference."""
+    DiscountPriceFiveYear: float
+    """Not in the 2017 reference."""
+    DiscountFiveYear: float
+    """Not in the 2017 reference."""
+    OriginalPriceOneYear: float
+    """Not in the 2017 reference."""
+    DiscountPriceOneYear: float
+    """Not in the 2017 reference."""
+    DiscountOneYear: float
+    """Not in the 2017 reference."""
+
 class HostPriceInfo(TypedDict, total=False):
     """HostPriceInfo (not in the 2017 reference)."""
     HostPrice: ItemPrice
-    """Not in the 2017 reference."""
-
-class HostResource(TypedDict, total=False):
-    """The resource information of a CDH instance"""
-    CpuTotal: Required[int]
-    """Total number of CPU cores in a CDH instance"""
-    CpuAvailable: Required[int]
-    """Number of available CPU cores in a CDH instance"""
-    MemTotal: Required[float]
-    """Total memory size in a CDH instance (in GiB)"""
-    MemAvailable: Required[float]
-    """Available memory size in a CDH instance (in GiB)"""
-    DiskTotal: Required[int]
-    """Total disk size in a CDH instance (in GiB)"""
-    DiskAvailable: Required[int]
-    """Available disk size in a CDH instance (in GiB)"""
-    DiskType: Required[str]
-    """Not in the 2017 reference."""
-    GpuTotal: Required[int]
-    """Not in the 2017 reference."""
-    GpuAvailable: Required[int]
-    """Not in the 2017 reference."""
-    ExclusiveOwner: str | None
     """Not in the 2017 reference."""
 
 class HpcClusterInfo(TypedDict, total=False):
@@ -442,6 +821,15 @@ class HpcClusterInfo(TypedDict, total=False):
     Tags: list[Tag]
     """Not in the 2017 reference."""
 
+class Snapshot(TypedDict, total=False):
+    """Snapshot (not in the 2017 reference)."""
+    SnapshotId: Required[str]
+    """Not in the 2017 reference."""
+    DiskUsage: Required[str]
+    """Not in the 2017 reference."""
+    DiskSize: Required[int]
+    """Not in the 2017 reference."""
+
 class Image(TypedDict, total=False):
     """An array of detailed information of an image, including the main statuses and attributes of the image."""
     ImageId: Required[str]
@@ -468,7 +856,7 @@ class Image(TypedDict, total=False):
     """Image creator"""
     ImageSource: Required[str]
     """Image source"""
-    SyncPercent: Required[int | None]
+    SyncPercent: Required[Optional[int]]
     """Not in the 2017 reference."""
     IsSupportCloudinit: Required[bool]
     """Not in the 2017 reference."""
@@ -492,16 +880,66 @@ class ImageOsList(TypedDict, total=False):
     Linux: Required[list[str]]
     """Supported Linux operating systems"""
 
-class ImageQuota(TypedDict, total=False):
-    """ImageQuota (not in the 2017 reference)."""
-    UsedQuota: Required[int]
-    """Not in the 2017 reference."""
-    TotalQuota: Required[int]
-    """Not in the 2017 reference."""
-
 class ImportImageDataDisk(TypedDict, total=False):
     """ImportImageDataDisk (not in the 2017 reference)."""
     ImageUrl: Required[str]
+    """Not in the 2017 reference."""
+
+class SystemDiskOutput(TypedDict, total=False):
+    """SystemDisk as answers carry it (the keys always returned are Required)."""
+    DiskType: Required[str]
+    """Type of system disk. For information about the limits on system disk types, please see CVM Instan..."""
+    DiskId: str
+    """System disk ID. Neither LOCAL_BASIC nor LOCAL_SSD comes with an ID. This parameter is not support..."""
+    DiskSize: Required[int]
+    """System disk size (in GB). Default is 50"""
+    CdcId: Optional[str]
+    """Not in the 2017 reference."""
+    DiskName: str
+    """Not in the 2017 reference."""
+    Encrypt: Required[bool]
+    """Not in the 2017 reference."""
+    KmsKeyId: Required[str]
+    """Not in the 2017 reference."""
+
+class InternetAccessibleOutput(TypedDict, total=False):
+    """InternetAccessible as answers carry it (the keys always returned are Required)."""
+    InternetChargeType: Required[str]
+    """Network billing type. Value range:"""
+    InternetMaxBandwidthOut: Required[int]
+    """Bandwidth cap of the public network (in Mbps). Default: 0 Mbps. The bandwidth cap varies among di..."""
+    PublicIpAssigned: bool
+    """Whether to assign public IP. Value range:"""
+    BandwidthPackageId: str
+    """Not in the 2017 reference."""
+    InternetServiceProvider: str
+    """Not in the 2017 reference."""
+    IPv4AddressType: str
+    """Not in the 2017 reference."""
+    IPv6AddressType: str
+    """Not in the 2017 reference."""
+    AntiDDoSPackageId: str
+    """Not in the 2017 reference."""
+
+class LoginSettingsOutput(TypedDict, total=False):
+    """LoginSettings as answers carry it (the keys always returned are Required)."""
+    Password: str
+    """Instance login password. Password complexity requirement varies with different operating systems,..."""
+    KeyIds: Optional[list[str]]
+    """List of key IDs. An instance associated with the key can be accessed using the corresponding priv..."""
+    KeepImageLogin: str
+    """Keep the original settings for an image. This parameter cannot be specified along with Password o..."""
+
+class MetadataItemOutput(TypedDict, total=False):
+    """MetadataItem as answers carry it (the keys always returned are Required)."""
+    Key: str
+    """Not in the 2017 reference."""
+    Value: str
+    """Not in the 2017 reference."""
+
+class MetadataOutput(TypedDict, total=False):
+    """Metadata as answers carry it (the keys always returned are Required)."""
+    Items: list[MetadataItemOutput]
     """Not in the 2017 reference."""
 
 class Instance(TypedDict, total=False):
@@ -528,7 +966,7 @@ class Instance(TypedDict, total=False):
     """Information of the instance's data disk. Only the data disk purchased with the instance is suppor..."""
     PrivateIpAddresses: Required[list[str]]
     """The list of private IPs of the instance's primary ENI."""
-    PublicIpAddresses: Required[list[str] | None]
+    PublicIpAddresses: Required[Optional[list[str]]]
     """The list of public IPs of the instance's primary ENI."""
     InternetAccessible: Required[InternetAccessibleOutput]
     """Instance bandwidth information."""
@@ -556,21 +994,21 @@ class Instance(TypedDict, total=False):
     """Not in the 2017 reference."""
     Uuid: Required[str]
     """Not in the 2017 reference."""
-    LatestOperation: Required[str | None]
+    LatestOperation: Required[Optional[str]]
     """Not in the 2017 reference."""
-    LatestOperationState: Required[str | None]
+    LatestOperationState: Required[Optional[str]]
     """Not in the 2017 reference."""
-    LatestOperationRequestId: Required[str | None]
+    LatestOperationRequestId: Required[Optional[str]]
     """Not in the 2017 reference."""
     DisasterRecoverGroupId: Required[str]
     """Deprecated in the current description. Not in the 2017 reference."""
-    IPv6Addresses: Required[list[str] | None]
+    IPv6Addresses: Required[Optional[list[str]]]
     """Not in the 2017 reference."""
-    CamRoleName: Required[str | None]
+    CamRoleName: Required[Optional[str]]
     """Not in the 2017 reference."""
     HpcClusterId: Required[str]
     """Not in the 2017 reference."""
-    RdmaIpAddresses: Required[list[str] | None]
+    RdmaIpAddresses: Required[Optional[list[str]]]
     """Not in the 2017 reference."""
     DedicatedClusterId: Required[str]
     """Not in the 2017 reference."""
@@ -590,7 +1028,7 @@ class Instance(TypedDict, total=False):
     """Not in the 2017 reference."""
     DefaultLoginPort: Required[int]
     """Not in the 2017 reference."""
-    LatestOperationErrorMsg: Required[str | None]
+    LatestOperationErrorMsg: Required[Optional[str]]
     """Not in the 2017 reference."""
     EnableJumboFrame: bool
     """Not in the 2017 reference."""
@@ -631,12 +1069,26 @@ class InstanceFamilyConfig(TypedDict, total=False):
     InstanceFamily: Required[str]
     """Acronym of a model family"""
 
+class SpotMarketOptions(TypedDict, total=False):
+    """Spot-related options"""
+    MaxPrice: Required[str]
+    """Bid rate"""
+    SpotInstanceType: str
+    """Spot request type. Only "one-time" is supported."""
+
 class InstanceMarketOptionsRequest(TypedDict, total=False):
     """Options related to spot requests"""
     SpotOptions: Required[SpotMarketOptions]
     """Spot-related options"""
     MarketType: str
     """Market type. Only "spot" is supported."""
+
+class SpotMarketOptionsOutput(TypedDict, total=False):
+    """SpotMarketOptions as answers carry it (the keys always returned are Required)."""
+    MaxPrice: str
+    """Bid rate"""
+    SpotInstanceType: str
+    """Spot request type. Only "one-time" is supported."""
 
 class InstanceMarketOptionsRequestOutput(TypedDict, total=False):
     """InstanceMarketOptionsRequest as answers carry it (the keys always returned are Required)."""
@@ -691,6 +1143,19 @@ class InstanceTypeConfigStatus(TypedDict, total=False):
     Message: Required[str]
     """Not in the 2017 reference."""
     InstanceTypeConfig: Required[InstanceTypeConfig]
+    """Not in the 2017 reference."""
+
+class LocalDiskType(TypedDict, total=False):
+    """Specifications of a local disk"""
+    Type: Required[str]
+    """Type of a local disk."""
+    PartitionType: Required[str]
+    """Attributes of a local disk."""
+    MinSize: Required[int]
+    """Minimum size of a local disk."""
+    MaxSize: Required[int]
+    """Maximum size of a local disk."""
+    Required: Required[str]
     """Not in the 2017 reference."""
 
 class InstanceTypeQuotaItem(TypedDict, total=False):
@@ -761,25 +1226,6 @@ class InternetAccessible(TypedDict, total=False):
     AntiDDoSPackageId: str
     """Not in the 2017 reference."""
 
-class InternetAccessibleOutput(TypedDict, total=False):
-    """InternetAccessible as answers carry it (the keys always returned are Required)."""
-    InternetChargeType: Required[str]
-    """Network billing type. Value range:"""
-    InternetMaxBandwidthOut: Required[int]
-    """Bandwidth cap of the public network (in Mbps). Default: 0 Mbps. The bandwidth cap varies among di..."""
-    PublicIpAssigned: bool
-    """Whether to assign public IP. Value range:"""
-    BandwidthPackageId: str
-    """Not in the 2017 reference."""
-    InternetServiceProvider: str
-    """Not in the 2017 reference."""
-    IPv4AddressType: str
-    """Not in the 2017 reference."""
-    IPv6AddressType: str
-    """Not in the 2017 reference."""
-    AntiDDoSPackageId: str
-    """Not in the 2017 reference."""
-
 class InternetBandwidthConfig(TypedDict, total=False):
     """Information of bill-by-bandwidth method"""
     StartTime: Required[str]
@@ -795,47 +1241,6 @@ class InternetChargeTypeConfig(TypedDict, total=False):
     """Network billing method"""
     Description: Required[str]
     """Description of network billing method"""
-
-class ItemPrice(TypedDict, total=False):
-    """The price of an item"""
-    UnitPrice: float
-    """Subsequent unit price (in CNY)"""
-    ChargeUnit: str
-    """Subsequent billing unit. Value Range:"""
-    OriginalPrice: float
-    """Original price of a prepaid instance (in CNY)."""
-    DiscountPrice: float
-    """Discount price of a prepaid instance (in CNY)."""
-    Discount: float
-    """Not in the 2017 reference."""
-    UnitPriceDiscount: float
-    """Not in the 2017 reference."""
-    UnitPriceSecondStep: float
-    """Not in the 2017 reference."""
-    UnitPriceDiscountSecondStep: float
-    """Not in the 2017 reference."""
-    UnitPriceThirdStep: float
-    """Not in the 2017 reference."""
-    UnitPriceDiscountThirdStep: float
-    """Not in the 2017 reference."""
-    OriginalPriceThreeYear: float
-    """Not in the 2017 reference."""
-    DiscountPriceThreeYear: float
-    """Not in the 2017 reference."""
-    DiscountThreeYear: float
-    """Not in the 2017 reference."""
-    OriginalPriceFiveYear: float
-    """Not in the 2017 reference."""
-    DiscountPriceFiveYear: float
-    """Not in the 2017 reference."""
-    DiscountFiveYear: float
-    """Not in the 2017 reference."""
-    OriginalPriceOneYear: float
-    """Not in the 2017 reference."""
-    DiscountPriceOneYear: float
-    """Not in the 2017 reference."""
-    DiscountOneYear: float
-    """Not in the 2017 reference."""
 
 class KeyPair(TypedDict, total=False):
     """The information of a key pair"""
@@ -881,6 +1286,13 @@ class LaunchTemplateInfo(TypedDict, total=False):
     """Not in the 2017 reference."""
     CreationTime: Required[str]
     """Not in the 2017 reference."""
+
+class TagSpecification(TypedDict, total=False):
+    """The tag pair bound to a CVM instance that is being created"""
+    ResourceType: Required[str]
+    """Type of resource bound to a tag. Only type "instance" is supported"""
+    Tags: Required[list[Tag]]
+    """List of tag pairs"""
 
 class LaunchTemplateVersionData(TypedDict, total=False):
     """LaunchTemplateVersionData (not in the 2017 reference)."""
@@ -950,19 +1362,6 @@ class LaunchTemplateVersionInfo(TypedDict, total=False):
     CreatedBy: Required[str]
     """Not in the 2017 reference."""
 
-class LocalDiskType(TypedDict, total=False):
-    """Specifications of a local disk"""
-    Type: Required[str]
-    """Type of a local disk."""
-    PartitionType: Required[str]
-    """Attributes of a local disk."""
-    MinSize: Required[int]
-    """Minimum size of a local disk."""
-    MaxSize: Required[int]
-    """Maximum size of a local disk."""
-    Required: Required[str]
-    """Not in the 2017 reference."""
-
 class LoginSettings(TypedDict, total=False):
     """The configuration and information related to instance login."""
     Password: str
@@ -972,25 +1371,6 @@ class LoginSettings(TypedDict, total=False):
     KeepImageLogin: str
     """Keep the original settings for an image. This parameter cannot be specified along with Password o..."""
 
-class LoginSettingsOutput(TypedDict, total=False):
-    """LoginSettings as answers carry it (the keys always returned are Required)."""
-    Password: str
-    """Instance login password. Password complexity requirement varies with different operating systems,..."""
-    KeyIds: list[str] | None
-    """List of key IDs. An instance associated with the key can be accessed using the corresponding priv..."""
-    KeepImageLogin: str
-    """Keep the original settings for an image. This parameter cannot be specified along with Password o..."""
-
-class Metadata(TypedDict, total=False):
-    """Metadata (not in the 2017 reference)."""
-    Items: Required[list[MetadataItem]]
-    """Not in the 2017 reference."""
-
-class MetadataOutput(TypedDict, total=False):
-    """Metadata as answers carry it (the keys always returned are Required)."""
-    Items: list[MetadataItemOutput]
-    """Not in the 2017 reference."""
-
 class MetadataItem(TypedDict, total=False):
     """MetadataItem (not in the 2017 reference)."""
     Key: Required[str]
@@ -998,11 +1378,9 @@ class MetadataItem(TypedDict, total=False):
     Value: Required[str]
     """Not in the 2017 reference."""
 
-class MetadataItemOutput(TypedDict, total=False):
-    """MetadataItem as answers carry it (the keys always returned are Required)."""
-    Key: str
-    """Not in the 2017 reference."""
-    Value: str
+class Metadata(TypedDict, total=False):
+    """Metadata (not in the 2017 reference)."""
+    Items: Required[list[MetadataItem]]
     """Not in the 2017 reference."""
 
 class NetworkInterfaces(TypedDict, total=False):
@@ -1059,47 +1437,6 @@ class Placement(TypedDict, total=False):
     RackId: str
     """Not in the 2017 reference."""
 
-class PlacementOutput(TypedDict, total=False):
-    """Placement as answers carry it (the keys always returned are Required)."""
-    Zone: Required[str]
-    """ID of the availability zone to which the instance belongs. This parameter can also be obtained fr..."""
-    ProjectId: Required[int]
-    """ID of the project to which the instance belongs."""
-    HostIds: list[str]
-    """The list of IDs of CDHs to which your instances belongs. If you have purchased CDHs and specified..."""
-    HostId: str
-    """Not in the 2017 reference."""
-    DedicatedResourcePackTenancy: str
-    """Not in the 2017 reference."""
-    DedicatedResourcePackIds: list[str]
-    """Not in the 2017 reference."""
-    RackId: str
-    """Not in the 2017 reference."""
-
-class PostPaidQuota(TypedDict, total=False):
-    """PostPaidQuota (not in the 2017 reference)."""
-    UsedQuota: Required[int]
-    """Not in the 2017 reference."""
-    RemainingQuota: Required[int]
-    """Not in the 2017 reference."""
-    TotalQuota: Required[int]
-    """Not in the 2017 reference."""
-    Zone: Required[str]
-    """Not in the 2017 reference."""
-
-class PrePaidQuota(TypedDict, total=False):
-    """PrePaidQuota (not in the 2017 reference)."""
-    UsedQuota: Required[int]
-    """Not in the 2017 reference."""
-    OnceQuota: Required[int]
-    """Not in the 2017 reference."""
-    RemainingQuota: Required[int]
-    """Not in the 2017 reference."""
-    TotalQuota: Required[int]
-    """Not in the 2017 reference."""
-    Zone: Required[str]
-    """Not in the 2017 reference."""
-
 class Price(TypedDict, total=False):
     """Price"""
     InstancePrice: ItemPrice
@@ -1122,7 +1459,7 @@ class RepairTaskInfo(TypedDict, total=False):
     """Not in the 2017 reference."""
     InstanceId: Required[str]
     """Not in the 2017 reference."""
-    Alias: Required[str | None]
+    Alias: Required[Optional[str]]
     """Not in the 2017 reference."""
     TaskTypeId: Required[int]
     """Not in the 2017 reference."""
@@ -1136,31 +1473,31 @@ class RepairTaskInfo(TypedDict, total=False):
     """Not in the 2017 reference."""
     CreateTime: Required[str]
     """Not in the 2017 reference."""
-    AuthTime: Required[str | None]
+    AuthTime: Required[Optional[str]]
     """Not in the 2017 reference."""
-    EndTime: Required[str | None]
+    EndTime: Required[Optional[str]]
     """Not in the 2017 reference."""
-    TaskDetail: Required[str | None]
+    TaskDetail: Required[Optional[str]]
     """Not in the 2017 reference."""
-    Zone: Required[str | None]
+    Zone: Required[Optional[str]]
     """Not in the 2017 reference."""
-    Region: Required[str | None]
+    Region: Required[Optional[str]]
     """Not in the 2017 reference."""
-    VpcId: Required[str | None]
+    VpcId: Required[Optional[str]]
     """Not in the 2017 reference."""
-    VpcName: Required[str | None]
+    VpcName: Required[Optional[str]]
     """Not in the 2017 reference."""
-    SubnetId: Required[str | None]
+    SubnetId: Required[Optional[str]]
     """Not in the 2017 reference."""
-    SubnetName: Required[str | None]
+    SubnetName: Required[Optional[str]]
     """Not in the 2017 reference."""
-    WanIp: Required[str | None]
+    WanIp: Required[Optional[str]]
     """Not in the 2017 reference."""
-    LanIp: Required[str | None]
+    LanIp: Required[Optional[str]]
     """Not in the 2017 reference."""
-    Product: Required[str | None]
+    Product: Required[Optional[str]]
     """Not in the 2017 reference."""
-    TaskSubType: Required[str | None]
+    TaskSubType: Required[Optional[str]]
     """Not in the 2017 reference."""
     AuthType: Required[int]
     """Not in the 2017 reference."""
@@ -1169,13 +1506,13 @@ class RepairTaskInfo(TypedDict, total=False):
 
 class ResourceCount(TypedDict, total=False):
     """ResourceCount (not in the 2017 reference)."""
-    Cpu: int | None
+    Cpu: Optional[int]
     """Not in the 2017 reference."""
-    Memory: int | None
+    Memory: Optional[int]
     """Not in the 2017 reference."""
-    Gpu: int | None
+    Gpu: Optional[int]
     """Not in the 2017 reference."""
-    Disk: int | None
+    Disk: Optional[int]
     """Not in the 2017 reference."""
 
 class ResourcePoolPack(TypedDict, total=False):
@@ -1226,94 +1563,12 @@ class ResourcePoolPackInstance(TypedDict, total=False):
     Zone: Required[str]
     """Not in the 2017 reference."""
 
-class RunAutomationServiceEnabled(TypedDict, total=False):
-    """RunAutomationServiceEnabled (not in the 2017 reference)."""
-    Enabled: bool
-    """Not in the 2017 reference."""
-
-class RunAutomationServiceEnabledOutput(TypedDict, total=False):
-    """RunAutomationServiceEnabled as answers carry it (the keys always returned are Required)."""
-    Enabled: Required[bool]
-    """Not in the 2017 reference."""
-
-class RunMonitorServiceEnabled(TypedDict, total=False):
-    """Information on the Cloud Monitor service"""
-    Enabled: bool
-    """Whether to enable Cloud Monitor service. Value range:"""
-
-class RunMonitorServiceEnabledOutput(TypedDict, total=False):
-    """RunMonitorServiceEnabled as answers carry it (the keys always returned are Required)."""
-    Enabled: Required[bool]
-    """Whether to enable Cloud Monitor service. Value range:"""
-
-class RunSecurityServiceEnabled(TypedDict, total=False):
-    """Information on the Cloud Security service"""
-    Enabled: bool
-    """Whether to enable Cloud Security service. Value range:"""
-
-class RunSecurityServiceEnabledOutput(TypedDict, total=False):
-    """RunSecurityServiceEnabled as answers carry it (the keys always returned are Required)."""
-    Enabled: Required[bool]
-    """Whether to enable Cloud Security service. Value range:"""
-
 class SharePermission(TypedDict, total=False):
     """An array of information on image sharing"""
     CreatedTime: Required[str]
     """The time when the image is shared"""
     AccountId: Required[str]
     """ID of the account to which the image is shared"""
-
-class Snapshot(TypedDict, total=False):
-    """Snapshot (not in the 2017 reference)."""
-    SnapshotId: Required[str]
-    """Not in the 2017 reference."""
-    DiskUsage: Required[str]
-    """Not in the 2017 reference."""
-    DiskSize: Required[int]
-    """Not in the 2017 reference."""
-
-class SpotMarketOptions(TypedDict, total=False):
-    """Spot-related options"""
-    MaxPrice: Required[str]
-    """Bid rate"""
-    SpotInstanceType: str
-    """Spot request type. Only "one-time" is supported."""
-
-class SpotMarketOptionsOutput(TypedDict, total=False):
-    """SpotMarketOptions as answers carry it (the keys always returned are Required)."""
-    MaxPrice: str
-    """Bid rate"""
-    SpotInstanceType: str
-    """Spot request type. Only "one-time" is supported."""
-
-class SpotPaidQuota(TypedDict, total=False):
-    """SpotPaidQuota (not in the 2017 reference)."""
-    UsedQuota: Required[int]
-    """Not in the 2017 reference."""
-    RemainingQuota: Required[int]
-    """Not in the 2017 reference."""
-    TotalQuota: Required[int]
-    """Not in the 2017 reference."""
-    Zone: Required[str]
-    """Not in the 2017 reference."""
-
-class StorageBlock(TypedDict, total=False):
-    """Information of local HDD storage"""
-    Type: str
-    """Type of local HDD storage. Value: LOCAL_PRO."""
-    MinSize: int
-    """Minimum size of local HDD storage"""
-    MaxSize: int
-    """Maximum size of local HDD storage"""
-
-class StorageBlockOutput(TypedDict, total=False):
-    """StorageBlock as answers carry it (the keys always returned are Required)."""
-    Type: Required[str]
-    """Type of local HDD storage. Value: LOCAL_PRO."""
-    MinSize: Required[int]
-    """Minimum size of local HDD storage"""
-    MaxSize: Required[int]
-    """Maximum size of local HDD storage"""
 
 class SyncImage(TypedDict, total=False):
     """SyncImage (not in the 2017 reference)."""
@@ -1339,37 +1594,6 @@ class SystemDisk(TypedDict, total=False):
     KmsKeyId: str
     """Not in the 2017 reference."""
 
-class SystemDiskOutput(TypedDict, total=False):
-    """SystemDisk as answers carry it (the keys always returned are Required)."""
-    DiskType: Required[str]
-    """Type of system disk. For information about the limits on system disk types, please see CVM Instan..."""
-    DiskId: str
-    """System disk ID. Neither LOCAL_BASIC nor LOCAL_SSD comes with an ID. This parameter is not support..."""
-    DiskSize: Required[int]
-    """System disk size (in GB). Default is 50"""
-    CdcId: str | None
-    """Not in the 2017 reference."""
-    DiskName: str
-    """Not in the 2017 reference."""
-    Encrypt: Required[bool]
-    """Not in the 2017 reference."""
-    KmsKeyId: Required[str]
-    """Not in the 2017 reference."""
-
-class Tag(TypedDict, total=False):
-    """Tag key-value pair"""
-    Key: Required[str]
-    """Tag key"""
-    Value: Required[str]
-    """Tag value"""
-
-class TagSpecification(TypedDict, total=False):
-    """The tag pair bound to a CVM instance that is being created"""
-    ResourceType: Required[str]
-    """Type of resource bound to a tag. Only type "instance" is supported"""
-    Tags: Required[list[Tag]]
-    """List of tag pairs"""
-
 class TargetOS(TypedDict, total=False):
     """TargetOS (not in the 2017 reference)."""
     TargetOSType: Required[str]
@@ -1384,19 +1608,6 @@ class VirtualPrivateCloud(TypedDict, total=False):
     SubnetId: Required[str]
     """VPC subnet ID, in the format of subnet-xxx. A valid VPC subnet ID can be queried through the cons..."""
     AsVpcGateway: bool
-    """Whether used as a public gateway. The public gateway can be used only when the instance has a pub..."""
-    PrivateIpAddresses: list[str]
-    """Array of VPC subnet IPs. This parameter can be used to create instances and modify VPC attributes..."""
-    Ipv6AddressCount: int
-    """Not in the 2017 reference."""
-
-class VirtualPrivateCloudOutput(TypedDict, total=False):
-    """VirtualPrivateCloud as answers carry it (the keys always returned are Required)."""
-    VpcId: Required[str]
-    """VPC ID, in the format of vpc-xxx. A valid VPC ID can be queried through the console or obtained f..."""
-    SubnetId: Required[str]
-    """VPC subnet ID, in the format of subnet-xxx. A valid VPC subnet ID can be queried through the cons..."""
-    AsVpcGateway: Required[bool]
     """Whether used as a public gateway. The public gateway can be used only when the instance has a pub..."""
     PrivateIpAddresses: list[str]
     """Array of VPC subnet IPs. This parameter can be used to create instances and modify VPC attributes..."""
@@ -1617,7 +1828,7 @@ class DescribeHpcClustersResponse(TypedDict, total=False):
 
 class DescribeImageFromFamilyResponse(TypedDict, total=False):
     """What DescribeImageFromFamily returns: the object inside ``Response``."""
-    Image: Image | None
+    Image: Optional[Image]
     """Not in the 2017 reference."""
     RequestId: Required[str]
     """Not in the 2017 reference."""
@@ -1791,7 +2002,7 @@ class DescribeResourcePoolPacksResponse(TypedDict, total=False):
     """What DescribeResourcePoolPacks returns: the object inside ``Response``."""
     DedicatedResourcePackSet: Required[list[ResourcePoolPack]]
     """Not in the 2017 reference."""
-    NextToken: str | None
+    NextToken: Optional[str]
     """Not in the 2017 reference."""
     RequestId: Required[str]
     """Not in the 2017 reference."""
