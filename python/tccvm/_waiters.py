@@ -217,10 +217,10 @@ class _Waiter:
 
     def _error(self, reason: str, message: str) -> BaseException:
         e = WaiterError(message, self.last_response)
-        e.waiter = self.name  # type: ignore[attr-defined]
-        e.reason = reason  # type: ignore[attr-defined]
-        e.last_state = self.last_state  # type: ignore[attr-defined]
-        e.polls = self.polls  # type: ignore[attr-defined]
+        e.waiter = self.name
+        e.reason = reason
+        e.last_state = self.last_state
+        e.polls = self.polls
         return e
 
 

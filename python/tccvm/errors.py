@@ -132,7 +132,19 @@ class CredentialError(TccvmError):
 
 
 class WaiterError(TccvmError):
-    """A waiter timed out or reached a failure state. ``last_response`` is the last answer."""
+    """A waiter timed out or reached a failure state.
+
+    ``waiter`` (its name), ``reason`` (``"timeout"`` or ``"failure"``), ``last_state`` (the
+    state seen last, e.g. ``"LAUNCH_FAILED"``; None before any answer), ``polls`` (how many
+    polls were made) and ``last_response`` (the last answer, or None).
+    """
+
+    # Set by the waiter that raises it (tccvm._waiters); these defaults are what a WaiterError
+    # made by hand has.
+    waiter: str = ""
+    reason: str = ""
+    last_state: object = None
+    polls: int = 0
 
     def __init__(self, message: str, last_response: object = None) -> None:
         self.last_response = last_response
