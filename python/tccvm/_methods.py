@@ -90,13 +90,25 @@ class _AnnotationNames(dict):  # type: ignore[type-arg]
 _NAMES = _AnnotationNames(__name__=f"{__package__}._actions")
 
 
+class _Hint(str):
+    """A string annotation that ``help()``, ``inspect.signature`` and IPython show as written
+    (``Placement: Placement``, not ``Placement: 'Placement'``): ``inspect`` formats a string
+    annotation with ``repr``. Still a ``str``, so ``eval_str=True`` and ``get_type_hints``
+    evaluate it as before."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return str.__str__(self)
+
+
 def _resolvable(template: Callable[..., Any]) -> Callable[..., Any]:
     """A copy of ``template`` whose globals resolve its string annotations (never called)."""
     fn = type(template)(  # types.FunctionType, without importing types
         template.__code__, _NAMES, template.__name__, template.__defaults__
     )
     fn.__kwdefaults__ = template.__kwdefaults__
-    fn.__annotations__ = template.__annotations__
+    fn.__annotations__ = {k: _Hint(v) for k, v in template.__annotations__.items()}
     fn.__doc__ = template.__doc__
     fn.__qualname__ = template.__qualname__
     fn.__module__ = template.__module__

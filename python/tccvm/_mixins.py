@@ -35,7 +35,10 @@ class SyncHelpers:
         The arguments are checked here, as the direct call checks them: an unknown action or a
         bad parameter raises :class:`tccvm.ParamValidationError` before anything is sent.
 
-        Paginated actions (from the service model): {paginated}.
+        The iterator's ``.pages`` counts the pages fetched so far and ``.total`` is the answers'
+        ``TotalCount`` (None before the first page).
+
+        Paginated actions (from the service model): see ``tccvm._actions.PAGINATED``.
         """
         from . import _paginate
 
@@ -53,10 +56,11 @@ class SyncHelpers:
         """Poll until ``waiter`` is satisfied and return the last response.
 
         Waiters (from the service model; keyword arguments are the parameters of the action
-        polled): {waiters}. ``timeout`` (seconds) and ``interval`` (seconds between polls)
+        polled): see ``tccvm._actions.WAITERS``. ``timeout`` (seconds) and ``interval`` (seconds between polls)
         default to the model's values (``delay * max_attempts`` and ``delay``).
         Raises :class:`tccvm.WaiterError` on timeout or on a failure state (e.g.
-        ``LAUNCH_FAILED``); its ``last_state`` and ``last_response`` show what was seen last.
+        ``LAUNCH_FAILED``); its ``reason`` (``"timeout"`` or ``"failure"``), ``last_state``,
+        ``polls`` and ``last_response`` show what was seen last.
         ``progress``: a tqdm bar (if tqdm is installed); by default only in notebooks and
         interactive sessions, never in scripts.
         """
@@ -111,16 +115,17 @@ class AsyncHelpers:
 
 
 def _fill_docstrings() -> None:
-    """Put the model's paginated actions and waiters into the docstrings (one source of truth)."""
+    """Name the model's paginated actions and waiters in the docstrings at run time (one source
+    of truth; the source text, which editors may show, says where they are listed)."""
     # From the generated table (tccvm._actions), not the model JSON: import stays cheap.
     paginated = ", ".join(_actions.PAGINATED)
     waiters = ", ".join(f"``{n}`` ({op})" for n, op in sorted(_actions.WAITERS.items()))
     for cls in (SyncHelpers, AsyncHelpers):
         for fn in (cls.paginate, cls.wait):
             if fn.__doc__:
-                fn.__doc__ = fn.__doc__.replace("{paginated}", paginated).replace(
-                    "{waiters}", waiters
-                )
+                fn.__doc__ = fn.__doc__.replace(
+                    "see ``tccvm._actions.PAGINATED``", paginated
+                ).replace("see ``tccvm._actions.WAITERS``", waiters)
 
 
 _fill_docstrings()
