@@ -31,7 +31,7 @@ def sync_calls(client: tccvm.Client) -> list[str]:
     client.stop_instances(InstanceIds=ids, ForceStop=True)
     regions = client.describe_regions()
     request_id: str = regions["RequestId"]
-    raw: dict[str, object] = client.call("DescribeZones", {})
+    raw: dict[str, object] = client.call("DescribeSomethingNew", {})
     del raw, total
     return [i.get("InstanceId", "") for i in instances] + [request_id]
 
@@ -44,7 +44,8 @@ async def async_calls(client: tccvm.AsyncClient) -> int:
     price = await client.inquiry_price_run_instances(
         Placement={"Zone": "ap-guangzhou-2"}, ImageId="img-1"
     )
-    unit: float = price["Price"]["InstancePrice"].get("UnitPrice", 0.0)
+    instance_price = price["Price"].get("InstancePrice")  # not in every answer
+    unit: float = instance_price.get("UnitPrice", 0.0) if instance_price else 0.0
     del unit
     return page.get("TotalCount", 0) + zones.get("TotalCount", 0)
 

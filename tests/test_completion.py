@@ -1,0 +1,67 @@
+"""What a user sees in IPython and help(): parameter completion inside a method call with
+IPython's own completer (jedi, its default), and signatures whose annotations read as written."""
+
+from __future__ import annotations
+
+import pydoc
+import sys
+
+import pytest
+import tccvm
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture(scope="module")
+def shell():
+    pytest.importorskip("IPython")  # pinned in the test extra (Python 3.11+)
+    pytest.importorskip("jedi")
+    from IPython.core.interactiveshell import InteractiveShell
+
+    ip = InteractiveShell.instance()
+    assert ip.Completer.use_jedi  # IPython's default
+    client = tccvm.Client(
+        secret_id="AKIDx",
+        secret_key="k",
+        region="ap-guangzhou",
+        endpoint="http://127.0.0.1:9",
+    )
+    ip.user_ns["client"] = client
+    ip.user_ns["aclient"] = tccvm.AsyncClient(
+        secret_id="AKIDx",
+        secret_key="k",
+        region="ap-guangzhou",
+        endpoint="http://127.0.0.1:9",
+    )
+    yield ip
+    client.close()
+
+
+def complete(ip, text: str) -> list[str]:
+    from IPython.core.completer import provisionalcompleter
+
+    with provisionalcompleter():
+        return [c.text for c in ip.Completer.completions(text, len(text))]
+
+
+@pytest.mark.parametrize(
+    "text, want",
+    [
+        ("client.run_instances(Pla", "Placement="),
+        ("client.describe_instances(Inst", "InstanceIds="),
+        ("aclient.describe_images(Ima", "ImageIds="),
+        ("client.run_instances(Placement={'Zone': 'z'}, Image", "ImageId="),
+    ],
+)
+def test_ipython_completes_parameter_names(shell, text, want):
+    got = complete(shell, text)
+    assert want in got, got
+
+
+def test_help_shows_annotations_unquoted():
+    text = pydoc.render_doc(tccvm.Client.run_instances, renderer=pydoc.plaintext)
+    head = text.split("RunInstances:", 1)[0]
+    assert "Placement: Placement" in head, head
+    assert "'Placement'" not in head and "'str | None'" not in head, head
+    if sys.version_info >= (3, 13):  # pydoc wraps long signatures there: one a line
+        assert "\n    Placement: Placement" in head, head
