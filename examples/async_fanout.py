@@ -16,19 +16,18 @@ from collections import Counter
 from typing import Any
 
 import tccvm
+from tccvm.types import Instance
 
 
 async def region_report(
     creds: dict[str, Any], region: str
-) -> tuple[str, list[dict[str, Any]]]:
+) -> tuple[str, list[Instance]]:
     """Every instance of one region (all pages)."""
     async with tccvm.AsyncClient(region=region, **creds) as ac:
         return region, [i async for i in ac.paginate("DescribeInstances")]
 
 
-async def fanout(
-    creds: dict[str, Any], home_region: str
-) -> dict[str, list[dict[str, Any]]]:
+async def fanout(creds: dict[str, Any], home_region: str) -> dict[str, list[Instance]]:
     async with tccvm.AsyncClient(region=home_region, **creds) as ac:
         regions = [
             r["Region"]
@@ -60,7 +59,7 @@ async def seed_demo(creds: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     ap.add_argument(
         "--endpoint", help="API endpoint (default: start an embedded emulator)"
     )

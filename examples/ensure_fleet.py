@@ -28,6 +28,7 @@ import sys
 from typing import Any, Callable
 
 import tccvm
+from tccvm.types import Filter, Instance
 
 # What an instance will become without our help.
 ALIVE = {"PENDING", "RUNNING", "STARTING", "REBOOTING"}
@@ -35,7 +36,7 @@ STOPPED = {"STOPPED", "STOPPING"}
 # TERMINATING, SHUTDOWN, LAUNCH_FAILED ...: on their way out or broken: neither counted nor touched.
 
 
-def plan(instances: list[dict[str, Any]], count: int) -> dict[str, Any]:
+def plan(instances: list[Instance], count: int) -> dict[str, Any]:
     alive = [i for i in instances if i["InstanceState"] in ALIVE]
     stopped = [i for i in instances if i["InstanceState"] in STOPPED]
     start: list[str] = []
@@ -66,7 +67,7 @@ def ensure(
     check: bool,
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
-    mine = [{"Name": "tag:fleet", "Values": [name]}]
+    mine: list[Filter] = [{"Name": "tag:fleet", "Values": [name]}]
     instances = list(client.paginate("DescribeInstances", Filters=mine))
     for i in instances:
         log(f"found {i['InstanceId']} {i['InstanceState']}")
@@ -84,7 +85,7 @@ def ensure(
         image = client.describe_images(
             Filters=[{"Name": "image-type", "Values": ["PUBLIC_IMAGE"]}], Limit=1
         )["ImageSet"][0]["ImageId"]
-    launch_params = {
+    launch_params: dict[str, Any] = {
         "Placement": {"Zone": zone},
         "ImageId": image,
         "InstanceCount": todo["launch"],
@@ -120,7 +121,9 @@ def ensure(
             ],
         )["InstanceIdSet"]
         log(f"launched {launched}")
-    keep = [i["InstanceId"] for i in instances if i["InstanceState"] in ALIVE | STOPPED]
+    keep: list[str] = [
+        i["InstanceId"] for i in instances if i["InstanceState"] in ALIVE | STOPPED
+    ]
     keep = [i for i in keep if i not in todo["terminate"]] + launched
     if keep:
         client.wait("instance_running", timeout=600, interval=1, InstanceIds=keep)
@@ -139,7 +142,7 @@ def ensure(
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     ap.add_argument("--name", required=True)
     ap.add_argument("--count", type=int, required=True)
     ap.add_argument(

@@ -16,6 +16,7 @@ import sys
 import time
 
 import tccvm
+from tccvm.types import Filter
 
 NAME = "tccvm-quickstart"
 T0 = time.monotonic()
@@ -26,7 +27,7 @@ def step(text: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     ap.add_argument(
         "--endpoint", help="API endpoint (default: start an embedded emulator)"
     )
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         step("both are RUNNING")
 
         # 2. list them (every page, lazily)
-        mine = [{"Name": "tag:example", "Values": [NAME]}]
+        mine: list[Filter] = [{"Name": "tag:example", "Values": [NAME]}]
         for inst in client.paginate("DescribeInstances", Filters=mine):
             step(
                 f"  {inst['InstanceId']}  {inst['InstanceState']:<8} "
