@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
-import json
 import os
 import subprocess
 import sys
@@ -162,26 +161,13 @@ def not_always_there(c: tccvm.Client) -> object:
 def test_pyright_strict_sees_the_always_returned_fields(tmp_path):
     """Under pyright (which, unlike mypy, reports reading a key that is not Required), the
     fields an answer always carries read cleanly, and one it may omit does not."""
-    pytest.importorskip("basedpyright")  # pinned in the test extra
+    # the one way the suite runs pyright strict
+    from test_typing_checkers import pyright
+
     (tmp_path / "case.py").write_text(PYRIGHT_CASE, encoding="utf-8")
-    config = {
-        "extraPaths": [str(ROOT / "python")],
-        "typeCheckingMode": "strict",
-        "reportMissingModuleSource": False,
-    }
-    (tmp_path / "pyrightconfig.json").write_text(json.dumps(config), encoding="utf-8")
-    r = subprocess.run(
-        [sys.executable, "-m", "basedpyright", "case.py"],
-        check=False,
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=200,
-    )
-    out = r.stdout + r.stderr
-    assert "1 error" in out, out
-    assert '"Password" is not a required key in "LoginSettingsOutput"' in out, out
-    assert "case.py:14:" in out, out
+    got = pyright([tmp_path / "case.py"], tmp_path).get("case.py", [])
+    assert [line for line, _ in got] == [14], got
+    assert '"Password" is not a required key in "LoginSettingsOutput"' in got[0][1], got
 
 
 @needs_mypy

@@ -47,8 +47,9 @@ def test_the_installed_basedpyright_is_the_pinned_one():
     assert importlib.metadata.version("basedpyright") == pinned("basedpyright")
 
 
-def pyright(files: list[Path], tmp_path: Path) -> dict[int, list[str]] | dict:
-    """pyright strict over ``files``: {file name: [(line, message), ...]} of its errors."""
+def pyright(files: list[Path], tmp_path: Path) -> dict[str, list[tuple[int, str]]]:
+    """pyright strict over ``files`` (the config in ``tmp_path``): {file name: [(line, message),
+    ...]} of its errors."""
     config = {
         "extraPaths": [str(ROOT / "python")],
         "typeCheckingMode": "strict",
