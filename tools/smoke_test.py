@@ -124,6 +124,10 @@ def main(argv: list[str] | None = None) -> int:
         f"import tccvm {tccvm.__version__} from {where} "
         f"(CPython {sys.version.split()[0]}, {sys.platform})"
     )
+    from tccvm import types
+
+    assert types.Placement.__required_keys__ == frozenset({"Zone"})
+    ok("tccvm.types: real TypedDicts (Placement requires Zone)")
 
     with Emulator(transition_seconds=0.05, seed=7) as emu:
         kw = {
