@@ -21,7 +21,7 @@ __all__ = ["AsyncHelpers", "SyncHelpers"]
 class SyncHelpers:
     """Pagination and waiters for a client whose ``_invoke(action, params)`` returns a dict."""
 
-    def paginate(self, action: str, **params: Any) -> _paginate.PageIterator:
+    def paginate(self, action: str, **params: Any) -> _paginate.PageIterator[Any]:
         """Iterate over the items of every page of a paginated Describe action.
 
         ``action`` is the API name (``"DescribeInstances"``) or the method name
@@ -79,7 +79,7 @@ class SyncHelpers:
 class AsyncHelpers:
     """Pagination and waiters for a client whose ``_invoke(action, params)`` is awaitable."""
 
-    def paginate(self, action: str, **params: Any) -> _paginate.AsyncPageIterator:
+    def paginate(self, action: str, **params: Any) -> _paginate.AsyncPageIterator[Any]:
         """Asynchronously iterate over the items of every page of a paginated Describe action::
 
             async for inst in aclient.paginate("DescribeInstances"):
