@@ -165,8 +165,9 @@ def test_help_shows_signature_and_doc():
     import pydoc
 
     text = pydoc.render_doc(Recorder.run_instances, renderer=pydoc.plaintext)
-    assert "run_instances(self, *, InstanceChargeType: 'str | None' = None," in text
-    assert "Placement: 'Placement | None' = None" in text
+    # Annotations as written, not quoted (tccvm._methods._Hint).
+    assert "run_instances(self, *, InstanceChargeType: str | None = None," in text
+    assert "Placement: Placement | None = None" in text
     assert "ClientToken" in text and "Rate limit: 10 requests per second." in text
 
 
