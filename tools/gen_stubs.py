@@ -236,6 +236,7 @@ class _BaseClient:
         rate_limit: bool = False,
         *,
         pickle_credentials: bool = False,
+        event_hooks: EventHooks | None = None,
     ) -> None: ...
     @property
     def region(self) -> str | None: ...
@@ -244,6 +245,19 @@ class _BaseClient:
     @property
     def pickle_credentials(self) -> bool: ...
 """
+
+# with_options, client.exceptions and the event hooks' type (issue 16, the runtime half: kept
+# in a block of its own). Continues the class body of CLIENT_BASE.
+CLIENT_EXTRAS = """
+    @property
+    def exceptions(self) -> Exceptions: ...
+    def with_options(self, *, timeout: float = ..., connect_timeout: float = ...,
+        max_attempts: int = ..., region: str | None = ...) -> Self: ...
+"""
+EXTRAS_IMPORTS = [
+    "from ._error_codes import Exceptions",
+    "from ._hooks import EventHooks",
+]
 
 CLIENT_SYNC = '''
 class Client(_BaseClient):
@@ -331,9 +345,11 @@ def gen_client(model: dict) -> str:
         "from typing_extensions import Self",
         "",
         "from . import types",
+        *EXTRAS_IMPORTS,
         "",
         '__all__ = ["AsyncClient", "Client"]',
-        CLIENT_BASE,
+        CLIENT_BASE.rstrip("\n"),
+        CLIENT_EXTRAS,
     ]
     for cls, base, asynchronous in (
         ("Client", CLIENT_SYNC, False),

@@ -7,6 +7,8 @@ from typing import Any
 from typing_extensions import Self
 
 from . import types
+from ._error_codes import Exceptions
+from ._hooks import EventHooks
 
 __all__ = ["AsyncClient", "Client"]
 
@@ -30,6 +32,7 @@ class _BaseClient:
         rate_limit: bool = False,
         *,
         pickle_credentials: bool = False,
+        event_hooks: EventHooks | None = None,
     ) -> None: ...
     @property
     def region(self) -> str | None: ...
@@ -37,6 +40,16 @@ class _BaseClient:
     def endpoint(self) -> str: ...
     @property
     def pickle_credentials(self) -> bool: ...
+    @property
+    def exceptions(self) -> Exceptions: ...
+    def with_options(
+        self,
+        *,
+        timeout: float = ...,
+        connect_timeout: float = ...,
+        max_attempts: int = ...,
+        region: str | None = ...,
+    ) -> Self: ...
 
 class Client(_BaseClient):
     """Synchronous client for Tencent Cloud CVM (API 2017-03-12)."""
