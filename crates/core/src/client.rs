@@ -61,7 +61,7 @@ pub struct Client {
     /// The pool used on the process runtime (async calls), with the pool generation it was
     /// built for. Per process, like the lanes: a forked child builds its own and never takes a
     /// lock its parent's threads may have held.
-    pub(crate) http: Arc<PerProcess<Mutex<Option<(u64, reqwest::Client)>>>>,
+    pub(crate) http: Arc<PerProcess<PoolSlot>>,
     /// `max_connections` turns shared by every attempt of this client (per process).
     pub(crate) slots: Arc<PerProcess<OnceLock<tokio::sync::Semaphore>>>,
     /// The lowest idle timeout a server announced (`Keep-Alive: timeout=N`), 0: none yet.
@@ -76,6 +76,9 @@ pub struct Client {
     pub(crate) clock_offset: Arc<AtomicI64>,
     pub stats: Arc<Stats>,
 }
+
+/// A pool and the pool generation it was built for.
+pub(crate) type PoolSlot = Mutex<Option<(u64, reqwest::Client)>>;
 
 /// What [`Client::with_options`] may change (None: keep the original's).
 #[derive(Debug, Clone, Default)]
