@@ -97,9 +97,10 @@ class TencentCloudError(TccvmError):
     """
 
     def __new__(cls, code: str = "", *args: object, **kwargs: object):  # type: ignore[misc]
+        target = cls
         if cls is TencentCloudError and type(code) is str:
-            cls = (_by_code or _codes()).get(code, cls)
-        return super().__new__(cls, code, *args, **kwargs)
+            target = (_by_code or _codes()).get(code, cls)
+        return super().__new__(target, code, *args, **kwargs)
 
     def __init__(
         self,
