@@ -29,6 +29,7 @@ pytestmark = pytest.mark.timeout(90)
 
 REGION = "ap-guangzhou"
 TOKEN = "TOKEN-very-secret-0123456789abcdef"
+PROXY_PASSWORD = "proxy-pass-very-secret-42"
 FAST: dict = {"backoff_base": 0.001, "throttle_base": 0.001, "backoff_cap": 0.005}
 
 
@@ -93,6 +94,11 @@ def test_every_error_path_is_free_of_secrets(recording_server, capfd):
     root.addHandler(sink)
     root.setLevel(logging.DEBUG)
     logging.getLogger("tccvm").setLevel(logging.DEBUG)
+    # The wire log too: every request and answer, redacted.
+    logging.getLogger("tccvm.wire").setLevel(logging.DEBUG)
+    # And what event hooks receive.
+    hooked: list[dict] = []
+    hooks = {"request": [hooked.append], "response": [hooked.append]}
 
     def attempt(fn: Any) -> None:
         try:
@@ -111,7 +117,12 @@ def test_every_error_path_is_free_of_secrets(recording_server, capfd):
                 TOKEN,
                 TEST_KEY,
             ]
-            base = {"region": REGION, "endpoint": emu.endpoint, "max_attempts": 3}
+            base = {
+                "region": REGION,
+                "endpoint": emu.endpoint,
+                "max_attempts": 3,
+                "event_hooks": hooks,
+            }
             clients = []
             for sign in ("TC3-HMAC-SHA256", "HmacSHA256", "HmacSHA1"):
                 for http in ("POST", "GET"):
@@ -194,11 +205,16 @@ def test_every_error_path_is_free_of_secrets(recording_server, capfd):
             attempt(lambda: long_term.describe_zones())
             emu.set_clock_offset(0)
             # async client: the same paths
+            ahooked: list[dict] = []
+
+            async def ahook(event: dict) -> None:
+                ahooked.append(event)
+
             ac = AFast(
                 secret_id=temp["secret_id"],
                 secret_key=temp["secret_key"],
                 token=temp["token"],
-                **base,
+                **{**base, "event_hooks": {"request": [ahook], "response": [ahook]}},
             )
             texts += [repr(ac), repr(pickle.dumps(ac))]
             emu.inject("http_503", count=5)
@@ -216,6 +232,9 @@ def test_every_error_path_is_free_of_secrets(recording_server, capfd):
 
             asyncio.run(async_paths())
             emu.clear_faults()
+            assert ahooked, "the async hooks were called"
+            hooked.extend(ahooked)
+            secret_ids = [emu.secret_id, temp["secret_id"]]
 
         # Transport errors: refused, timeout, TLS to a plain server, a scripted server that
         # records what went on the wire (so the signatures are known and can be searched for).
@@ -230,6 +249,19 @@ def test_every_error_path_is_free_of_secrets(recording_server, capfd):
             sign_method="HmacSHA1",
         )
         attempt(lambda: dead.describe_zones())
+        # A proxy with a password (nothing listens there: the attempt fails to connect).
+        proxied = Fast(
+            secret_id="AKIDx",
+            secret_key=TEST_KEY,
+            token=TOKEN,
+            region=REGION,
+            endpoint=srv.endpoint,
+            proxy=f"http://user:{PROXY_PASSWORD}@127.0.0.1:{closed_port()}",
+            max_attempts=1,
+            event_hooks=hooks,
+        )
+        texts += [repr(proxied), repr(vars(proxied)), repr(pickle.dumps(proxied))]
+        attempt(lambda: proxied.describe_zones())
         tls = Fast(
             secret_id="AKIDx",
             secret_key=TEST_KEY,
@@ -251,6 +283,7 @@ def test_every_error_path_is_free_of_secrets(recording_server, capfd):
                     http_method=http,
                     timeout=0.5,
                     max_attempts=2,
+                    event_hooks=hooks,
                 )
                 srv.push(status=502, body="<html>bad gateway</html>")
                 srv.push(status=200, body='{"Response": {"RequestId": "r", "Err')
@@ -294,6 +327,7 @@ def test_every_error_path_is_free_of_secrets(recording_server, capfd):
         root.removeHandler(sink)
         root.setLevel(old_level)
         logging.getLogger("tccvm").setLevel(logging.NOTSET)
+        logging.getLogger("tccvm.wire").setLevel(logging.NOTSET)
 
     # Everything that went on the wire to the recorder: its signatures.
     signatures = set()
@@ -314,19 +348,37 @@ def test_every_error_path_is_free_of_secrets(recording_server, capfd):
     out, err = capfd.readouterr()
     texts += [out, err]
     texts += sink.texts()
+    texts += [repr(e) for e in hooked]
     blob = "\n".join(texts)
     assert len(sink.records) >= 0
+    # The wire log and the hooks were on: the scan covers them (and they saw every sort of
+    # request: TC3 with its Authorization header, v1 with its Signature in the body or URL).
+    wire = [r for r in sink.records if r.name == "tccvm.wire"]
+    wire_text = "\n".join(r.getMessage() for r in wire)
+    assert len(wire) > 100, len(wire)
+    assert "authorization: TC3-HMAC-SHA256 Credential=AKID****/" in wire_text
+    assert "Signature=<redacted>" in wire_text
+    assert "x-tc-token: <redacted>" in wire_text
+    assert "Token=<redacted>" in wire_text
+    assert "POST http://" in wire_text and "GET http://" in wire_text
+    assert " <- 200" in wire_text and " <- 502" in wire_text
+    for sid in secret_ids:
+        assert sid not in wire_text, "a SecretId's key material in the wire log"
+    assert len(hooked) > 100 and {"request_id", "outcome"} <= set(hooked[1])
+    secrets.append(PROXY_PASSWORD)
     for s in secrets + sorted(signatures):
         assert s not in blob, f"secret material {s[:6]}... leaked"
         # URL-encoded forms of the signature too (a v1 signature in a logged URL)
         from urllib.parse import quote
 
         assert quote(s, safe="") not in blob
-    assert "Authorization" not in blob or "TC3-HMAC-SHA256 Credential" not in blob
+    # An Authorization header is only ever shown redacted (by the wire log).
+    for m in re.finditer(r"TC3-HMAC-SHA256 Credential=[^\n]*", blob):
+        assert "Signature=<redacted>" in m.group(0), m.group(0)
     # Sanity: the scan saw real material (errors of every class, a traceback, pickles).
     for needle in (
         "TransportError",
-        "TencentCloudError",
+        "InvalidInstanceIdNotFound",  # a TencentCloudError, of its code's class
         "ParamValidationError",
         "Traceback",
         "AuthFailure",

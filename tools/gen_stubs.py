@@ -45,9 +45,17 @@ from typing import NoReturn
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
-# The one place the model's path is defined.
 import stub_overloads
+
+# The one place the model's path is defined.
 from build_model import MODEL_OUT as MODEL
+from stub_templates import (
+    CLIENT_ASYNC,
+    CLIENT_BASE,
+    CLIENT_EXTRAS,
+    CLIENT_SYNC,
+    EXTRAS_IMPORTS,
+)
 
 OUT_TYPES = ROOT / "python" / "tccvm" / "types.py"
 OUT_CLIENT = ROOT / "python" / "tccvm" / "_client.pyi"
@@ -251,62 +259,6 @@ def gen_types(model: dict) -> str:
     return "\n".join(out)
 
 
-CLIENT_BASE = """
-class _BaseClient:
-    def __init__(
-        self,
-        secret_id: str | None = None,
-        secret_key: str | None = None,
-        token: str | None = None,
-        region: str | None = None,
-        endpoint: str | None = None,
-        sign_method: str = "TC3-HMAC-SHA256",
-        http_method: str = "POST",
-        language: str | None = None,
-        timeout: float = 60.0,
-        connect_timeout: float = 10.0,
-        max_attempts: int = 3,
-        proxy: str | None = None,
-        verify: bool | str | os.PathLike[str] = True,
-        profile: str | None = None,
-        rate_limit: bool = False,
-        *,
-        pickle_credentials: bool = False,
-    ) -> None: ...
-    @property
-    def region(self) -> str | None: ...
-    @property
-    def endpoint(self) -> str: ...
-    @property
-    def pickle_credentials(self) -> bool: ...
-"""
-
-CLIENT_SYNC = '''
-class Client(_BaseClient):
-    """Synchronous client for Tencent Cloud CVM (API 2017-03-12)."""
-
-    def _invoke(self, action: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]: ...
-    def close(self) -> None: ...
-    def __enter__(self) -> Self: ...
-    def __exit__(self, *exc: object) -> None: ...
-'''
-
-CLIENT_ASYNC = '''
-class AsyncClient(_BaseClient):
-    """Asynchronous client: the same methods as Client, as coroutines."""
-
-    async def _invoke(
-        self, action: str, params: Mapping[str, Any] | None = None
-    ) -> dict[str, Any]: ...
-    async def aclose(self) -> None: ...
-    def close(self) -> None: ...
-    async def __aenter__(self) -> Self: ...
-    async def __aexit__(self, *exc: object) -> None: ...
-    def __enter__(self) -> Self: ...
-    def __exit__(self, *exc: object) -> None: ...
-'''
-
-
 def _load_docs():
     """python/tccvm/_docs.py, the docstrings the methods carry at run time (pure, stdlib)."""
     spec = importlib.util.spec_from_file_location(
@@ -346,9 +298,11 @@ def gen_client(model: dict) -> str:
         "",
         "from . import types",
         "from ._paginate import AsyncPageIterator, PageIterator",
+        *EXTRAS_IMPORTS,
         "",
         '__all__ = ["AsyncClient", "Client"]',
-        CLIENT_BASE,
+        CLIENT_BASE.rstrip("\n"),
+        CLIENT_EXTRAS,
     ]
     for cls, base, asynchronous in (
         ("Client", CLIENT_SYNC, False),

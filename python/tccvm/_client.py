@@ -20,6 +20,7 @@ from ._mixins import AsyncHelpers, SyncHelpers
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from types import ModuleType
     from typing import Any
 
     from typing_extensions import Self
@@ -35,6 +36,9 @@ _ENV_REGION = "TENCENTCLOUD_REGION"
 DEFAULT_MAX_RESPONSE_BYTES = 64 << 20
 #: Default ``max_connections`` (httpx's and aiohttp's).
 DEFAULT_MAX_CONNECTIONS = 100
+
+#: ``with_options``: an argument not given.
+_UNSET: Any = object()
 
 
 def _resolve_provider(
@@ -71,6 +75,9 @@ class _BaseClient:
     #: ``throttle_base``, ``backoff_cap``, ``retry_budget``, ``client_token_actions``). Tests
     #: set it on a subclass or an instance before the first call; not part of the public API.
     _core_options: Mapping[str, Any] = {}
+    #: The event hooks (``tccvm._hooks``), None without any. Not pickled.
+    _hooks: Any = None
+    _asynchronous = False
 
     def __init__(
         self,
@@ -93,6 +100,7 @@ class _BaseClient:
         pickle_credentials: bool = False,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        event_hooks: Mapping[str, Any] | None = None,
     ) -> None:
         """Make a client; every argument is optional (see the README, "Client options").
 
@@ -118,7 +126,9 @@ class _BaseClient:
         Keyword only: ``max_response_bytes`` (an answer longer than this ends its attempt
         with ``TransportError(kind="too_large")``, not retried) and ``max_connections``
         (requests in flight at once for this client, across threads and tasks; calls beyond
-        it wait for a turn).
+        it wait for a turn), ``event_hooks`` (``{"request": [f], "response": [g]}``, called
+        for each attempt: see ``tccvm._hooks``; coroutine functions on ``AsyncClient``; what
+        a hook raises ends the call; hooks are not pickled).
 
         Every argument is checked here: a wrong type or value raises TypeError or ValueError
         naming the argument.
@@ -138,6 +148,10 @@ class _BaseClient:
         o.text("language", language)
         o.text("profile", profile)
         proxy_url, proxy_shown = o.proxy(proxy)
+        if event_hooks is not None:
+            from . import _hooks
+
+            self._hooks = _hooks.make(event_hooks, self._asynchronous)
         # Everything but the secrets: what repr shows and what pickling keeps (the proxy
         # without its userinfo; the core alone holds the whole URL).
         self._config = {
@@ -192,6 +206,56 @@ class _BaseClient:
     def endpoint(self) -> str:
         """The URL requests go to."""
         return self._core.endpoint
+
+    @property
+    def exceptions(self) -> ModuleType:
+        """:mod:`tccvm.errors`: ``client.exceptions.InvalidInstanceIdNotFound`` (boto3's
+        spelling), one class per documented error code, and the base classes."""
+        from . import errors
+
+        return errors
+
+    def with_options(
+        self,
+        *,
+        timeout: float = _UNSET,
+        connect_timeout: float = _UNSET,
+        max_attempts: int = _UNSET,
+        region: str | None = _UNSET,
+    ) -> Self:
+        """A client with these settings changed (those not given are kept), sharing this one's
+        credentials (and their refresh), connection pools, retry budget, rate limiter, event
+        hooks and ``pickle_credentials``; e.g. ``client.with_options(timeout=5).describe_zones()``.
+        Values are checked as the constructor checks them (``region=None``: the environment's,
+        as in the constructor). Cheap: nothing is resolved or connected again. A different
+        ``connect_timeout`` gets connection pools of its own (a connect timeout belongs to a
+        pool's connector); everything else is shared with it too."""
+        from . import _options as o
+
+        config = dict(self._config)
+        kw: dict[str, Any] = {}
+        if timeout is not _UNSET:
+            config["timeout"] = kw["timeout"] = o.seconds("timeout", timeout)
+        if connect_timeout is not _UNSET:
+            config["connect_timeout"] = kw["connect_timeout"] = o.seconds(
+                "connect_timeout", connect_timeout
+            )
+        if max_attempts is not _UNSET:
+            config["max_attempts"] = kw["max_attempts"] = o.integer(
+                "max_attempts", max_attempts, 1, o.MAX_ATTEMPTS
+            )
+        if region is not _UNSET:
+            if region is None:
+                region = os.environ.get(_ENV_REGION) or None
+            o.text("region", region)
+            config["region"] = region.strip() if region else None
+            kw["region"] = config["region"]
+            kw["clear_region"] = config["region"] is None
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new._config = config
+        new._core = self._core.with_options(**kw)
+        return new
 
     @property
     def pickle_credentials(self) -> bool:
@@ -266,14 +330,14 @@ class Client(SyncHelpers, _BaseClient):
 
     def _invoke(self, action: str, params: Mapping[str, Any] | None = None) -> dict:
         """Call ``action`` with ``params`` validated against the service model."""
-        return self._core.invoke(action, params, True, call_log_level())
+        return self._core.invoke(action, params, True, call_log_level(), self._hooks)
 
     def call(self, action: str, params: Mapping[str, Any] | None = None) -> dict:
         """Call any action with a dict of parameters, without model validation.
 
         Returns the object inside ``"Response"`` (``RequestId`` included).
         """
-        return self._core.invoke(action, params, False, call_log_level())
+        return self._core.invoke(action, params, False, call_log_level(), self._hooks)
 
     def close(self) -> None:
         """Close the connection pool (a later call opens a new one)."""
@@ -292,15 +356,30 @@ class AsyncClient(AsyncHelpers, _BaseClient):
     The I/O runs on tccvm's own runtime; the event loop is never blocked by network waits.
     """
 
+    _asynchronous = True
+
+    def _bound_hooks(self) -> Any:
+        """The hooks for a call made now (on the running loop), None without any."""
+        hooks = self._hooks
+        if hooks is None:
+            return None
+        import asyncio
+
+        return hooks.bind(asyncio.get_running_loop())
+
     async def _invoke(
         self, action: str, params: Mapping[str, Any] | None = None
     ) -> dict:
         """Call ``action`` with ``params`` validated against the service model."""
-        return await self._core.invoke_async(action, params, True, call_log_level())
+        return await self._core.invoke_async(
+            action, params, True, call_log_level(), self._bound_hooks()
+        )
 
     async def call(self, action: str, params: Mapping[str, Any] | None = None) -> dict:
         """Call any action with a dict of parameters, without model validation."""
-        return await self._core.invoke_async(action, params, False, call_log_level())
+        return await self._core.invoke_async(
+            action, params, False, call_log_level(), self._bound_hooks()
+        )
 
     async def aclose(self) -> None:
         """Close the connection pool (a later call opens a new one)."""

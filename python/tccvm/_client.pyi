@@ -8,6 +8,8 @@ from typing_extensions import Self
 
 from . import types
 from ._paginate import AsyncPageIterator, PageIterator
+from ._error_codes import Exceptions
+from ._hooks import EventHooks
 
 __all__ = ["AsyncClient", "Client"]
 
@@ -31,6 +33,7 @@ class _BaseClient:
         rate_limit: bool = False,
         *,
         pickle_credentials: bool = False,
+        event_hooks: EventHooks | None = None,
     ) -> None: ...
     @property
     def region(self) -> str | None: ...
@@ -38,6 +41,16 @@ class _BaseClient:
     def endpoint(self) -> str: ...
     @property
     def pickle_credentials(self) -> bool: ...
+    @property
+    def exceptions(self) -> Exceptions: ...
+    def with_options(
+        self,
+        *,
+        timeout: float = ...,
+        connect_timeout: float = ...,
+        max_attempts: int = ...,
+        region: str | None = ...,
+    ) -> Self: ...
 
 class Client(_BaseClient):
     """Synchronous client for Tencent Cloud CVM (API 2017-03-12)."""

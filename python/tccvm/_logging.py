@@ -14,6 +14,17 @@ structured handlers.
     import logging
     logging.basicConfig(level=logging.INFO)
     logging.getLogger("tccvm").setLevel(logging.DEBUG)
+
+The wire log, logger ``"tccvm.wire"`` at DEBUG: each attempt's method, URL, headers and body
+as sent, and each answer's status, headers and body, every body cut at ``WIRE_BODY_LIMIT``
+bytes (4096; the rest is counted), with the secrets redacted by the core before Python sees
+them (the ``Authorization`` header's signature and the SecretId's key material in its
+credential, ``X-TC-Token``, v1's ``Signature``, ``Token`` and ``SecretId`` parameters, any
+``...Password`` parameter, ``Set-Cookie``; a proxy's user name and password are never on
+the wire view at all). It is on only when that logger's own level is DEBUG (setting ``tccvm``
+to DEBUG does not dump bodies), and costs nothing otherwise:
+
+    logging.getLogger("tccvm.wire").setLevel(logging.DEBUG)
 """
 
 from __future__ import annotations
@@ -27,21 +38,35 @@ if TYPE_CHECKING:
     from typing import Any
 
 # Also `logger` (the logger "tccvm"), produced on first use (__getattr__).
-__all__ = ["LOG_ATTEMPTS", "LOG_OFF", "LOG_RETRIES", "call_log_level", "emit"]
+__all__ = [
+    "LOG_ATTEMPTS",
+    "LOG_OFF",
+    "LOG_RETRIES",
+    "LOG_WIRE",
+    "WIRE_BODY_LIMIT",
+    "call_log_level",
+    "emit",
+    "emit_request",
+]
 
-LOG_OFF, LOG_RETRIES, LOG_ATTEMPTS = 0, 1, 2
+# Bits of what the core reports (LOG_ATTEMPTS includes the retries).
+LOG_OFF, LOG_RETRIES, LOG_ATTEMPTS, LOG_WIRE = 0, 1, 3, 4
+
+#: Bytes of a body the wire log shows (``tccvm_core::observe::WIRE_BODY_LIMIT``).
+WIRE_BODY_LIMIT = 4096
 
 # tccvm never imports the logging module itself: as long as the program has not imported it,
 # no handler can exist and nothing would be shown, so nothing is logged (that is what the
 # NullHandler below gives an unconfigured program too). Once logging is imported, the logger
 # "tccvm" is set up on the next check (`active_logger`, `call_log_level`).
 _logger: logging.Logger | None = None
+_wire: logging.Logger | None = None
 _setup_lock = allocate_lock()
 
 
 def get_logger() -> logging.Logger:
     """The logger ``tccvm``, with its NullHandler (added once)."""
-    global _logger
+    global _logger, _wire
     if _logger is None:
         import logging
 
@@ -51,6 +76,7 @@ def get_logger() -> logging.Logger:
                 # A library never configures logging; without this, Python's last-resort
                 # handler would print the retry warnings of an unconfigured script on stderr.
                 lg.addHandler(logging.NullHandler())
+                _wire = logging.getLogger("tccvm.wire")
                 _logger = lg
     return _logger
 
@@ -74,11 +100,14 @@ def call_log_level() -> int:
     logger = _logger or active_logger()
     if logger is None:  # logging never imported: no handler could show anything
         return LOG_OFF
+    wire = _wire
+    # Only the wire logger's own level turns the wire log on (see the module's doc).
+    level = LOG_WIRE if wire and wire.level and wire.isEnabledFor(10) else LOG_OFF
     if logger.isEnabledFor(10):  # logging.DEBUG
-        return LOG_ATTEMPTS
+        return level | LOG_ATTEMPTS
     if logger.isEnabledFor(30):  # logging.WARNING
-        return LOG_RETRIES
-    return LOG_OFF
+        return level | LOG_RETRIES
+    return level
 
 
 def _fmt_status(status: Any) -> str:
@@ -103,6 +132,9 @@ def emit(rec: dict[str, Any]) -> None:
         "retry_in": rec.get("retry_in"),
     }
     logger = _logger or get_logger()
+    wire = rec.get("wire")
+    if wire is not None:
+        _wire_answer(extra, wire)
     if logger.isEnabledFor(10):  # logging.DEBUG
         logger.debug(
             "%s attempt %s/%s region=%s endpoint=%s status=%s latency=%.1fms "
@@ -131,3 +163,56 @@ def emit(rec: dict[str, Any]) -> None:
             float(retry_in),
             extra=extra,
         )
+
+
+def _lines(headers: list[tuple[str, str]]) -> str:
+    return "".join(f"\n{k}: {v}" for k, v in headers)
+
+
+def _wire_logger() -> logging.Logger:
+    get_logger()
+    assert _wire is not None
+    return _wire
+
+
+def _wire_answer(extra: dict[str, Any], wire: dict[str, Any]) -> None:
+    lg = _wire_logger()
+    if lg.isEnabledFor(10):
+        lg.debug(
+            "%s attempt %s/%s <- %s%s\n\n%s",
+            extra["action"],
+            extra["attempt"],
+            extra["max_attempts"],
+            _fmt_status(extra["status"]),
+            _lines(wire["headers"]),
+            wire["body"],
+            extra={**extra, "wire": wire},
+        )
+
+
+def emit_request(rec: dict[str, Any]) -> None:
+    """Called by the core (GIL held) before an attempt when the wire log is on. ``rec``: action,
+    region, endpoint, attempt, max_attempts and ``wire`` (method, url, headers as (name, value)
+    pairs, body: all redacted, the body cut at ``WIRE_BODY_LIMIT``)."""
+    lg = _wire_logger()
+    if not lg.isEnabledFor(10):
+        return
+    wire = rec["wire"]
+    lg.debug(
+        "%s attempt %s/%s -> %s %s%s\n\n%s",
+        rec.get("action"),
+        rec.get("attempt"),
+        rec.get("max_attempts"),
+        wire["method"],
+        wire["url"],
+        _lines(wire["headers"]),
+        wire["body"],
+        extra={
+            "action": rec.get("action"),
+            "region": rec.get("region"),
+            "endpoint": rec.get("endpoint"),
+            "attempt": rec.get("attempt"),
+            "max_attempts": rec.get("max_attempts"),
+            "wire": wire,
+        },
+    )

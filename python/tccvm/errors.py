@@ -1,6 +1,12 @@
 """The exceptions of tccvm. All derive from :class:`TccvmError`.
 
 No exception text, repr or attribute ever holds a secret key, a token or a signature.
+
+Besides the classes below, one subclass of :class:`TencentCloudError` per error code the
+service model documents (``InvalidInstanceId.NotFound`` -> ``InvalidInstanceIdNotFound``),
+generated into ``_error_codes.py`` by ``tools/gen_errors.py`` and loaded on first use (an
+attribute of this module, or the first error the service answers), so that ``import tccvm``
+stays cheap.
 """
 
 from __future__ import annotations
@@ -13,6 +19,40 @@ __all__ = [
     "TransportError",
     "WaiterError",
 ]
+
+# The per-code classes (generated), for type checkers; at run time `__getattr__` below.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ._error_codes import *
+
+#: ``_error_codes.BY_CODE`` once loaded.
+_by_code: dict | None = None
+
+
+def _codes() -> dict:
+    global _by_code
+    if _by_code is None:
+        from . import _error_codes
+
+        _by_code = _error_codes.BY_CODE
+    return _by_code
+
+
+def __getattr__(name: str) -> type:
+    if name.startswith("__"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from . import _error_codes
+
+    try:
+        return getattr(_error_codes, name)
+    except AttributeError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+
+
+def __dir__() -> list[str]:
+    from . import _error_codes
+
+    return sorted({*globals(), *_error_codes.__all__})
 
 
 class TccvmError(Exception):
@@ -49,7 +89,18 @@ class TencentCloudError(TccvmError):
 
     Attributes: ``code`` (e.g. ``"InvalidInstanceId.NotFound"``), ``message`` (the service's
     text), ``request_id`` (for support tickets) and ``action``.
+
+    ``TencentCloudError(code, ...)`` makes an instance of the class of ``code`` when the model
+    documents it (``TencentCloudError("InvalidInstanceId.NotFound")`` is an
+    ``InvalidInstanceIdNotFound``), as ``OSError`` picks ``FileNotFoundError``: so the errors a
+    call raises carry the most specific class. Each such class has ``CODE``, its code.
     """
+
+    def __new__(cls, code: str = "", *args: object, **kwargs: object):  # type: ignore[misc]
+        target = cls
+        if cls is TencentCloudError and type(code) is str:
+            target = (_by_code or _codes()).get(code, cls)
+        return super().__new__(target, code, *args, **kwargs)
 
     def __init__(
         self,
@@ -72,7 +123,7 @@ class TencentCloudError(TccvmError):
 
     def __repr__(self) -> str:
         return (
-            f"TencentCloudError(code={self.code!r}, message={self.message!r}, "
+            f"{type(self).__name__}(code={self.code!r}, message={self.message!r}, "
             f"request_id={self.request_id!r}, action={self.action!r})"
         )
 

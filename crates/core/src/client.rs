@@ -10,6 +10,8 @@ use crate::credentials::{CredentialStore, Credentials};
 use crate::endpoint::{resolve_endpoint, Endpoint};
 use crate::error::{Error, TransportKind};
 use crate::lanes::Lane;
+use crate::observe::{wire_request, WireAnswer};
+pub use crate::observe::{AttemptLog, AttemptObserver, Interrupt, Observed, RequestLog};
 use crate::params;
 use crate::rate_limit::{model_rate_limit, RateLimiter};
 use crate::request::new_client_token;
@@ -48,29 +50,72 @@ pub struct Answer<T> {
     pub status: u16,
 }
 
+/// What a client shares with those made from it by [`Client::with_options`] (its credentials,
+/// pools, retry budget, rate limiter, clock correction and counters) sits behind `Arc`s.
 pub struct Client {
     pub config: Config,
     pub endpoint: Endpoint,
-    pub credentials: CredentialStore,
+    pub credentials: Arc<CredentialStore>,
     /// `endpoint.url` parsed once (parsing it per request, IDNA included, was ~2% of a call).
     pub(crate) url: reqwest::Url,
     /// The pool used on the process runtime (async calls), with the pool generation it was
     /// built for. Per process, like the lanes: a forked child builds its own and never takes a
     /// lock its parent's threads may have held.
-    pub(crate) http: PerProcess<Mutex<Option<(u64, reqwest::Client)>>>,
+    pub(crate) http: Arc<PerProcess<PoolSlot>>,
     /// `max_connections` turns shared by every attempt of this client (per process).
-    pub(crate) slots: PerProcess<OnceLock<tokio::sync::Semaphore>>,
+    pub(crate) slots: Arc<PerProcess<OnceLock<tokio::sync::Semaphore>>>,
     /// The lowest idle timeout a server announced (`Keep-Alive: timeout=N`), 0: none yet.
-    pub(crate) idle_hint: AtomicU64,
+    pub(crate) idle_hint: Arc<AtomicU64>,
     /// Bumped when the hint changes: pools built before are rebuilt with the new idle timeout.
-    pub(crate) pool_generation: AtomicU64,
+    pub(crate) pool_generation: Arc<AtomicU64>,
     /// The sync lanes, built as sync calls need them (an async-only client never has one).
-    pub(crate) lanes: PerProcess<Mutex<Vec<Arc<Lane>>>>,
-    pub(crate) budget: RetryBudget,
-    pub(crate) limiter: RateLimiter,
+    pub(crate) lanes: Arc<PerProcess<Mutex<Vec<Arc<Lane>>>>>,
+    pub(crate) budget: Arc<RetryBudget>,
+    pub(crate) limiter: Arc<RateLimiter>,
     /// Seconds to add to the local clock (corrected from the server's Date header).
-    pub(crate) clock_offset: AtomicI64,
-    pub stats: Stats,
+    pub(crate) clock_offset: Arc<AtomicI64>,
+    pub stats: Arc<Stats>,
+}
+
+/// A pool and the pool generation it was built for.
+pub(crate) type PoolSlot = Mutex<Option<(u64, reqwest::Client)>>;
+
+/// What [`Client::with_options`] may change (None: keep the original's).
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub timeout: Option<Duration>,
+    pub connect_timeout: Option<Duration>,
+    pub max_attempts: Option<u32>,
+    /// `Some(None)`: no region.
+    pub region: Option<Option<String>>,
+}
+
+/// The checks of [`Client::new`] on a configuration.
+fn check_config(config: &Config) -> Result<(), Error> {
+    if config.max_attempts == 0 {
+        return Err(Error::Config("max_attempts must be at least 1".into()));
+    }
+    if config.max_connections == 0 || config.max_response_bytes == 0 {
+        return Err(Error::Config(
+            "max_connections and max_response_bytes must be at least 1".into(),
+        ));
+    }
+    if config.timeout.is_zero() || config.connect_timeout.is_zero() {
+        return Err(Error::Config("timeouts must be positive".into()));
+    }
+    if let Some(r) = &config.region {
+        if r.is_empty() || !r.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            return Err(Error::Config(format!("invalid region {r:?}")));
+        }
+    }
+    Ok(())
+}
+
+fn endpoint_of(config: &Config) -> Result<(Endpoint, reqwest::Url), Error> {
+    let endpoint = resolve_endpoint(config.endpoint.as_deref(), config.region.as_deref())?;
+    let url = reqwest::Url::parse(&endpoint.url)
+        .map_err(|e| Error::Config(format!("invalid endpoint {:?}: {e}", endpoint.url)))?;
+    Ok((endpoint, url))
 }
 
 impl std::fmt::Debug for Client {
@@ -92,42 +137,77 @@ fn now_secs() -> i64 {
 
 impl Client {
     pub fn new(config: Config, credentials: Credentials) -> Result<Client, Error> {
-        if config.max_attempts == 0 {
-            return Err(Error::Config("max_attempts must be at least 1".into()));
-        }
-        if config.max_connections == 0 || config.max_response_bytes == 0 {
-            return Err(Error::Config(
-                "max_connections and max_response_bytes must be at least 1".into(),
-            ));
-        }
-        if config.timeout.is_zero() || config.connect_timeout.is_zero() {
-            return Err(Error::Config("timeouts must be positive".into()));
-        }
-        if let Some(r) = &config.region {
-            if r.is_empty() || !r.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-                return Err(Error::Config(format!("invalid region {r:?}")));
-            }
-        }
-        let endpoint = resolve_endpoint(config.endpoint.as_deref(), config.region.as_deref())?;
-        let url = reqwest::Url::parse(&endpoint.url)
-            .map_err(|e| Error::Config(format!("invalid endpoint {:?}: {e}", endpoint.url)))?;
+        check_config(&config)?;
+        let (endpoint, url) = endpoint_of(&config)?;
         let client = Client {
-            budget: RetryBudget::new(config.retry_budget),
-            limiter: RateLimiter::default(),
+            budget: Arc::new(RetryBudget::new(config.retry_budget)),
+            limiter: Arc::default(),
             config,
             endpoint,
             url,
-            credentials: CredentialStore::new(credentials),
-            http: PerProcess::new(),
-            slots: PerProcess::new(),
-            idle_hint: AtomicU64::new(0),
-            pool_generation: AtomicU64::new(0),
-            lanes: PerProcess::new(),
-            clock_offset: AtomicI64::new(0),
-            stats: Stats::default(),
+            credentials: Arc::new(CredentialStore::new(credentials)),
+            http: Arc::new(PerProcess::new()),
+            slots: Arc::new(PerProcess::new()),
+            idle_hint: Arc::default(),
+            pool_generation: Arc::default(),
+            lanes: Arc::new(PerProcess::new()),
+            clock_offset: Arc::default(),
+            stats: Arc::default(),
         };
         // Build once now so that configuration errors (proxy, CA file) surface at construction.
         client.http()?;
+        Ok(client)
+    }
+
+    /// Another client with these settings changed, sharing this one's credentials (a refresh
+    /// seen by both), connection pools, retry budget, rate limiter, clock correction and
+    /// counters. The whole-request timeout is set on each request, so a pool serves clients
+    /// of any `timeout`; a connect timeout belongs to a pool's connector, so a different
+    /// `connect_timeout` gets pools of its own (everything else still shared).
+    pub fn with_options(&self, o: Overrides) -> Result<Client, Error> {
+        let mut config = self.config.clone();
+        if let Some(t) = o.timeout {
+            config.timeout = t;
+        }
+        if let Some(t) = o.connect_timeout {
+            config.connect_timeout = t;
+        }
+        if let Some(n) = o.max_attempts {
+            config.max_attempts = n;
+        }
+        if let Some(r) = o.region {
+            config.region = r.filter(|r| !r.is_empty());
+        }
+        check_config(&config)?;
+        let (endpoint, url) = endpoint_of(&config)?;
+        let own_pools = config.connect_timeout != self.config.connect_timeout;
+        let client = Client {
+            budget: self.budget.clone(),
+            limiter: self.limiter.clone(),
+            endpoint,
+            url,
+            credentials: self.credentials.clone(),
+            http: if own_pools {
+                Arc::new(PerProcess::new())
+            } else {
+                self.http.clone()
+            },
+            slots: if own_pools {
+                Arc::new(PerProcess::new())
+            } else {
+                self.slots.clone()
+            },
+            idle_hint: self.idle_hint.clone(),
+            pool_generation: self.pool_generation.clone(),
+            lanes: if own_pools {
+                Arc::new(PerProcess::new())
+            } else {
+                self.lanes.clone()
+            },
+            clock_offset: self.clock_offset.clone(),
+            stats: self.stats.clone(),
+            config,
+        };
         Ok(client)
     }
 
@@ -253,10 +333,13 @@ impl Client {
         let mut attempt: u32 = 0;
         let mut retried_cost: i64 = 0;
         let mut clock_corrected = false;
-        // Err: the observer (the binding's logging) asked the call to stop.
-        let observe = |log: AttemptLog| match &observer {
-            Some(obs) => obs(&log).map_err(|Interrupt| Error::Interrupted),
-            None => Ok(()),
+        // Err: the observer (the binding's logging or hooks) asked the call to stop.
+        let wire = observer.as_ref().is_some_and(|o| o.wire());
+        let observe = |log: AttemptLog| {
+            finish(match &observer {
+                Some(obs) => obs.attempt(&log),
+                None => Ok(None),
+            })
         };
         loop {
             attempt += 1;
@@ -278,25 +361,44 @@ impl Client {
             let timestamp = now_secs() + self.clock_offset();
             let prepared = self.prepare(&action, &params, &creds, timestamp);
             drop(creds);
-            let started = Instant::now();
-            let log =
-                |status: Option<u16>, request_id: Option<String>, outcome: String, retry_in| {
-                    AttemptLog {
-                        attempt,
-                        max_attempts: max,
-                        status,
-                        latency: started.elapsed(),
-                        request_id,
-                        outcome,
-                        retry_in,
-                    }
+            if let Some(obs) = &observer {
+                let r = RequestLog {
+                    attempt,
+                    max_attempts: max,
+                    wire: wire.then(|| wire_request(&prepared)),
                 };
+                finish(obs.request(&r)).await?;
+            }
+            let started = Instant::now();
+            let mut answer_wire: Option<WireAnswer> = None;
+            let log = |status: Option<u16>,
+                       request_id: Option<String>,
+                       outcome: String,
+                       retry_in,
+                       wire: &mut Option<WireAnswer>| AttemptLog {
+                attempt,
+                max_attempts: max,
+                status,
+                latency: started.elapsed(),
+                request_id,
+                outcome,
+                retry_in,
+                wire: wire.take(),
+            };
             // The attempt's outcome, the error it ends the call with, its status and request id.
-            let (outcome, err, status, request_id) = match self.send(prepared).await {
-                Ok((status, date, body)) => match answer::judge(&decode, &body) {
+            let (outcome, err, status, request_id) = match self.send(prepared, wire).await {
+                Ok((status, date, body, seen)) => match answer::judge(&decode, &body) {
                     Verdict::Success { request_id, built } => {
                         self.budget.release(1 + retried_cost);
-                        observe(log(Some(status), request_id.clone(), "ok".into(), None))?;
+                        answer_wire = seen;
+                        observe(log(
+                            Some(status),
+                            request_id.clone(),
+                            "ok".into(),
+                            None,
+                            &mut answer_wire,
+                        ))
+                        .await?;
                         return Ok(Answer {
                             body,
                             request_id,
@@ -310,6 +412,7 @@ impl Client {
                         message,
                         request_id,
                     } => {
+                        answer_wire = seen;
                         if code == "AuthFailure.SignatureExpire" && !clock_corrected {
                             if let Some(server) = date {
                                 observe(log(
@@ -317,7 +420,9 @@ impl Client {
                                     request_id,
                                     format!("{code} (clock corrected)"),
                                     Some(Duration::ZERO),
-                                ))?;
+                                    &mut answer_wire,
+                                ))
+                                .await?;
                                 clock_corrected = true;
                                 self.set_clock_offset(server - now_secs());
                                 self.stats.clock_corrections.fetch_add(1, Ordering::Relaxed);
@@ -335,6 +440,7 @@ impl Client {
                         (Outcome::ApiError(code), err, Some(status), request_id)
                     }
                     Verdict::NotApi(why) => {
+                        answer_wire = seen;
                         let err = Error::Transport {
                             kind: TransportKind::NotApi,
                             message: format!("the answer is not the API's JSON: {why}"),
@@ -371,7 +477,14 @@ impl Client {
                     }
                 }
             };
-            observe(log(status, request_id, outcome.label(), retry_delay))?;
+            observe(log(
+                status,
+                request_id,
+                outcome.label(),
+                retry_delay,
+                &mut answer_wire,
+            ))
+            .await?;
             let Some(delay) = retry_delay else {
                 return Err(err);
             };
@@ -382,30 +495,14 @@ impl Client {
     }
 }
 
-/// key, token, signature or header, only what the log records show.
-#[derive(Debug, Clone)]
-pub struct AttemptLog {
-    pub attempt: u32,
-    pub max_attempts: u32,
-    /// HTTP status of the answer (None: no answer).
-    pub status: Option<u16>,
-    /// From sending the request to the end of the answer's body (or the failure).
-    pub latency: Duration,
-    pub request_id: Option<String>,
-    /// `"ok"`, the API's error code, or the transport failure (`connect`, `timeout`, ...).
-    pub outcome: String,
-    /// Delay before the next attempt (None: no further attempt).
-    pub retry_in: Option<Duration>,
+/// Wait for an observer's report (an async hook's); its `Interrupt` ends the call.
+async fn finish(o: Observed) -> Result<(), Error> {
+    match o {
+        Ok(None) => Ok(()),
+        Ok(Some(f)) => f.await.map_err(|Interrupt| Error::Interrupted),
+        Err(Interrupt) => Err(Error::Interrupted),
+    }
 }
-
-/// Called once per attempt by [`Client::call`] (on the thread running the call). `Err`
-/// ends the call with [`Error::Interrupted`] (no further attempt): the binding's logging
-/// returns it when a log handler raised something that must reach the caller.
-pub type AttemptObserver = Arc<dyn Fn(&AttemptLog) -> Result<(), Interrupt> + Send + Sync>;
-
-/// Stop the call (see [`AttemptObserver`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Interrupt;
 
 #[cfg(test)]
 mod tests {

@@ -10,6 +10,7 @@
 //!   connection limit, the answer size limit, keep-alive hints), [`lanes`] (sync calls and
 //!   their interruption), [`retry`] (the policy),
 //!   [`rate_limit`], [`endpoint`], [`tls`], [`config`]
+//! - [`observe`] (what a call reports per attempt: logging, hooks, the redacted wire view)
 //! - [`fetch`] (a plain GET for the metadata service), [`runtime`] (the process runtime,
 //!   fork-safe holders), [`error`]
 
@@ -23,6 +24,7 @@ pub mod fetch;
 pub mod json;
 pub mod lanes;
 pub mod model;
+pub mod observe;
 pub mod params;
 pub mod rate_limit;
 pub mod request;

@@ -5,6 +5,7 @@
 use crate::client::Client;
 use crate::error::TransportKind;
 use crate::lanes::SYNC_LANE_HTTP;
+use crate::observe::{wire_answer, WireAnswer};
 use crate::request::Prepared;
 use bytes::{Bytes, BytesMut};
 use std::sync::atomic::Ordering;
@@ -14,14 +15,15 @@ use std::time::{Duration, UNIX_EPOCH};
 /// answer had begun.
 pub(crate) type SendFailure = (TransportKind, String, Option<u16>);
 
-/// What came back: the status, the Date header (Unix seconds) and the whole body.
-pub(crate) type Received = (u16, Option<i64>, Bytes);
+/// What came back: the status, the Date header (Unix seconds), the whole body, and its wire
+/// view when one was asked for.
+pub(crate) type Received = (u16, Option<i64>, Bytes, Option<WireAnswer>);
 
 impl Client {
     /// Send one attempt. Holds one of the client's `max_connections` turns from before the
     /// request leaves until its answer is read (or fails), so that no more than that many
     /// connections are busy at once; calls beyond it queue here.
-    pub(crate) async fn send(&self, p: Prepared) -> Result<Received, SendFailure> {
+    pub(crate) async fn send(&self, p: Prepared, wire: bool) -> Result<Received, SendFailure> {
         let slots = self.connection_slots();
         let _turn = match slots.try_acquire() {
             Ok(t) => t,
@@ -48,7 +50,9 @@ impl Client {
                 .http()
                 .map_err(|e| (TransportKind::Request, e.to_string(), None))?,
         };
-        let mut rb = http.request(p.method, p.url);
+        // The client's own whole-request timeout (the pool may be shared with clients of
+        // other timeouts: `Client::with_options`).
+        let mut rb = http.request(p.method, p.url).timeout(self.config.timeout);
         for (k, v) in p.headers {
             let mut hv = reqwest::header::HeaderValue::from_str(&v).map_err(|_| {
                 (
@@ -85,10 +89,12 @@ impl Client {
         {
             self.note_idle_hint(secs);
         }
+        let seen_headers = wire.then(|| resp.headers().clone());
         let body = read_limited(resp, self.config.max_response_bytes)
             .await
             .map_err(|f| with_status(f, Some(status)))?;
-        Ok((status, date, body))
+        let seen = seen_headers.map(|h| wire_answer(&h, &body));
+        Ok((status, date, body, seen))
     }
 
     /// The server said it closes idle connections after `secs`: from now on this client's

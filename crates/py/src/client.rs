@@ -162,7 +162,8 @@ impl Core {
 
     /// Call `action` and return the `Response` dict (blocking; the GIL is released meanwhile).
     /// `log`: 0 reports nothing, 1 the retries, 2 every attempt, to `tccvm._logging.emit`.
-    #[pyo3(signature = (action, params=None, validate=true, log=0))]
+    /// `hooks`: the client's event hooks (`tccvm._hooks`), None when it has none.
+    #[pyo3(signature = (action, params=None, validate=true, log=0, hooks=None))]
     fn invoke(
         &self,
         py: Python<'_>,
@@ -170,11 +171,12 @@ impl Core {
         params: Option<&Bound<'_, PyAny>>,
         validate: bool,
         log: u8,
+        hooks: Option<Py<PyAny>>,
     ) -> PyResult<Py<PyAny>> {
         let mut v = self.prepare_call(py, action, params, validate)?;
         let token = self.fill_client_token(action, &mut v);
         let stash = Stash::default();
-        let observer = crate::logging::observer(&self.inner, py, action, log, &stash)?;
+        let observer = crate::logging::observer(&self.inner, py, action, log, hooks, &stash)?;
         let client = self.inner.clone();
         let action_s = action.to_string();
         // On the client's sync lane, driven by this thread (no handoff to a runtime thread).
@@ -198,7 +200,7 @@ impl Core {
     }
 
     /// Like `invoke`, but return an awaitable (for asyncio); the I/O runs on the tccvm runtime.
-    #[pyo3(signature = (action, params=None, validate=true, log=0))]
+    #[pyo3(signature = (action, params=None, validate=true, log=0, hooks=None))]
     fn invoke_async<'py>(
         &self,
         py: Python<'py>,
@@ -206,11 +208,12 @@ impl Core {
         params: Option<&Bound<'py, PyAny>>,
         validate: bool,
         log: u8,
+        hooks: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let mut v = self.prepare_call(py, action, params, validate)?;
         let token = self.fill_client_token(action, &mut v);
         let stash = Stash::default();
-        let observer = crate::logging::observer(&self.inner, py, action, log, &stash)?;
+        let observer = crate::logging::observer(&self.inner, py, action, log, hooks, &stash)?;
         let client = self.inner.clone();
         let action_s = action.to_string();
         completer::spawn(
@@ -220,6 +223,48 @@ impl Core {
             token,
             stash,
         )
+    }
+
+    /// A core with these settings changed (None: kept), sharing this one's credentials, its
+    /// refresh, connection pools (not with another `connect_timeout`: see
+    /// `Client::with_options`), retry budget, rate limiter and counters.
+    #[pyo3(signature = (timeout=None, connect_timeout=None, max_attempts=None, region=None, clear_region=false))]
+    fn with_options(
+        &self,
+        py: Python<'_>,
+        timeout: Option<f64>,
+        connect_timeout: Option<f64>,
+        max_attempts: Option<i64>,
+        region: Option<String>,
+        clear_region: bool,
+    ) -> PyResult<Core> {
+        let e = |e: Error| e.to_pyerr(py);
+        let max_attempts = match max_attempts {
+            Some(n) if !(1..=100).contains(&n) => {
+                return Err(e(Error::Config(
+                    "max_attempts must be between 1 and 100".into(),
+                )))
+            }
+            n => n.map(|n| n as u32),
+        };
+        let o = tccvm_core::client::Overrides {
+            timeout: timeout.map(|t| secs("timeout", t)).transpose().map_err(e)?,
+            connect_timeout: connect_timeout
+                .map(|t| secs("connect_timeout", t))
+                .transpose()
+                .map_err(e)?,
+            max_attempts,
+            region: if clear_region {
+                Some(None)
+            } else {
+                region.map(Some)
+            },
+        };
+        let inner = self.inner.with_options(o).map_err(e)?;
+        Ok(Core {
+            inner: Arc::new(inner),
+            refresh: self.refresh.as_ref().map(|r| r.clone_ref(py)),
+        })
     }
 
     /// Replace the credentials (e.g. after the Python provider refreshed them).
@@ -295,6 +340,16 @@ impl Core {
     #[getter]
     fn max_attempts(&self) -> u32 {
         self.inner.config.max_attempts
+    }
+
+    #[getter]
+    fn timeout(&self) -> f64 {
+        self.inner.config.timeout.as_secs_f64()
+    }
+
+    #[getter]
+    fn connect_timeout(&self) -> f64 {
+        self.inner.config.connect_timeout.as_secs_f64()
     }
 
     /// The SecretId in use (not a secret: it is sent in clear in every request).

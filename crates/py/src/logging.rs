@@ -1,5 +1,11 @@
-//! The logging bridge: each attempt of a call, as the core's attempt loop reports it, handed to
-//! `tccvm._logging.emit` (GIL held) as a dict with no secret in it.
+//! The logging and event-hook bridge: each attempt of a call, as the core's attempt loop
+//! reports it, handed to `tccvm._logging.emit` (and `emit_request` for the wire log) and to
+//! the client's hooks (`tccvm._hooks`), GIL held, as dicts with no secret in them (the wire
+//! views come redacted from `tccvm_core::observe`).
+//!
+//! An exception raised by a hook ends the call with that exception (no further attempt). An
+//! async client's hooks run on its event loop: the hook object returns a
+//! `concurrent.futures.Future` for them, which the call waits for without holding a thread.
 //!
 //! What the Python side raises is never lost. `logging` already keeps a handler's ordinary
 //! error to itself (`Handler.handleError`); an `Exception` that still escapes (a failing filter
@@ -12,10 +18,16 @@ use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use std::sync::{Arc, Mutex};
-use tccvm_core::client::{AttemptLog, AttemptObserver, Client, Interrupt};
+use tccvm_core::client::{AttemptLog, AttemptObserver, Client, Interrupt, Observed, RequestLog};
+use tccvm_core::observe::{Observer, WireAnswer, WireRequest};
 
-/// `tccvm._logging.emit`, imported once.
-static LOG_EMIT: pyo3::sync::PyOnceLock<Py<PyAny>> = pyo3::sync::PyOnceLock::new();
+/// `tccvm._logging.emit` and `emit_request`, imported once.
+static LOG_EMIT: pyo3::sync::PyOnceLock<(Py<PyAny>, Py<PyAny>)> = pyo3::sync::PyOnceLock::new();
+
+/// `log` bits (`tccvm._logging.call_log_level`): retries, every attempt, the wire.
+const LOG_RETRIES: u8 = 1;
+const LOG_ATTEMPTS: u8 = 2;
+const LOG_WIRE: u8 = 4;
 
 /// The exception that stopped a call, kept for the caller (one per call).
 #[derive(Default, Clone)]
@@ -46,69 +58,233 @@ impl Stash {
     }
 }
 
-/// `tccvm._logging.emit`, GIL held, as a dict with no secret in it. None for level 0.
+/// The observer of one call: logging at `level` (bits above) and the client's `hooks` (an
+/// object with `request(event)` and `response(event)`), None when neither is wanted.
 pub fn observer(
     client: &Client,
     py: Python<'_>,
     action: &str,
     level: u8,
+    hooks: Option<Py<PyAny>>,
     stash: &Stash,
 ) -> PyResult<Option<AttemptObserver>> {
-    if level == 0 {
+    if level == 0 && hooks.is_none() {
         return Ok(None);
     }
-    let emit = LOG_EMIT
-        .get_or_try_init(py, || -> PyResult<Py<PyAny>> {
-            Ok(py.import("tccvm._logging")?.getattr("emit")?.unbind())
-        })?
-        .clone_ref(py);
-    let action = action.to_string();
-    let region = client.config.region.clone();
-    let endpoint = client.endpoint.url.clone();
-    let stash = stash.clone();
-    Ok(Some(Arc::new(move |a: &AttemptLog| {
-        if level < 2 && a.retry_in.is_none() {
-            return Ok(());
+    let emit = if level == 0 {
+        None
+    } else {
+        let (e, r) = LOG_EMIT.get_or_try_init(py, || -> PyResult<(Py<PyAny>, Py<PyAny>)> {
+            let m = py.import("tccvm._logging")?;
+            Ok((
+                m.getattr("emit")?.unbind(),
+                m.getattr("emit_request")?.unbind(),
+            ))
+        })?;
+        Some((e.clone_ref(py), r.clone_ref(py)))
+    };
+    Ok(Some(Arc::new(PyObserver {
+        level,
+        emit,
+        hooks,
+        action: action.to_string(),
+        region: client.config.region.clone(),
+        endpoint: client.endpoint.url.clone(),
+        stash: stash.clone(),
+    })))
+}
+
+struct PyObserver {
+    level: u8,
+    /// `(emit, emit_request)` when logging.
+    emit: Option<(Py<PyAny>, Py<PyAny>)>,
+    hooks: Option<Py<PyAny>>,
+    action: String,
+    region: Option<String>,
+    endpoint: String,
+    stash: Stash,
+}
+
+fn pairs<'py>(
+    py: Python<'py>,
+    h: &[(String, String)],
+) -> PyResult<Bound<'py, pyo3::types::PyList>> {
+    pyo3::types::PyList::new(py, h.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+}
+
+fn wire_request_dict<'py>(py: Python<'py>, w: &WireRequest) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("method", &w.method)?;
+    d.set_item("url", &w.url)?;
+    d.set_item("headers", pairs(py, &w.headers)?)?;
+    d.set_item("body", &w.body)?;
+    Ok(d)
+}
+
+fn wire_answer_dict<'py>(py: Python<'py>, w: &WireAnswer) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("headers", pairs(py, &w.headers)?)?;
+    d.set_item("body", &w.body)?;
+    Ok(d)
+}
+
+impl PyObserver {
+    /// The fields every record and event has.
+    fn base<'py>(&self, py: Python<'py>, attempt: u32, max: u32) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("action", &self.action)?;
+        d.set_item("region", self.region.as_deref())?;
+        d.set_item("endpoint", &self.endpoint)?;
+        d.set_item("attempt", attempt)?;
+        d.set_item("max_attempts", max)?;
+        Ok(d)
+    }
+
+    fn attempt_dict<'py>(&self, py: Python<'py>, a: &AttemptLog) -> PyResult<Bound<'py, PyDict>> {
+        let d = self.base(py, a.attempt, a.max_attempts)?;
+        d.set_item("status", a.status)?;
+        d.set_item("latency_ms", a.latency.as_secs_f64() * 1000.0)?;
+        d.set_item("request_id", a.request_id.as_deref())?;
+        d.set_item("outcome", &a.outcome)?;
+        d.set_item("retry_in", a.retry_in.map(|d| d.as_secs_f64()))?;
+        Ok(d)
+    }
+
+    /// Hand `rec` to a logging function: its `Exception` is the program's logging problem
+    /// (`sys.unraisablehook`, the call goes on), anything else stops the call.
+    fn log(
+        &self,
+        py: Python<'_>,
+        f: &Py<PyAny>,
+        rec: PyResult<Bound<'_, PyDict>>,
+    ) -> Result<(), Interrupt> {
+        match rec.and_then(|r| f.call1(py, (r,)).map(drop)) {
+            Ok(()) => Ok(()),
+            Err(e) if e.is_instance_of::<PyException>(py) => {
+                e.write_unraisable(py, None);
+                // An interrupt that arrived with it is not lost either.
+                if signal_raised(py, &self.stash) {
+                    Err(Interrupt)
+                } else {
+                    Ok(())
+                }
+            }
+            Err(e) => {
+                self.stash.keep(e);
+                Err(Interrupt)
+            }
         }
-        Python::attach(|py| {
-            // A signal that came meanwhile is handled here, before any Python code runs, so
-            // that its exception is told apart from a logging error.
-            if signal_raised(py, &stash) {
+    }
+
+    /// Call the hooks' `kind` with `event`: whatever it raises ends the call; a returned
+    /// future (an async client's hooks, on its loop) is waited for.
+    fn hook(&self, py: Python<'_>, kind: &str, event: PyResult<Bound<'_, PyDict>>) -> Observed {
+        let Some(h) = &self.hooks else {
+            return Ok(None);
+        };
+        let pending = match event.and_then(|e| h.call_method1(py, kind, (e,))) {
+            Ok(p) => p,
+            Err(e) => {
+                self.stash.keep(e);
                 return Err(Interrupt);
             }
-            let rec = PyDict::new(py);
-            let filled = (|| -> PyResult<()> {
-                rec.set_item("action", &action)?;
-                rec.set_item("region", region.as_deref())?;
-                rec.set_item("endpoint", &endpoint)?;
-                rec.set_item("attempt", a.attempt)?;
-                rec.set_item("max_attempts", a.max_attempts)?;
-                rec.set_item("status", a.status)?;
-                rec.set_item("latency_ms", a.latency.as_secs_f64() * 1000.0)?;
-                rec.set_item("request_id", a.request_id.as_deref())?;
-                rec.set_item("outcome", &a.outcome)?;
-                rec.set_item("retry_in", a.retry_in.map(|d| d.as_secs_f64()))?;
-                emit.call1(py, (rec,))?;
-                Ok(())
-            })();
-            match filled {
-                Ok(()) => Ok(()),
-                Err(e) if e.is_instance_of::<PyException>(py) => {
-                    e.write_unraisable(py, None);
-                    // An interrupt that arrived with it is not lost either.
-                    if signal_raised(py, &stash) {
-                        Err(Interrupt)
-                    } else {
-                        Ok(())
-                    }
-                }
-                Err(e) => {
+        };
+        if pending.is_none(py) {
+            return Ok(None);
+        }
+        let (tx, rx) = tokio::sync::oneshot::channel::<Option<PyErr>>();
+        let done = HookDone(Mutex::new(Some(tx)));
+        if let Err(e) = pending.call_method1(py, "add_done_callback", (done,)) {
+            self.stash.keep(e);
+            return Err(Interrupt);
+        }
+        let stash = self.stash.clone();
+        Ok(Some(Box::pin(async move {
+            match rx.await {
+                Ok(Some(e)) => {
                     stash.keep(e);
                     Err(Interrupt)
                 }
+                // Done, or the callback was dropped unrun (the loop closed): go on.
+                Ok(None) | Err(_) => Ok(()),
             }
+        })))
+    }
+}
+
+impl Observer for PyObserver {
+    fn wire(&self) -> bool {
+        self.level & LOG_WIRE != 0
+    }
+
+    fn request(&self, r: &RequestLog) -> Observed {
+        if self.hooks.is_none() && r.wire.is_none() {
+            return Ok(None);
+        }
+        Python::attach(|py| {
+            // A signal that came meanwhile is handled here, before any Python code runs.
+            if signal_raised(py, &self.stash) {
+                return Err(Interrupt);
+            }
+            if let (Some(w), Some((_, emit_request))) = (&r.wire, &self.emit) {
+                let rec = self.base(py, r.attempt, r.max_attempts).and_then(|d| {
+                    d.set_item("wire", wire_request_dict(py, w)?)?;
+                    Ok(d)
+                });
+                self.log(py, emit_request, rec)?;
+            }
+            self.hook(py, "request", self.base(py, r.attempt, r.max_attempts))
         })
-    })))
+    }
+
+    fn attempt(&self, a: &AttemptLog) -> Observed {
+        let lv = self.level;
+        let log = lv & LOG_ATTEMPTS != 0
+            || (lv & LOG_RETRIES != 0 && a.retry_in.is_some())
+            || (lv & LOG_WIRE != 0 && a.wire.is_some());
+        if !log && self.hooks.is_none() {
+            return Ok(None);
+        }
+        Python::attach(|py| {
+            if signal_raised(py, &self.stash) {
+                return Err(Interrupt);
+            }
+            if let (true, Some((emit, _))) = (log, &self.emit) {
+                let rec = self.attempt_dict(py, a).and_then(|d| {
+                    if let Some(w) = &a.wire {
+                        d.set_item("wire", wire_answer_dict(py, w)?)?;
+                    }
+                    Ok(d)
+                });
+                self.log(py, emit, rec)?;
+            }
+            self.hook(py, "response", self.attempt_dict(py, a))
+        })
+    }
+}
+
+/// Called (on the event loop) when an async client's hooks for one event are done: hands their
+/// exception, if any, to the waiting call.
+#[pyclass(module = "tccvm._core", name = "_HookDone", frozen)]
+pub struct HookDone(Mutex<Option<tokio::sync::oneshot::Sender<Option<PyErr>>>>);
+
+#[pymethods]
+impl HookDone {
+    fn __call__(&self, future: &Bound<'_, PyAny>) {
+        let err = match future.call_method0("exception") {
+            Ok(e) if e.is_none() => None,
+            Ok(e) => Some(PyErr::from_value(e)),
+            // Cancelled: `exception()` raises CancelledError, which stops the call.
+            Err(e) => Some(e),
+        };
+        let tx = match self.0.lock() {
+            Ok(mut g) => g.take(),
+            Err(p) => p.into_inner().take(),
+        };
+        if let Some(tx) = tx {
+            let _ = tx.send(err);
+        }
+    }
 }
 
 /// Run pending signal handlers: true (the exception kept) when one raised.
