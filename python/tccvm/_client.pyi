@@ -1480,7 +1480,7 @@ class Client(_BaseClient):
         Rate limit: 10 requests per second.
         Takes a ClientToken: the request is safe to retry with the same token.
         Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
-        Documented error codes: AccountQualificationRestrictions, InstancesQuotaLimitExceeded, InvalidClientToken.TooLong, InvalidHostId.NotFound, InvalidInstanceName.TooLong, InvalidInstanceType.Malformed, InvalidParameter.InvalidIpFormat, InvalidParameterCombination, InvalidParameterValue, InvalidParameterValue.Range, InvalidPassword, InvalidPeriod, InvalidPermission, InvalidZone.MismatchRegion, MissingParameter, VpcAddrNotInSubNet, VpcIpsUsed.
+        Documented error codes: AccountQualificationRestrictions, InstancesQuotaLimitExceeded, InvalidClientToken.TooLong, InvalidHostId.NotFound, InvalidInstanceName.TooLong, InvalidInstanceType.Malformed, InvalidParameter.InvalidIpFormat, InvalidParameterCombination, InvalidParameterValue, InvalidParameterValue.HpcClusterIdZoneIdNotMatch, InvalidParameterValue.Range, InvalidPassword, InvalidPeriod, InvalidPermission, InvalidZone.MismatchRegion, MissingParameter, ResourceNotFound.HpcCluster, VpcAddrNotInSubNet, VpcIpsUsed.
 
         Raises
         ------
@@ -2085,7 +2085,7 @@ class Client(_BaseClient):
         -----
         Rate limit: 10 requests per second.
         Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
-        Documented error codes: InternalServerError, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceNotSupportedPrepaidInstance, InvalidParameterValue, InvalidParameterValue.LimitExceeded, MissingParameter.
+        Documented error codes: InternalServerError, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceNotSupportedPrepaidInstance, InvalidParameterValue, InvalidParameterValue.LimitExceeded, MissingParameter, UnsupportedOperation.InstancesProtected.
 
         Raises
         ------
@@ -8481,7 +8481,7 @@ class AsyncClient(_BaseClient):
         Rate limit: 10 requests per second.
         Takes a ClientToken: the request is safe to retry with the same token.
         Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
-        Documented error codes: AccountQualificationRestrictions, InstancesQuotaLimitExceeded, InvalidClientToken.TooLong, InvalidHostId.NotFound, InvalidInstanceName.TooLong, InvalidInstanceType.Malformed, InvalidParameter.InvalidIpFormat, InvalidParameterCombination, InvalidParameterValue, InvalidParameterValue.Range, InvalidPassword, InvalidPeriod, InvalidPermission, InvalidZone.MismatchRegion, MissingParameter, VpcAddrNotInSubNet, VpcIpsUsed.
+        Documented error codes: AccountQualificationRestrictions, InstancesQuotaLimitExceeded, InvalidClientToken.TooLong, InvalidHostId.NotFound, InvalidInstanceName.TooLong, InvalidInstanceType.Malformed, InvalidParameter.InvalidIpFormat, InvalidParameterCombination, InvalidParameterValue, InvalidParameterValue.HpcClusterIdZoneIdNotMatch, InvalidParameterValue.Range, InvalidPassword, InvalidPeriod, InvalidPermission, InvalidZone.MismatchRegion, MissingParameter, ResourceNotFound.HpcCluster, VpcAddrNotInSubNet, VpcIpsUsed.
 
         Raises
         ------
@@ -9086,7 +9086,7 @@ class AsyncClient(_BaseClient):
         -----
         Rate limit: 10 requests per second.
         Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
-        Documented error codes: InternalServerError, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceNotSupportedPrepaidInstance, InvalidParameterValue, InvalidParameterValue.LimitExceeded, MissingParameter.
+        Documented error codes: InternalServerError, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceNotSupportedPrepaidInstance, InvalidParameterValue, InvalidParameterValue.LimitExceeded, MissingParameter, UnsupportedOperation.InstancesProtected.
 
         Raises
         ------

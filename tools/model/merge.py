@@ -133,7 +133,7 @@ def merge(seed_model: dict, seed_examples: dict, facts: dict, corrections: dict)
     for s in shapes.values():
         s["used_by"].sort(key=list(actions).index)
 
-    problems = dis.problems()
+    problems = dis.problems() + add_errors(actions, corrections)
     model = {
         "metadata": {
             "service": "cvm",
@@ -178,3 +178,25 @@ def merge(seed_model: dict, seed_examples: dict, facts: dict, corrections: dict)
     if problems:
         raise SeedError("merge failed:\n  " + "\n  ".join(problems))
     return model, examples
+
+
+def add_errors(actions: dict, corrections: dict) -> list[str]:
+    """The error codes of the current service an action answers that the reference predates
+    (corrections' `errors`), added to its documented codes; a record that names an unknown
+    action or a code already documented is a problem (it no longer applies)."""
+    problems = []
+    for name, rec in corrections.get("errors", {}).items():
+        if name == "_doc":
+            continue
+        a = actions.get(name)
+        if a is None:
+            problems.append(f"errors correction for unknown action {name}")
+            continue
+        have = {e["code"] for e in a["errors"]}
+        for e in rec["add"]:
+            if e["code"] in have:
+                problems.append(f"{name}: error {e['code']} is documented already")
+                continue
+            a["errors"].append({"code": e["code"], "description": e["description"]})
+        a["errors"].sort(key=lambda e: e["code"])
+    return problems

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
-INSTANCE_STATES = [
-    "PENDING",
-    "LAUNCH_FAILED",
-    "RUNNING",
-    "STOPPED",
-    "STARTING",
-    "STOPPING",
-    "REBOOTING",
-    "SHUTDOWN",
-    "TERMINATING",
-]
+IST = "InstanceSet[].InstanceState"
+IMG = "ImageSet[].ImageState"
+
+
+def acceptor(matcher: str, path: str | None, expected: object, state: str) -> dict:
+    return {"matcher": matcher, "path": path, "expected": expected, "state": state}
+
+
+def until(path: str, success: str, failures: list[str]) -> list[dict]:
+    """Success when every selected value is `success`; failure when any is one of `failures`."""
+    return [acceptor("pathAll", path, success, "success")] + [
+        acceptor("pathAny", path, f, "failure") for f in failures
+    ]
+
+
+def waiter(operation: str, max_attempts: int, acceptors: list[dict]) -> dict:
+    return {
+        "operation": operation,
+        "delay": 5,
+        "max_attempts": max_attempts,
+        "acceptors": acceptors,
+    }
 
 
 def waiters() -> dict:
@@ -23,113 +34,31 @@ def waiters() -> dict:
     - error:   the call failed with error code `expected`
     Paths are dotted with `[]` to project over a list: `InstanceStatusSet[].InstanceState`.
     The waiter's parameters are passed to `operation` unchanged."""
-    ist = "InstanceSet[].InstanceState"
+    gone = ["LAUNCH_FAILED", "SHUTDOWN", "TERMINATING"]
     return {
-        "instance_running": {
-            "operation": "DescribeInstances",
-            "delay": 5,
-            "max_attempts": 40,
-            "acceptors": [
-                {
-                    "matcher": "pathAll",
-                    "path": ist,
-                    "expected": "RUNNING",
-                    "state": "success",
-                },
-                {
-                    "matcher": "pathAny",
-                    "path": ist,
-                    "expected": "LAUNCH_FAILED",
-                    "state": "failure",
-                },
-                {
-                    "matcher": "pathAny",
-                    "path": ist,
-                    "expected": "SHUTDOWN",
-                    "state": "failure",
-                },
-                {
-                    "matcher": "pathAny",
-                    "path": ist,
-                    "expected": "TERMINATING",
-                    "state": "failure",
-                },
+        "instance_running": waiter(
+            "DescribeInstances", 40, until(IST, "RUNNING", gone)
+        ),
+        "instance_stopped": waiter(
+            "DescribeInstances", 40, until(IST, "STOPPED", gone)
+        ),
+        "instance_terminated": waiter(
+            "DescribeInstances",
+            60,
+            [
+                acceptor("path", "TotalCount", 0, "success"),
+                acceptor("error", None, "InvalidInstanceId.NotFound", "success"),
             ],
-        },
-        "instance_stopped": {
-            "operation": "DescribeInstances",
-            "delay": 5,
-            "max_attempts": 40,
-            "acceptors": [
-                {
-                    "matcher": "pathAll",
-                    "path": ist,
-                    "expected": "STOPPED",
-                    "state": "success",
-                },
-                {
-                    "matcher": "pathAny",
-                    "path": ist,
-                    "expected": "LAUNCH_FAILED",
-                    "state": "failure",
-                },
-                {
-                    "matcher": "pathAny",
-                    "path": ist,
-                    "expected": "SHUTDOWN",
-                    "state": "failure",
-                },
-                {
-                    "matcher": "pathAny",
-                    "path": ist,
-                    "expected": "TERMINATING",
-                    "state": "failure",
-                },
-            ],
-        },
-        "instance_terminated": {
-            "operation": "DescribeInstances",
-            "delay": 5,
-            "max_attempts": 60,
-            "acceptors": [
-                {
-                    "matcher": "path",
-                    "path": "TotalCount",
-                    "expected": 0,
-                    "state": "success",
-                },
-                {
-                    "matcher": "error",
-                    "path": None,
-                    "expected": "InvalidInstanceId.NotFound",
-                    "state": "success",
-                },
-            ],
-        },
-        "image_normal": {
-            "operation": "DescribeImages",
-            "delay": 5,
-            "max_attempts": 60,
-            "acceptors": [
-                {
-                    "matcher": "pathAll",
-                    "path": "ImageSet[].ImageState",
-                    "expected": "NORMAL",
-                    "state": "success",
-                },
-                # Not in the seed (which names only NORMAL): the vendor's failure states.
-                {
-                    "matcher": "pathAny",
-                    "path": "ImageSet[].ImageState",
-                    "expected": "CREATEFAILED",
-                    "state": "failure",
-                },
-                {
-                    "matcher": "pathAny",
-                    "path": "ImageSet[].ImageState",
-                    "expected": "IMPORTFAILED",
-                    "state": "failure",
-                },
-            ],
-        },
+        ),
+        # The current description's rescue mode: EnterRescueMode goes through
+        # ENTER_RESCUE_MODE to RESCUE_MODE (ExitRescueMode back to STOPPED: instance_stopped).
+        "instance_in_rescue_mode": waiter(
+            "DescribeInstances",
+            40,
+            until(IST, "RESCUE_MODE", ["SHUTDOWN", "TERMINATING"]),
+        ),
+        # The failure states are not in the seed (which names only NORMAL): the vendor's.
+        "image_normal": waiter(
+            "DescribeImages", 60, until(IMG, "NORMAL", ["CREATEFAILED", "IMPORTFAILED"])
+        ),
     }
