@@ -1124,6 +1124,24 @@ class Client(_BaseClient):
     @overload
     def wait(
         self,
+        waiter: Literal["instance_in_rescue_mode"],
+        timeout: float | None = None,
+        interval: float | None = None,
+        *,
+        progress: bool | None = None,
+        InstanceIds: list[str] | None = None,
+        Filters: list[types.Filter] | None = None,
+        Offset: int | None = None,
+        Limit: int | None = None,
+    ) -> types.DescribeInstancesResponse:
+        """Poll DescribeInstances until InstanceSet[].InstanceState == 'RESCUE_MODE'; returns the last response.
+
+        Every 5 s, for at most 200 s by default. Raises WaiterError (``reason``,
+        ``last_state``, ``polls``) on timeout or a failure state."""
+
+    @overload
+    def wait(
+        self,
         waiter: Literal["instance_running"],
         timeout: float | None = None,
         interval: float | None = None,
@@ -8120,6 +8138,24 @@ class AsyncClient(_BaseClient):
         """Poll DescribeImages until ImageSet[].ImageState == 'NORMAL'; returns the last response.
 
         Every 5 s, for at most 300 s by default. Raises WaiterError (``reason``,
+        ``last_state``, ``polls``) on timeout or a failure state."""
+
+    @overload
+    async def wait(
+        self,
+        waiter: Literal["instance_in_rescue_mode"],
+        timeout: float | None = None,
+        interval: float | None = None,
+        *,
+        progress: bool | None = None,
+        InstanceIds: list[str] | None = None,
+        Filters: list[types.Filter] | None = None,
+        Offset: int | None = None,
+        Limit: int | None = None,
+    ) -> types.DescribeInstancesResponse:
+        """Poll DescribeInstances until InstanceSet[].InstanceState == 'RESCUE_MODE'; returns the last response.
+
+        Every 5 s, for at most 200 s by default. Raises WaiterError (``reason``,
         ``last_state``, ``polls``) on timeout or a failure state."""
 
     @overload
