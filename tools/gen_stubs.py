@@ -297,8 +297,8 @@ def gen_client(model: dict) -> str:
         "from typing_extensions import Self",
         "",
         "from . import types",
+        *EXTRAS_IMPORTS,  # ._error_codes, ._hooks: before ._paginate, in isort's order
         "from ._paginate import AsyncPageIterator, PageIterator",
-        *EXTRAS_IMPORTS,
         "",
         '__all__ = ["AsyncClient", "Client"]',
         CLIENT_BASE.rstrip("\n"),

@@ -7,9 +7,9 @@ from typing import Any, Literal, overload
 from typing_extensions import Self
 
 from . import types
-from ._paginate import AsyncPageIterator, PageIterator
 from ._error_codes import Exceptions
 from ._hooks import EventHooks
+from ._paginate import AsyncPageIterator, PageIterator
 
 __all__ = ["AsyncClient", "Client"]
 
