@@ -15,7 +15,7 @@ from test_emulator_client import code_of
 
 pytestmark = pytest.mark.timeout(120)
 
-ZONE = "ap-guangzhou-2"  # ap-guangzhou-6 comes with the catalog work
+ZONE = "ap-guangzhou-6"  # a zone of the current examples
 IMAGE = "img-pmqg1cw7"
 
 
@@ -121,8 +121,9 @@ def test_launch_from_template(c):
     assert (inst2["InstanceType"], inst2["InstanceName"]) == ("S1.MEDIUM4", "override")
     wait_state(c, iid, "RUNNING")
     # the template's DisableApiTermination protects the instance
-    assert code_of(lambda: c.terminate_instances(InstanceIds=[iid])).startswith(
-        "UnsupportedOperation"
+    assert (
+        code_of(lambda: c.terminate_instances(InstanceIds=[iid]))
+        == "UnsupportedOperation.InstancesProtected"
     )
     c.modify_instances_attribute(InstanceIds=[iid], DisableApiTermination=False)
     c.terminate_instances(InstanceIds=[iid])
@@ -142,8 +143,9 @@ def test_launch_from_template(c):
 
 def test_protection_on_run_and_modify(c):
     iid = launch(c, DisableApiTermination=True)
-    assert code_of(lambda: c.terminate_instances(InstanceIds=[iid])).startswith(
-        "UnsupportedOperation"
+    assert (
+        code_of(lambda: c.terminate_instances(InstanceIds=[iid]))
+        == "UnsupportedOperation.InstancesProtected"
     )
     c.modify_instances_attribute(InstanceIds=[iid], DisableApiTermination=False)
     c.terminate_instances(InstanceIds=[iid])
@@ -181,8 +183,56 @@ def test_account_quota_counts_what_runs(c):
     assert used() == n + 1
 
 
+def test_describe_shows_the_current_members(c):
+    """DescribeInstances shows what the instance was launched with, and every member the
+    Instance type always returns."""
+    hpc = c.create_hpc_cluster(Zone=ZONE, Name="h")["HpcClusterSet"][0]["HpcClusterId"]
+    iid = launch(
+        c,
+        DisableApiTermination=True,
+        CamRoleName="cvm-role",
+        HpcClusterId=hpc,
+        HostName="web-1",
+        DedicatedClusterId="cluster-abcdefgh",
+        DataDisks=[{"DiskSize": 50, "Encrypt": True, "DeleteWithInstance": False}],
+    )
+    (i,) = c.describe_instances(InstanceIds=[iid])["InstanceSet"]
+    assert i["DisableApiTermination"] is True and i["CamRoleName"] == "cvm-role"
+    assert (i["HpcClusterId"], i["HostName"]) == (hpc, "web-1")
+    assert i["DedicatedClusterId"] == "cluster-abcdefgh" and len(i["Uuid"]) == 36
+    assert i["DataDisks"][0]["Encrypt"] is True
+    assert i["DataDisks"][0]["DeleteWithInstance"] is False
+    assert i["StopChargingMode"] == "NOT_APPLICABLE" and i["DefaultLoginUser"] == "root"
+    required = [
+        m["name"]
+        for m in tccvm._methods.MODEL["shapes"]["Instance"]["members"]
+        if m["output_required"]
+    ]
+    assert not [k for k in required if k not in i]
+    got = c.describe_hpc_clusters(HpcClusterIds=[hpc])["HpcClusterSet"][0]
+    assert iid in got["InstanceIds"]
+    c.modify_instances_attribute(InstanceIds=[iid], DisableApiTermination=False)
+    (i,) = c.describe_instances(InstanceIds=[iid])["InstanceSet"]
+    assert i["DisableApiTermination"] is False
+
+
+def test_hpc_cluster_is_checked_on_launch(c):
+    hpc = c.create_hpc_cluster(Zone=ZONE, Name="z")["HpcClusterSet"][0]["HpcClusterId"]
+    run = {"ImageId": IMAGE, "HpcClusterId": hpc}
+    assert (
+        code_of(lambda: c.run_instances(Placement={"Zone": "ap-guangzhou-7"}, **run))
+        == "InvalidParameterValue.HpcClusterIdZoneIdNotMatch"
+    )
+    gone = dict(run, HpcClusterId="hpc-zzzzzzzz")
+    assert (
+        code_of(lambda: c.run_instances(Placement={"Zone": ZONE}, **gone))
+        == "ResourceNotFound.HpcCluster"
+    )
+
+
 def test_realistic_current_calls(c):
     iid = launch(c)
+    hpc = c.create_hpc_cluster(Zone=ZONE, Name="r")["HpcClusterSet"][0]["HpcClusterId"]
     calls = [
         lambda: c.run_instances(
             Placement={"Zone": ZONE}, ImageId=IMAGE, DisableApiTermination=True
@@ -191,7 +241,7 @@ def test_realistic_current_calls(c):
             Placement={"Zone": ZONE}, ImageId=IMAGE, CamRoleName="cvm-role"
         ),
         lambda: c.run_instances(
-            Placement={"Zone": ZONE}, ImageId=IMAGE, HpcClusterId="hpc-a1b2c3d4"
+            Placement={"Zone": ZONE}, ImageId=IMAGE, HpcClusterId=hpc
         ),
         lambda: c.run_instances(
             Placement={"Zone": ZONE},

@@ -56,7 +56,7 @@ def wait_state(c, iid, state, timeout=10.0):
 def test_scenario(emu, sign, http):
     with client(emu, sign_method=sign, http_method=http) as c:
         zones = c.call("DescribeZones")
-        assert zones["TotalCount"] == 3 and len(zones["RequestId"]) == 36
+        assert zones["TotalCount"] == 7 and len(zones["RequestId"]) == 36
         out = c.call(
             "RunInstances",
             {
@@ -155,14 +155,14 @@ def test_cvm_role_credentials_from_the_metadata_endpoint(emu, monkeypatch, tmp_p
     emu.set_metadata(ttl=3)
     emu.set_metadata(ttl=3)
     with tccvm.Client(region="ap-guangzhou", endpoint=emu.endpoint) as c:
-        assert c.call("DescribeZones")["TotalCount"] == 3
+        assert c.call("DescribeZones")["TotalCount"] == 7
         # the role's credentials expire after 3 s: the client must refresh them and go on
         time.sleep(3.5)
-        assert c.call("DescribeZones")["TotalCount"] == 3
+        assert c.call("DescribeZones")["TotalCount"] == 7
         first = emu.stats()
         # the role's credentials expire after 3 s: the client must refresh them and go on
         time.sleep(3.5)
-        assert c.call("DescribeZones")["TotalCount"] == 3
+        assert c.call("DescribeZones")["TotalCount"] == 7
     assert first["requests"] >= 1
 
 

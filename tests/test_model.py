@@ -217,6 +217,7 @@ def test_waiters_are_data():
         "instance_running",
         "instance_stopped",
         "instance_terminated",
+        "instance_in_rescue_mode",
         "image_normal",
     }
     for waiter in w.values():

@@ -52,6 +52,7 @@ def test_waiters_are_model_data():
         "instance_running",
         "instance_stopped",
         "instance_terminated",
+        "instance_in_rescue_mode",
         "image_normal",
     }
 
@@ -116,6 +117,26 @@ def test_unknown_waiter(client):
 def test_service_errors_propagate(client):
     with pytest.raises(tccvm.TencentCloudError):
         client.wait("instance_running", timeout=2, interval=0.1, InstanceIds=["bad id"])
+
+
+def test_rescue_mode(client):
+    """instance_in_rescue_mode waits through ENTER_RESCUE_MODE; ExitRescueMode ends STOPPED."""
+    ids = launch(client, 1)
+    client.wait("instance_running", interval=0.1, InstanceIds=ids)
+    client.call(
+        "EnterRescueMode",
+        {"InstanceId": ids[0], "Password": "Rescue#2026", "ForceStop": True},
+    )
+    assert states(client, ids) == ["ENTER_RESCUE_MODE"]
+    r = client.wait(
+        "instance_in_rescue_mode", timeout=10, interval=0.1, InstanceIds=ids
+    )
+    assert r["InstanceSet"][0]["InstanceState"] == "RESCUE_MODE"
+    client.call("ExitRescueMode", {"InstanceId": ids[0]})
+    client.wait("instance_stopped", timeout=10, interval=0.1, InstanceIds=ids)
+    client.call("TerminateInstances", {"InstanceIds": ids})
+    with pytest.raises(tccvm.WaiterError):
+        client.wait("instance_in_rescue_mode", timeout=5, interval=0.1, InstanceIds=ids)
 
 
 def test_image_normal(client):

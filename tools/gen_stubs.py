@@ -297,7 +297,7 @@ def gen_client(model: dict) -> str:
         "from typing_extensions import Self",
         "",
         "from . import types",
-        *EXTRAS_IMPORTS,
+        *EXTRAS_IMPORTS,  # ._error_codes, ._hooks: before ._paginate, in isort's order
         "from ._paginate import AsyncPageIterator, PageIterator",
         "",
         '__all__ = ["AsyncClient", "Client"]',

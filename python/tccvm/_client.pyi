@@ -1124,6 +1124,24 @@ class Client(_BaseClient):
     @overload
     def wait(
         self,
+        waiter: Literal["instance_in_rescue_mode"],
+        timeout: float | None = None,
+        interval: float | None = None,
+        *,
+        progress: bool | None = None,
+        InstanceIds: list[str] | None = None,
+        Filters: list[types.Filter] | None = None,
+        Offset: int | None = None,
+        Limit: int | None = None,
+    ) -> types.DescribeInstancesResponse:
+        """Poll DescribeInstances until InstanceSet[].InstanceState == 'RESCUE_MODE'; returns the last response.
+
+        Every 5 s, for at most 200 s by default. Raises WaiterError (``reason``,
+        ``last_state``, ``polls``) on timeout or a failure state."""
+
+    @overload
+    def wait(
+        self,
         waiter: Literal["instance_running"],
         timeout: float | None = None,
         interval: float | None = None,
@@ -1480,7 +1498,7 @@ class Client(_BaseClient):
         Rate limit: 10 requests per second.
         Takes a ClientToken: the request is safe to retry with the same token.
         Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
-        Documented error codes: AccountQualificationRestrictions, InstancesQuotaLimitExceeded, InvalidClientToken.TooLong, InvalidHostId.NotFound, InvalidInstanceName.TooLong, InvalidInstanceType.Malformed, InvalidParameter.InvalidIpFormat, InvalidParameterCombination, InvalidParameterValue, InvalidParameterValue.Range, InvalidPassword, InvalidPeriod, InvalidPermission, InvalidZone.MismatchRegion, MissingParameter, VpcAddrNotInSubNet, VpcIpsUsed.
+        Documented error codes: AccountQualificationRestrictions, InstancesQuotaLimitExceeded, InvalidClientToken.TooLong, InvalidHostId.NotFound, InvalidInstanceName.TooLong, InvalidInstanceType.Malformed, InvalidParameter.InvalidIpFormat, InvalidParameterCombination, InvalidParameterValue, InvalidParameterValue.HpcClusterIdZoneIdNotMatch, InvalidParameterValue.Range, InvalidPassword, InvalidPeriod, InvalidPermission, InvalidZone.MismatchRegion, MissingParameter, ResourceNotFound.HpcCluster, VpcAddrNotInSubNet, VpcIpsUsed.
 
         Raises
         ------
@@ -2085,7 +2103,7 @@ class Client(_BaseClient):
         -----
         Rate limit: 10 requests per second.
         Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
-        Documented error codes: InternalServerError, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceNotSupportedPrepaidInstance, InvalidParameterValue, InvalidParameterValue.LimitExceeded, MissingParameter.
+        Documented error codes: InternalServerError, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceNotSupportedPrepaidInstance, InvalidParameterValue, InvalidParameterValue.LimitExceeded, MissingParameter, UnsupportedOperation.InstancesProtected.
 
         Raises
         ------
@@ -8125,6 +8143,24 @@ class AsyncClient(_BaseClient):
     @overload
     async def wait(
         self,
+        waiter: Literal["instance_in_rescue_mode"],
+        timeout: float | None = None,
+        interval: float | None = None,
+        *,
+        progress: bool | None = None,
+        InstanceIds: list[str] | None = None,
+        Filters: list[types.Filter] | None = None,
+        Offset: int | None = None,
+        Limit: int | None = None,
+    ) -> types.DescribeInstancesResponse:
+        """Poll DescribeInstances until InstanceSet[].InstanceState == 'RESCUE_MODE'; returns the last response.
+
+        Every 5 s, for at most 200 s by default. Raises WaiterError (``reason``,
+        ``last_state``, ``polls``) on timeout or a failure state."""
+
+    @overload
+    async def wait(
+        self,
         waiter: Literal["instance_running"],
         timeout: float | None = None,
         interval: float | None = None,
@@ -8481,7 +8517,7 @@ class AsyncClient(_BaseClient):
         Rate limit: 10 requests per second.
         Takes a ClientToken: the request is safe to retry with the same token.
         Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
-        Documented error codes: AccountQualificationRestrictions, InstancesQuotaLimitExceeded, InvalidClientToken.TooLong, InvalidHostId.NotFound, InvalidInstanceName.TooLong, InvalidInstanceType.Malformed, InvalidParameter.InvalidIpFormat, InvalidParameterCombination, InvalidParameterValue, InvalidParameterValue.Range, InvalidPassword, InvalidPeriod, InvalidPermission, InvalidZone.MismatchRegion, MissingParameter, VpcAddrNotInSubNet, VpcIpsUsed.
+        Documented error codes: AccountQualificationRestrictions, InstancesQuotaLimitExceeded, InvalidClientToken.TooLong, InvalidHostId.NotFound, InvalidInstanceName.TooLong, InvalidInstanceType.Malformed, InvalidParameter.InvalidIpFormat, InvalidParameterCombination, InvalidParameterValue, InvalidParameterValue.HpcClusterIdZoneIdNotMatch, InvalidParameterValue.Range, InvalidPassword, InvalidPeriod, InvalidPermission, InvalidZone.MismatchRegion, MissingParameter, ResourceNotFound.HpcCluster, VpcAddrNotInSubNet, VpcIpsUsed.
 
         Raises
         ------
@@ -9086,7 +9122,7 @@ class AsyncClient(_BaseClient):
         -----
         Rate limit: 10 requests per second.
         Supported in the finance regions (ap-shanghai-fsi, ap-shenzhen-fsi).
-        Documented error codes: InternalServerError, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceNotSupportedPrepaidInstance, InvalidParameterValue, InvalidParameterValue.LimitExceeded, MissingParameter.
+        Documented error codes: InternalServerError, InvalidInstance.NotSupported, InvalidInstanceId.Malformed, InvalidInstanceNotSupportedPrepaidInstance, InvalidParameterValue, InvalidParameterValue.LimitExceeded, MissingParameter, UnsupportedOperation.InstancesProtected.
 
         Raises
         ------

@@ -67,6 +67,7 @@ __all__ = [
     "InvalidParameterInvalidParameterCoexistImageIdsFilters",
     "InvalidParameterInvalidParameterUrlError",
     "InvalidParameterValue",
+    "InvalidParameterValueHpcClusterIdZoneIdNotMatch",
     "InvalidParameterValueInvalidParameterValueLimit",
     "InvalidParameterValueLimit",
     "InvalidParameterValueLimitExceeded",
@@ -93,11 +94,13 @@ __all__ = [
     "ResourceInUse",
     "ResourceInsufficient",
     "ResourceNotFound",
+    "ResourceNotFoundHpcCluster",
     "ResourceNotFoundInvalidPlacementSet",
     "ResourceUnavailable",
     "UnauthorizedOperation",
     "UnknownParameter",
     "UnsupportedOperation",
+    "UnsupportedOperationInstancesProtected",
     "UnsupportedRegion",
     "VpcAddrNotInSubNet",
     "VpcIpsUsed",
@@ -590,6 +593,12 @@ class InvalidParameterValueTooLarge(InvalidParameter):
     CODE = "InvalidParameter.ValueTooLarge"
 
 
+class InvalidParameterValueHpcClusterIdZoneIdNotMatch(InvalidParameterValue):
+    """``InvalidParameterValue.HpcClusterIdZoneIdNotMatch``: The HPC cluster is bound to another availability zone: instances of this zone cannot join it."""
+
+    CODE = "InvalidParameterValue.HpcClusterIdZoneIdNotMatch"
+
+
 class InvalidParameterValueInvalidParameterValueLimit(InvalidParameterValue):
     """``InvalidParameterValue.InvalidParameterValueLimit``: Incorrect parameter value."""
 
@@ -662,10 +671,22 @@ class RegionAbilityLimitUnsupportedToImportImage(TencentCloudError):
     CODE = "RegionAbilityLimit.UnsupportedToImportImage"
 
 
+class ResourceNotFoundHpcCluster(ResourceNotFound):
+    """``ResourceNotFound.HpcCluster``: The HPC cluster does not exist."""
+
+    CODE = "ResourceNotFound.HpcCluster"
+
+
 class ResourceNotFoundInvalidPlacementSet(ResourceNotFound):
     """``ResourceNotFound.InvalidPlacementSet``: The specified placement group does not exist."""
 
     CODE = "ResourceNotFound.InvalidPlacementSet"
+
+
+class UnsupportedOperationInstancesProtected(UnsupportedOperation):
+    """``UnsupportedOperation.InstancesProtected``: The instance has termination protection (DisableApiTermination) enabled: turn it off, then retry."""
+
+    CODE = "UnsupportedOperation.InstancesProtected"
 
 
 #: The class of each documented code (what ``TencentCloudError(code, ...)`` makes).
@@ -731,6 +752,7 @@ BY_CODE = {
     "InvalidParameter.ValueTooLarge": InvalidParameterValueTooLarge,
     "InvalidParameterCombination": InvalidParameterCombination,
     "InvalidParameterValue": InvalidParameterValue,
+    "InvalidParameterValue.HpcClusterIdZoneIdNotMatch": InvalidParameterValueHpcClusterIdZoneIdNotMatch,
     "InvalidParameterValue.InvalidParameterValueLimit": InvalidParameterValueInvalidParameterValueLimit,
     "InvalidParameterValue.LimitExceeded": InvalidParameterValueLimitExceeded,
     "InvalidParameterValue.Range": InvalidParameterValueRange,
@@ -756,11 +778,13 @@ BY_CODE = {
     "ResourceInUse": ResourceInUse,
     "ResourceInsufficient": ResourceInsufficient,
     "ResourceNotFound": ResourceNotFound,
+    "ResourceNotFound.HpcCluster": ResourceNotFoundHpcCluster,
     "ResourceNotFound.InvalidPlacementSet": ResourceNotFoundInvalidPlacementSet,
     "ResourceUnavailable": ResourceUnavailable,
     "UnauthorizedOperation": UnauthorizedOperation,
     "UnknownParameter": UnknownParameter,
     "UnsupportedOperation": UnsupportedOperation,
+    "UnsupportedOperation.InstancesProtected": UnsupportedOperationInstancesProtected,
     "UnsupportedRegion": UnsupportedRegion,
     "VpcAddrNotInSubNet": VpcAddrNotInSubNet,
     "VpcIpsUsed": VpcIpsUsed,

@@ -57,7 +57,7 @@ pub const REGIONS: &[RegionDef] = &[
         region: "ap-guangzhou",
         name: "South China (Guangzhou)",
         zone_prefix: 1000,
-        zones: 3,
+        zones: 7,
     },
     RegionDef {
         region: "ap-guangzhou-open",
@@ -137,7 +137,8 @@ fn title(region: &str) -> String {
 }
 
 /// The zones of a region: `<region>-1..N`; the DescribeZones example marks Guangzhou Zone 1
-/// UNAVAILABLE, and so do we.
+/// UNAVAILABLE, and so do we. Guangzhou has the zones 1-7 the current description's examples
+/// use (ap-guangzhou-6 and -7 among them).
 pub fn zones(region: &str) -> Vec<Zone> {
     let Some(def) = self::region(region) else {
         return vec![];
@@ -363,6 +364,49 @@ pub const TYPES: &[InstanceTypeDef] = &[
         memory: 64,
         gpu: 0,
     },
+    // More of the current examples' types (S1, S5, S6).
+    InstanceTypeDef {
+        family: "S1",
+        name: "S1.SMALL4",
+        cpu: 1,
+        memory: 4,
+        gpu: 0,
+    },
+    InstanceTypeDef {
+        family: "S1",
+        name: "S1.LARGE4",
+        cpu: 4,
+        memory: 4,
+        gpu: 0,
+    },
+    InstanceTypeDef {
+        family: "S5",
+        name: "S5.16XLARGE256",
+        cpu: 64,
+        memory: 256,
+        gpu: 0,
+    },
+    InstanceTypeDef {
+        family: "S6",
+        name: "S6.MEDIUM8",
+        cpu: 2,
+        memory: 8,
+        gpu: 0,
+    },
+    InstanceTypeDef {
+        family: "S6",
+        name: "S6.LARGE8",
+        cpu: 4,
+        memory: 8,
+        gpu: 0,
+    },
+    InstanceTypeDef {
+        family: "S6",
+        name: "S6.2XLARGE16",
+        cpu: 8,
+        memory: 16,
+        gpu: 0,
+    },
     InstanceTypeDef {
         family: "FX2",
         name: "FX2.LARGE8",
@@ -470,7 +514,9 @@ mod tests {
     #[test]
     fn zones_follow_the_example() {
         let z = super::zones("ap-guangzhou");
-        assert_eq!(z.len(), 3);
+        assert_eq!(z.len(), 7);
+        assert_eq!(z[5].zone, "ap-guangzhou-6");
+        assert_eq!(z[6].zone_id, "100007");
         assert_eq!(z[1].zone, "ap-guangzhou-2");
         assert_eq!(z[1].zone_id, "100002");
         assert_eq!(z[1].zone_name, "Guangzhou Zone 2");

@@ -59,6 +59,11 @@ pub struct Disk {
     pub disk_type: String,
     pub disk_id: String,
     pub disk_size: i64,
+    /// Encrypt and KmsKeyId as given at launch (data disks), else false and "".
+    pub encrypt: bool,
+    pub kms_key_id: String,
+    /// DeleteWithInstance (data disks; true by default, as the service has it).
+    pub delete_with_instance: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -110,6 +115,16 @@ pub struct InstanceExtra {
     pub hpc_cluster_id: String,
     /// In rescue mode: the state to return to on ExitRescueMode.
     pub rescued_from: Option<String>,
+    /// The instance's UUID (the `uuid` filter, `Uuid`).
+    pub uuid: String,
+    /// IPv6 addresses (VirtualPrivateCloud.Ipv6AddressCount at launch).
+    pub ipv6: Vec<String>,
+    /// The CDC it was launched in (`DedicatedClusterId`), or empty.
+    pub dedicated_cluster_id: String,
+    /// `HostName` as given at launch, or empty (shown as the service's default).
+    pub host_name: String,
+    /// StopInstances' StoppedMode (KEEP_CHARGING, STOP_CHARGING) while STOPPED.
+    pub stopped_mode: String,
 }
 
 /// A launch template: its versions hold the launch parameters as given (JSON).
@@ -161,6 +176,11 @@ pub struct Image {
     pub source: String,
     pub creator: String,
     pub shared_with: Vec<(String, i64)>,
+    pub tags: Vec<(String, String)>,
+    /// The CDC whose cache holds it (an image of an instance in a CDC), or empty.
+    pub dedicated_cluster_id: String,
+    /// CdcCacheStatus (CACHED for an image in a CDC), or empty.
+    pub cdc_cache_status: String,
 }
 
 #[derive(Debug, Clone)]
@@ -172,6 +192,7 @@ pub struct KeyPair {
     pub public_key: String,
     pub instances: Vec<String>,
     pub created: i64,
+    pub tags: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -181,6 +202,7 @@ pub struct DrGroup {
     pub group_type: String,
     pub instances: Vec<String>,
     pub created: i64,
+    pub tags: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -197,6 +219,7 @@ pub struct Host {
     pub state: String,
     pub ip: String,
     pub instances: Vec<String>,
+    pub tags: Vec<(String, String)>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -427,6 +450,9 @@ mod tests {
             disk_type: "CLOUD_BASIC".into(),
             disk_id: "disk-00000001".into(),
             disk_size: 50,
+            encrypt: false,
+            kms_key_id: String::new(),
+            delete_with_instance: true,
         };
         Instance {
             id: id.into(),

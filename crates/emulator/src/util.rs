@@ -44,6 +44,25 @@ pub fn iso8601(secs: i64) -> String {
     )
 }
 
+/// `YYYY-MM-DD hh:mm:ss` (the service's ActionTime, UTC) or ISO 8601 -> unix seconds.
+pub fn parse_time(s: &str) -> Option<i64> {
+    let s = s.trim().trim_end_matches('Z');
+    let (d, t) = s.split_once([' ', 'T'])?;
+    let mut dp = d.split('-').map(|x| x.parse::<i64>().ok());
+    let (y, m, day) = (dp.next()??, dp.next()??, dp.next()??);
+    let mut tp = t.split(':').map(|x| x.parse::<i64>().ok());
+    let (h, mi, sec) = (tp.next()??, tp.next()??, tp.next().flatten().unwrap_or(0));
+    // Days from the civil date (Howard Hinnant's algorithm), the inverse of civil_from_days.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + h * 3600 + mi * 60 + sec)
+}
+
 /// A random version-4 UUID, as the service formats its RequestId (the client's ClientToken
 /// generator: one implementation).
 pub use tccvm_core::request::new_client_token as uuid4;
@@ -247,6 +266,9 @@ mod tests {
         assert_eq!(iso8601(0), "1970-01-01T00:00:00Z");
         assert_eq!(iso8601(1_465_185_768), "2016-06-06T04:02:48Z");
         assert_eq!(tccvm_core::sign::utc_date(1_551_113_065), "2019-02-25");
+        assert_eq!(parse_time("2016-06-06 04:02:48"), Some(1_465_185_768));
+        assert_eq!(parse_time("2016-06-06T04:02:48Z"), Some(1_465_185_768));
+        assert_eq!(parse_time("yesterday"), None);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! CHC (Cloud Hosting Cluster) hosts: a few seeded per region; the assist (BMC) and deploy
 //! VPCs move a host INIT -> READY -> PREPARED and back, visible in DescribeChcHosts.
 
-use super::hpc::render_tags;
+use super::tags::render_tags;
 use super::{matches_any, unknown_filter, Ctx};
 use crate::catalog;
 use crate::fam_state::{ChcHost, Vpc};

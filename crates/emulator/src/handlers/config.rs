@@ -38,7 +38,7 @@ fn zone_filters(
 }
 
 pub fn describe_instance_type_configs(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
-    let fs = zone_filters(ctx, p, &["zone", "instance-family"])?;
+    let fs = zone_filters(ctx, p, &["zone", "instance-family", "instance-type"])?;
     if let Some((n, _)) = fs.iter().find(|(_, v)| v.len() > 1) {
         return Err(ApiError::new(
             "InvalidFilterValue.LimitExceeded",
@@ -50,6 +50,7 @@ pub fn describe_instance_type_configs(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
         for t in catalog::TYPES {
             let ok = fs.iter().all(|(n, v)| match n.as_str() {
                 "zone" => matches_any(v, &z.zone),
+                "instance-type" => matches_any(v, t.name),
                 _ => matches_any(v, t.family),
             });
             if ok {
@@ -79,6 +80,13 @@ pub fn describe_internet_charge_type_configs(_ctx: &mut Ctx<'_>, _p: &P<'_>) -> 
     Ok(json!({ "InternetChargeTypeConfigSet": set }))
 }
 
+fn sort_key_error(s: &str) -> ApiError {
+    ApiError::new(
+        "InvalidParameterValue",
+        format!("`{s}` is not a sort key (cpu, mem or gpu, then :asc or :desc)."),
+    )
+}
+
 pub fn describe_zone_instance_config_infos(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
     let fs = zone_filters(
         ctx,
@@ -88,8 +96,34 @@ pub fn describe_zone_instance_config_infos(ctx: &mut Ctx<'_>, p: &P<'_>) -> HRes
             "instance-family",
             "instance-type",
             "instance-charge-type",
+            "sort-keys",
         ],
     )?;
+    // `sort-keys`: `<key>:<asc|desc>` each, the first the most significant.
+    let mut order: Vec<(&'static str, bool)> = vec![];
+    for (n, v) in &fs {
+        if n != "sort-keys" {
+            continue;
+        }
+        for s in v {
+            let (key, dir) = s.split_once(':').unwrap_or((s.as_str(), "asc"));
+            let field = match key.to_ascii_lowercase().as_str() {
+                "cpu" => "Cpu",
+                "mem" | "memory" => "Memory",
+                "gpu" => "Gpu",
+                _ => "",
+            };
+            let desc = match dir.to_ascii_lowercase().as_str() {
+                "asc" => false,
+                "desc" => true,
+                _ => return Err(sort_key_error(s)),
+            };
+            if field.is_empty() {
+                return Err(sort_key_error(s));
+            }
+            order.push((field, desc));
+        }
+    }
     for (n, v) in &fs {
         if n == "instance-type" {
             for t in v {
@@ -105,7 +139,8 @@ pub fn describe_zone_instance_config_infos(ctx: &mut Ctx<'_>, p: &P<'_>) -> HRes
                     "zone" => matches_any(v, &z.zone),
                     "instance-family" => matches_any(v, t.family),
                     "instance-type" => matches_any(v, t.name),
-                    _ => matches_any(v, charge),
+                    "instance-charge-type" => matches_any(v, charge),
+                    _ => true, // sort-keys orders, it does not select
                 });
                 if !ok {
                     continue;
@@ -120,10 +155,29 @@ pub fn describe_zone_instance_config_infos(ctx: &mut Ctx<'_>, p: &P<'_>) -> HRes
                     "Zone": z.zone, "InstanceType": t.name, "InstanceChargeType": charge,
                     "NetworkCard": 25, "Externals": {}, "Cpu": t.cpu, "Memory": t.memory,
                     "InstanceFamily": t.family, "TypeName": t.name, "LocalDiskTypeList": [],
-                    "Status": "SELL", "Price": price,
+                    "Status": "SELL", "Price": price, "Gpu": t.gpu, "GpuCount": t.gpu as f64,
+                    "Fpga": 0, "SoldOutReason": "", "Remark": "", "StorageBlockAmount": 0,
+                    "InstanceBandwidth": 1.5, "InstancePps": 20, "StatusCategory": "EnoughStock",
+                    "CpuType": if t.family.starts_with("SA") { "AMD EPYC" } else { "Intel Xeon" },
+                    "Frequency": "2.5GHz",
                 }));
             }
         }
     }
+    let num = |v: &Value, k: &str| v.get(k).and_then(Value::as_i64).unwrap_or(0);
+    set.sort_by(|a, b| {
+        order
+            .iter()
+            .map(|(k, desc)| {
+                let o = num(a, k).cmp(&num(b, k));
+                if *desc {
+                    o.reverse()
+                } else {
+                    o
+                }
+            })
+            .find(|o| o.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
     Ok(json!({ "InstanceTypeQuotaSet": set }))
 }

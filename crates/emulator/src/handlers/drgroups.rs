@@ -1,8 +1,9 @@
 //! Spread placement (disaster recover) groups, with the quotas of the reference's example.
 
-use super::Ctx;
+use super::tags::{is_tag_filter, render_tags, tag_filter, tag_specs};
+use super::{unknown_filter, Ctx};
 use crate::state::DrGroup;
-use crate::util::{iso8601, paginate, ApiError, HResult, P};
+use crate::util::{filters, iso8601, paginate, ApiError, HResult, P};
 use serde_json::{json, Value};
 
 pub const QUOTA_HOST: i64 = 50;
@@ -21,8 +22,9 @@ fn render(g: &DrGroup) -> Value {
     json!({
         "DisasterRecoverGroupId": g.id, "Name": g.name, "Type": g.group_type,
         "CvmQuotaTotal": quota_for(&g.group_type), "CurrentNum": g.instances.len(),
-        "Strategy": "", "PartitionCount": 0,
+        "Strategy": "", "PartitionCount": 0, "Affinity": 1,
         "InstanceIds": g.instances, "CreateTime": iso8601(g.created),
+        "Tags": render_tags(&g.tags),
     })
 }
 
@@ -66,12 +68,15 @@ pub fn create(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
         group_type: t,
         instances: vec![],
         created: ctx.unix,
+        tags: tag_specs(p),
     };
     let out = render(&g);
     ctx.reg().dr_groups.push(g);
     let mut out = out;
     if let Some(o) = out.as_object_mut() {
-        o.remove("InstanceIds");
+        for k in ["InstanceIds", "Affinity", "Tags"] {
+            o.remove(k);
+        }
     }
     Ok(out)
 }
@@ -109,12 +114,20 @@ pub fn describe(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
     let limits = ctx.page_limits();
     let ids = p.str_list("DisasterRecoverGroupIds");
     let name = p.str("Name");
+    let fs = filters(p)?;
+    if let Some((n, _)) = fs.iter().find(|(n, _)| !is_tag_filter(n)) {
+        return Err(unknown_filter(n));
+    }
     let reg = ctx.reg();
     let found: Vec<Value> = reg
         .dr_groups
         .iter()
         .filter(|g| ids.is_empty() || ids.contains(&g.id))
         .filter(|g| name.as_ref().is_none_or(|n| g.name.contains(n.as_str())))
+        .filter(|g| {
+            fs.iter()
+                .all(|(n, v)| tag_filter(n, v, &g.tags).unwrap_or(false))
+        })
         .map(render)
         .collect();
     let total = found.len();

@@ -1,5 +1,6 @@
 //! CDH (dedicated hosts).
 
+use super::tags::{is_tag_filter, render_tags, tag_filter, tag_specs};
 use super::{
     check_ids, check_period, check_renew_flag, check_zone, matches_any, months, unknown_filter, Ctx,
 };
@@ -21,12 +22,15 @@ fn render(h: &Host, used: (i64, i64)) -> Value {
         "HostResource": {
             "CpuTotal": CPU, "CpuAvailable": CPU - used.0,
             "MemTotal": MEM, "MemAvailable": MEM - used.1 as f64,
-            "DiskTotal": DISK, "DiskAvailable": DISK,
+            "DiskTotal": DISK, "DiskAvailable": DISK, "DiskType": "LOCAL_SSD",
+            "GpuTotal": 0, "GpuAvailable": 0,
         },
+        "CageId": "", "Tags": render_tags(&h.tags),
     })
 }
 
 pub fn allocate_hosts(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
+    let tags = tag_specs(p);
     let token = p.str("ClientToken");
     if let Some(t) = &token {
         if let Some(ids) = ctx.reg().host_tokens.get(t) {
@@ -88,6 +92,7 @@ pub fn allocate_hosts(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
             state: "RUNNING".into(),
             ip,
             instances: vec![],
+            tags: tags.clone(),
         };
         ctx.reg().hosts.push(h);
         ids.push(id);
@@ -102,7 +107,15 @@ pub fn describe_hosts(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
     let limits = ctx.page_limits();
     let fs = filters(p)?;
     for (n, v) in &fs {
-        if !["zone", "project-id", "host-id", "host-name", "host-state"].contains(&n.as_str()) {
+        let known = [
+            "zone",
+            "project-id",
+            "host-id",
+            "host-name",
+            "host-state",
+            "host-type",
+        ];
+        if !known.contains(&n.as_str()) && !is_tag_filter(n) {
             return Err(unknown_filter(n));
         }
         if n == "zone" {
@@ -129,7 +142,9 @@ pub fn describe_hosts(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
                 "project-id" => matches_any(v, &h.project_id.to_string()),
                 "host-id" => matches_any(v, &h.id),
                 "host-name" => matches_any(v, &h.name),
-                _ => matches_any(v, &h.state),
+                "host-state" => matches_any(v, &h.state),
+                "host-type" => matches_any(v, &h.host_type),
+                _ => tag_filter(n, v, &h.tags).unwrap_or(false),
             })
         })
         .map(|h| {

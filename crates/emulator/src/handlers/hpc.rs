@@ -1,6 +1,7 @@
 //! HPC clusters: create, describe (paginated, tag filters), modify, delete; per region.
 
-use super::{check_zone, matches_any, unknown_filter, Ctx};
+use super::tags::{render_tags, tag_filter, tag_specs};
+use super::{check_zone, unknown_filter, Ctx};
 use crate::fam_state::HpcCluster;
 use crate::util::{filters, iso8601, paginate, well_formed, ApiError, HResult, P};
 use serde_json::{json, Value};
@@ -8,38 +9,6 @@ use serde_json::{json, Value};
 /// The instances one cluster holds (the CvmQuotaTotal of the service's examples).
 pub const QUOTA: i64 = 50;
 const MAX_CLUSTERS: usize = 20;
-
-/// The tags of `TagSpecification` entries (every resource type given).
-pub fn tag_specs(p: &P<'_>) -> Vec<(String, String)> {
-    let mut out = vec![];
-    for spec in p.arr("TagSpecification") {
-        for t in P(spec).arr("Tags") {
-            let t = P(t);
-            if let Some(k) = t.str("Key") {
-                out.push((k, t.str("Value").unwrap_or_default()));
-            }
-        }
-    }
-    out
-}
-
-/// Whether tags satisfy a `tag-key`, `tag-value` or `tag:<key>` filter; None for another name.
-pub fn tag_filter(name: &str, values: &[String], tags: &[(String, String)]) -> Option<bool> {
-    Some(match name {
-        "tag-key" => tags.iter().any(|(k, _)| matches_any(values, k)),
-        "tag-value" => tags.iter().any(|(_, v)| matches_any(values, v)),
-        _ => {
-            let key = name.strip_prefix("tag:")?;
-            tags.iter().any(|(k, v)| k == key && matches_any(values, v))
-        }
-    })
-}
-
-pub fn render_tags(tags: &[(String, String)]) -> Value {
-    tags.iter()
-        .map(|(k, v)| json!({"Key": k, "Value": v}))
-        .collect()
-}
 
 fn render(c: &HpcCluster, live: &dyn Fn(&str) -> bool) -> Value {
     let ids: Vec<&String> = c.instances.iter().filter(|i| live(i)).collect();

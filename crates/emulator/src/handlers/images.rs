@@ -1,5 +1,6 @@
 //! Images: public catalogue + private images per region (create, import, share, sync, quota).
 
+use super::tags::{is_tag_filter, render_tags, tag_filter, tag_specs};
 use super::{check_ids, matches_any, unknown_filter, Ctx};
 use crate::catalog;
 use crate::state::{after, Image};
@@ -15,6 +16,9 @@ pub(crate) fn render(i: &Image) -> Value {
         "CreatedTime": iso8601(i.created), "ImageName": i.name, "ImageDescription": i.description,
         "ImageSize": i.size, "Architecture": i.arch, "ImageState": i.state, "Platform": i.platform,
         "ImageCreator": i.creator, "ImageSource": i.source,
+        "SyncPercent": 100, "IsSupportCloudinit": true, "SnapshotSet": [],
+        "Tags": render_tags(&i.tags), "LicenseType": "TencentCloud",
+        "CdcCacheStatus": Some(&i.cdc_cache_status).filter(|s| !s.is_empty()),
     })
 }
 
@@ -36,6 +40,9 @@ fn public_images() -> Vec<Image> {
             source: "OFFICIAL".into(),
             creator: "PUBLIC".into(),
             shared_with: vec![],
+            tags: vec![],
+            dedicated_cluster_id: String::new(),
+            cdc_cache_status: String::new(),
         })
         .collect()
 }
@@ -87,6 +94,42 @@ fn private(ctx: &mut Ctx<'_>, ids: &[String]) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The filters of DescribeImages, as the current description lists them (`tag:<key>` aside).
+pub const FILTERS: &[&str] = &[
+    "image-id",
+    "image-type",
+    "image-name",
+    "platform",
+    "tag-key",
+    "tag-value",
+    "dedicated-cluster-id",
+    "cdc-cache-status",
+];
+
+/// Case-insensitive substring ("supports fuzzy matching", as the service says of names and
+/// platforms).
+fn fuzzy(values: &[String], v: &str) -> bool {
+    let v = v.to_lowercase();
+    values.iter().any(|x| v.contains(&x.to_lowercase()))
+}
+
+/// Whether an image passes one filter (its name checked before).
+fn passes(i: &Image, name: &str, values: &[String]) -> bool {
+    match name {
+        "image-id" => matches_any(values, &i.id),
+        "image-type" => matches_any(values, &i.image_type),
+        "image-name" => fuzzy(values, &i.name),
+        "platform" => fuzzy(values, &i.platform),
+        "dedicated-cluster-id" => matches_any(values, &i.dedicated_cluster_id),
+        // CACHED_ALL: any cache status.
+        "cdc-cache-status" => {
+            !i.cdc_cache_status.is_empty()
+                && (matches_any(values, "CACHED_ALL") || matches_any(values, &i.cdc_cache_status))
+        }
+        _ => tag_filter(name, values, &i.tags).unwrap_or(false),
+    }
+}
+
 pub fn describe_images(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
     let limits = ctx.page_limits();
     let ids = p.str_list("ImageIds");
@@ -99,7 +142,7 @@ pub fn describe_images(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
     }
     check_ids(&ids, "img", "InvalidImageId", |_| true)?;
     for (n, _) in &fs {
-        if !["image-id", "image-type", "image-state"].contains(&n.as_str()) {
+        if !FILTERS.contains(&n.as_str()) && !is_tag_filter(n) {
             return Err(unknown_filter(n));
         }
     }
@@ -112,13 +155,7 @@ pub fn describe_images(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
     let found: Vec<&Image> = all
         .iter()
         .filter(|i| ids.is_empty() || ids.contains(&i.id))
-        .filter(|i| {
-            fs.iter().all(|(n, v)| match n.as_str() {
-                "image-id" => matches_any(v, &i.id),
-                "image-type" => matches_any(v, &i.image_type),
-                _ => matches_any(v, &i.state),
-            })
-        })
+        .filter(|i| fs.iter().all(|(n, v)| passes(i, n, v)))
         .collect();
     let total = found.len();
     let page = paginate(p, &found, limits).map_err(|e| {
@@ -202,6 +239,13 @@ pub fn create_image(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
         source: iid,
         creator: OWN_ACCOUNT.into(),
         shared_with: vec![],
+        tags: tag_specs(p),
+        cdc_cache_status: if inst.extra.dedicated_cluster_id.is_empty() {
+            String::new()
+        } else {
+            "CACHED".into()
+        },
+        dedicated_cluster_id: inst.extra.dedicated_cluster_id.clone(),
     };
     ctx.reg().images.push(img);
     super::misc::record_family(ctx, p, &id);
@@ -319,6 +363,9 @@ pub fn import_image(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
         source: "IMPORT".into(),
         creator: OWN_ACCOUNT.into(),
         shared_with: vec![],
+        tags: tag_specs(p),
+        dedicated_cluster_id: String::new(),
+        cdc_cache_status: String::new(),
     };
     ctx.reg().images.push(img);
     Ok(json!({ "ImageId": id }))

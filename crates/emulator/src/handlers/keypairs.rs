@@ -1,5 +1,6 @@
 //! SSH key pairs: create (real RSA pair), import, modify, delete, bind to instances.
 
+use super::tags::{is_tag_filter, render_tags, tag_filter, tag_specs};
 use super::{check_ids, matches_any, unknown_filter, Ctx};
 use crate::keygen;
 use crate::state::KeyPair;
@@ -11,6 +12,7 @@ fn render(k: &KeyPair) -> Value {
         "KeyId": k.id, "KeyName": k.name, "ProjectId": k.project_id.to_string(),
         "Description": k.description, "PublicKey": k.public_key,
         "AssociatedInstanceIds": k.instances, "CreatedTime": iso8601(k.created),
+        "Tags": render_tags(&k.tags),
     })
 }
 
@@ -96,6 +98,7 @@ pub fn create_key_pair(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
         public_key: public,
         instances: vec![],
         created: ctx.unix,
+        tags: tag_specs(p),
     };
     let mut out = render(&k);
     out["PrivateKey"] = Value::String(private);
@@ -135,6 +138,7 @@ pub fn import_key_pair(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
         public_key: public.trim().to_string(),
         instances: vec![],
         created: ctx.unix,
+        tags: tag_specs(p),
     };
     ctx.reg().key_pairs.push(k);
     Ok(json!({ "KeyId": id }))
@@ -282,7 +286,7 @@ pub fn describe_key_pairs(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
         ));
     }
     for (n, _) in &fs {
-        if n != "project-id" && n != "key-name" {
+        if n != "project-id" && n != "key-name" && !is_tag_filter(n) {
             return Err(unknown_filter(n));
         }
     }
@@ -309,7 +313,8 @@ pub fn describe_key_pairs(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
         .filter(|k| {
             fs.iter().all(|(n, v)| match n.as_str() {
                 "project-id" => matches_any(v, &k.project_id.to_string()),
-                _ => matches_any(v, &k.name),
+                "key-name" => matches_any(v, &k.name),
+                _ => tag_filter(n, v, &k.tags).unwrap_or(false),
             })
         })
         .map(render)

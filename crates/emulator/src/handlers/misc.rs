@@ -26,15 +26,6 @@ pub fn describe_image_from_family(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
     let image = newest.map(|i| {
         let mut v = super::images::render(i);
         if let Some(o) = v.as_object_mut() {
-            for (k, d) in [
-                ("SyncPercent", json!(100)),
-                ("IsSupportCloudinit", json!(true)),
-                ("SnapshotSet", json!([])),
-                ("Tags", json!([])),
-                ("LicenseType", json!("TencentCloud")),
-            ] {
-                o.entry(k).or_insert(d);
-            }
             o.insert("ImageFamily".into(), json!(family));
             o.insert("ImageDeprecated".into(), json!(false));
         }

@@ -12,6 +12,7 @@ pub mod misc;
 pub mod pools;
 pub mod prices;
 pub mod regions;
+pub mod tags;
 pub mod templates;
 
 use super::catalog;

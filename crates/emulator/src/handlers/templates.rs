@@ -1,6 +1,7 @@
 //! Launch templates and their versions (lt-xxxxxxxx). A version stores the launch parameters
 //! as given; RunInstances with `LaunchTemplate` launches from them, request values winning.
 
+use super::tags::{is_tag_filter, tag_filter};
 use super::{check_zone, unknown_filter, Ctx};
 use crate::state::{LaunchTemplate, TemplateVersion};
 use crate::util::{filters, iso8601, obj, paginate, well_formed, ApiError, HResult, P};
@@ -248,11 +249,7 @@ pub fn describe_launch_templates(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
         ));
     }
     for (name, _) in &fs {
-        if !matches!(
-            name.as_str(),
-            "LaunchTemplateName" | "tag-key" | "tag-value"
-        ) && !name.starts_with("tag:")
-        {
+        if name != "LaunchTemplateName" && !is_tag_filter(name) {
             return Err(unknown_filter(name));
         }
     }
@@ -265,12 +262,7 @@ pub fn describe_launch_templates(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
         .filter(|t| {
             fs.iter().all(|(name, values)| match name.as_str() {
                 "LaunchTemplateName" => values.contains(&t.name),
-                "tag-key" => t.tags.iter().any(|(k, _)| values.contains(k)),
-                "tag-value" => t.tags.iter().any(|(_, v)| values.contains(v)),
-                tag => {
-                    let key = tag.trim_start_matches("tag:");
-                    t.tags.iter().any(|(k, v)| k == key && values.contains(v))
-                }
+                tag => tag_filter(tag, values, &t.tags).unwrap_or(false),
             })
         })
         .collect();

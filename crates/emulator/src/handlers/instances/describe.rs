@@ -2,21 +2,61 @@
 //! and the bandwidth configurations.
 
 use super::{instance_of, one, rendered, require_state};
+use crate::handlers::tags::{is_tag_filter, tag_filter};
 use crate::handlers::{check_ids, check_zone, matches_any, unknown_filter, Ctx};
 use crate::state::Instance;
-use crate::util::{filters, iso8601, obj, paginate, well_formed, ApiError, HResult, P};
+use crate::util::{filters, iso8601, obj, paginate, parse_time, well_formed, ApiError, HResult, P};
 use serde_json::{json, Value};
 
-fn tag_matches(i: &Instance, name: &str, values: &[String]) -> bool {
-    if let Some(key) = name.strip_prefix("tag:") {
-        return i
-            .tags
-            .iter()
-            .any(|(k, v)| k == key && matches_any(values, v));
-    }
+/// The filters of DescribeInstances, as the current description lists them (`tag:<key>`
+/// aside).
+pub const FILTERS: &[&str] = &[
+    "zone",
+    "project-id",
+    "host-id",
+    "dedicated-cluster-id",
+    "vpc-id",
+    "subnet-id",
+    "instance-id",
+    "uuid",
+    "security-group-id",
+    "instance-name",
+    "instance-charge-type",
+    "instance-state",
+    "private-ip-address",
+    "public-ip-address",
+    "ipv6-address",
+    "tag-key",
+    "tag-value",
+    "creation-start-time",
+    "creation-end-time",
+];
+
+/// Whether an instance passes one filter (its name checked before).
+fn passes(i: &Instance, name: &str, values: &[String], times: &[Option<i64>]) -> bool {
     match name {
-        "tag-key" => i.tags.iter().any(|(k, _)| matches_any(values, k)),
-        _ => i.tags.iter().any(|(_, v)| matches_any(values, v)),
+        "zone" => matches_any(values, &i.zone),
+        "project-id" => matches_any(values, &i.project_id.to_string()),
+        "host-id" => matches_any(values, &i.host_id),
+        "dedicated-cluster-id" => matches_any(values, &i.extra.dedicated_cluster_id),
+        "vpc-id" => matches_any(values, &i.vpc_id),
+        "subnet-id" => matches_any(values, &i.subnet_id),
+        "instance-id" => matches_any(values, &i.id),
+        "uuid" => matches_any(values, &i.extra.uuid),
+        "security-group-id" => i.security_group_ids.iter().any(|g| matches_any(values, g)),
+        "instance-name" => matches_any(values, &i.name),
+        "instance-charge-type" => matches_any(values, &i.charge_type),
+        "instance-state" => matches_any(values, &i.state),
+        "private-ip-address" => matches_any(values, &i.private_ip),
+        "public-ip-address" => i
+            .public_ip
+            .as_ref()
+            .is_some_and(|ip| matches_any(values, ip)),
+        "ipv6-address" => i.extra.ipv6.iter().any(|a| matches_any(values, a)),
+        // Created at or after any of the times given / at or before.
+        "creation-start-time" => times.iter().flatten().any(|t| i.created >= *t),
+        "creation-end-time" => times.iter().flatten().any(|t| i.created <= *t),
+        _ => tag_filter(name, values, &i.tags).unwrap_or(false),
     }
 }
 
@@ -31,21 +71,17 @@ pub fn describe_instances(ctx: &mut Ctx<'_>, p: &P<'_>, out: &mut Vec<u8>) -> Re
         ));
     }
     check_ids(&ids, "ins", "InvalidInstanceId", |_| true)?;
-    for (name, _) in &fs {
-        let known = [
-            "zone",
-            "project-id",
-            "host-id",
-            "instance-id",
-            "instance-name",
-            "instance-charge-type",
-            "private-ip-address",
-            "public-ip-address",
-            "tag-key",
-            "tag-value",
-        ];
-        if !known.contains(&name.as_str()) && !name.starts_with("tag:") {
+    for (name, values) in &fs {
+        if !FILTERS.contains(&name.as_str()) && !is_tag_filter(name) {
             return Err(unknown_filter(name));
+        }
+        if name.starts_with("creation-") {
+            if let Some(bad) = values.iter().find(|v| parse_time(v).is_none()) {
+                return Err(ApiError::new(
+                    "InvalidParameterValue",
+                    format!("`{bad}` is not a time (YYYY-MM-DD hh:mm:ss) for `{name}`."),
+                ));
+            }
         }
     }
     for (name, values) in &fs {
@@ -65,26 +101,19 @@ pub fn describe_instances(ctx: &mut Ctx<'_>, p: &P<'_>, out: &mut Vec<u8>) -> Re
             }
         }
     }
+    let times: Vec<Vec<Option<i64>>> = fs
+        .iter()
+        .map(|(_, v)| v.iter().map(|s| parse_time(s)).collect())
+        .collect();
     let reg = ctx.reg();
     let found: Vec<&Instance> = reg
         .instances()
         .iter()
         .filter(|i| ids.is_empty() || ids.contains(&i.id))
         .filter(|i| {
-            fs.iter().all(|(name, values)| match name.as_str() {
-                "zone" => matches_any(values, &i.zone),
-                "project-id" => matches_any(values, &i.project_id.to_string()),
-                "host-id" => matches_any(values, &i.host_id),
-                "instance-id" => matches_any(values, &i.id),
-                "instance-name" => matches_any(values, &i.name),
-                "instance-charge-type" => matches_any(values, &i.charge_type),
-                "private-ip-address" => matches_any(values, &i.private_ip),
-                "public-ip-address" => i
-                    .public_ip
-                    .as_ref()
-                    .is_some_and(|ip| matches_any(values, ip)),
-                _ => tag_matches(i, name, values),
-            })
+            fs.iter()
+                .zip(&times)
+                .all(|((name, values), ts)| passes(i, name, values, ts))
         })
         .collect();
     let total = found.len();

@@ -4,7 +4,7 @@
 
 use super::{existing, instance_of, one, require_state, transition};
 use crate::handlers::{matches_any, unknown_filter, Ctx};
-use crate::util::{filters, iso8601, ApiError, HResult, P};
+use crate::util::{filters, iso8601, parse_time, ApiError, HResult, P};
 use serde_json::{json, Value};
 
 pub fn describe_instances_attributes(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
@@ -57,25 +57,6 @@ pub fn associate_security_groups(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
 
 pub fn disassociate_security_groups(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
     security_groups(ctx, p, false)
-}
-
-/// `YYYY-MM-DD hh:mm:ss` (the service's ActionTime, UTC) or ISO 8601 -> unix seconds.
-fn parse_time(s: &str) -> Option<i64> {
-    let s = s.trim().trim_end_matches('Z');
-    let (d, t) = s.split_once([' ', 'T'])?;
-    let mut dp = d.split('-').map(|x| x.parse::<i64>().ok());
-    let (y, m, day) = (dp.next()??, dp.next()??, dp.next()??);
-    let mut tp = t.split(':').map(|x| x.parse::<i64>().ok());
-    let (h, mi, sec) = (tp.next()??, tp.next()??, tp.next().flatten().unwrap_or(0));
-    // Days from the civil date (Howard Hinnant's algorithm), the inverse of civil_from_days.
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(days * 86_400 + h * 3600 + mi * 60 + sec)
 }
 
 fn time_text(unix: i64) -> String {

@@ -54,7 +54,8 @@ pub struct Launch {
     pub image_id: String,
     pub os_name: String,
     pub system_disk: (String, i64),
-    pub data_disks: Vec<(String, i64)>,
+    /// (type, size, encrypt, KMS key, delete with the instance)
+    pub data_disks: Vec<(String, i64, bool, String, bool)>,
     pub count: usize,
     pub bandwidth: i64,
     pub internet_charge_type: String,
@@ -151,6 +152,9 @@ pub fn parse_launch(ctx: &mut Ctx<'_>, p: &P<'_>) -> Result<Launch, ApiError> {
         data_disks.push((
             dp.str("DiskType").unwrap_or_else(|| "CLOUD_BASIC".into()),
             size,
+            dp.boolean("Encrypt")?.unwrap_or(false),
+            dp.str("KmsKeyId").unwrap_or_default(),
+            dp.boolean("DeleteWithInstance")?.unwrap_or(true),
         ));
     }
     let count = p.int("InstanceCount")?.unwrap_or(1);
@@ -204,6 +208,19 @@ pub fn parse_launch(ctx: &mut Ctx<'_>, p: &P<'_>) -> Result<Launch, ApiError> {
     })
 }
 
+/// The `k`-th IPv6 address of an instance, made from its private IPv4 address.
+fn ipv6_of(private_ip: &str, k: i64) -> String {
+    let o: Vec<u32> = private_ip
+        .split('.')
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    let (a, b) = (
+        o.get(2).copied().unwrap_or(0),
+        o.get(3).copied().unwrap_or(0),
+    );
+    format!("2402:4e00:1020:1200:0:{a:x}:{b:x}:{k:x}")
+}
+
 fn launch_outcome(world: &mut crate::state::World) -> &'static str {
     if world.launch_failures > 0 {
         world.launch_failures -= 1;
@@ -222,7 +239,9 @@ pub fn run_instances(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
         user_data: p.str("UserData"),
         cam_role_name: p.str("CamRoleName").unwrap_or_default(),
         hpc_cluster_id: p.str("HpcClusterId").unwrap_or_default(),
-        rescued_from: None,
+        dedicated_cluster_id: p.str("DedicatedClusterId").unwrap_or_default(),
+        host_name: p.str("HostName").unwrap_or_default(),
+        ..Default::default()
     };
     let token = p.str("ClientToken");
     if let Some(t) = &token {
@@ -291,6 +310,30 @@ pub fn run_instances(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
         ),
         None => (String::new(), String::new(), false, vec![]),
     };
+    let ipv6_count = match &vpc {
+        Some(v) => v.int("Ipv6AddressCount")?.unwrap_or(0),
+        None => 0,
+    };
+    if !(0..=10).contains(&ipv6_count) || (ipv6_count > 0 && vpc_id.is_empty()) {
+        return Err(ApiError::new(
+            "InvalidParameterValue",
+            "Ipv6AddressCount must be 0-10, in a VPC.",
+        ));
+    }
+    if !extra.hpc_cluster_id.is_empty() {
+        let (missing, elsewhere) = (
+            ctx.code(&["ResourceNotFound.HpcCluster", "InvalidParameterValue"]),
+            ctx.code(&[
+                "InvalidParameterValue.HpcClusterIdZoneIdNotMatch",
+                "InvalidParameterValue",
+            ]),
+        );
+        let reg = ctx.reg();
+        let known = reg.fam.hpc.iter().any(|c| c.id == extra.hpc_cluster_id);
+        reg.fam
+            .check_hpc(&extra.hpc_cluster_id, &l.zone)
+            .map_err(|m| ApiError::new(if known { elsewhere } else { missing }, m))?;
+    }
     if !vpc_ips.is_empty() {
         if vpc_ips.len() != l.count {
             return Err(ApiError::new(
@@ -364,14 +407,21 @@ pub fn run_instances(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
     for n in 0..l.count {
         let id = ctx.world.ids.id("ins");
         let (private_ip, public_ip) = ctx.world.ips(&vpc_ips);
+        let private_ip = vpc_ips.get(n).cloned().unwrap_or(private_ip);
+        let mut extra = extra.clone();
+        extra.uuid = crate::util::uuid4();
+        extra.ipv6 = (1..=ipv6_count).map(|k| ipv6_of(&private_ip, k)).collect();
         let sys_id = ctx.world.ids.id("disk");
         let data_disks = l
             .data_disks
             .iter()
-            .map(|(t, s)| Disk {
+            .map(|(t, s, encrypt, kms, delete)| Disk {
                 disk_type: t.clone(),
                 disk_id: ctx.world.ids.id("disk"),
                 disk_size: *s,
+                encrypt: *encrypt,
+                kms_key_id: kms.clone(),
+                delete_with_instance: *delete,
             })
             .collect();
         created.push(Instance {
@@ -399,9 +449,12 @@ pub fn run_instances(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
                 disk_type: l.system_disk.0.clone(),
                 disk_id: sys_id,
                 disk_size: l.system_disk.1,
+                encrypt: false,
+                kms_key_id: String::new(),
+                delete_with_instance: true,
             },
             data_disks,
-            private_ip: vpc_ips.get(n).cloned().unwrap_or(private_ip),
+            private_ip,
             public_ip: if l.public_ip { Some(public_ip) } else { None },
             internet_charge_type: l.internet_charge_type.clone(),
             bandwidth_out: l.bandwidth,
@@ -413,7 +466,7 @@ pub fn run_instances(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
             tags: tags.clone(),
             dr_group: dr.first().cloned(),
             client_token: token.clone(),
-            extra: extra.clone(),
+            extra,
             rendered: Default::default(),
         });
         ids.push(id);
@@ -438,6 +491,9 @@ pub fn run_instances(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
             if let Some(h) = reg.hosts.iter_mut().find(|x| x.id == i.host_id) {
                 h.instances.push(i.id.clone());
             }
+        }
+        if !i.extra.hpc_cluster_id.is_empty() {
+            reg.fam.join_hpc(&i.extra.hpc_cluster_id, &i.id);
         }
     }
     reg.add_instances(created);

@@ -35,6 +35,15 @@ pub fn stop_instances(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
     require_state(ctx, &ids, &["RUNNING"])?;
     let d = ctx.world.timers.stopping;
     transition(ctx, &ids, "STOPPING", "STOPPED", d);
+    let mode = p
+        .str("StoppedMode")
+        .unwrap_or_else(|| "KEEP_CHARGING".into());
+    let reg = ctx.reg();
+    for id in &ids {
+        if let Some(i) = reg.instance_mut(id) {
+            i.extra.stopped_mode = mode.clone();
+        }
+    }
     Ok(json!({}))
 }
 
@@ -50,10 +59,8 @@ pub fn reboot_instances(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
 pub fn terminate_instances(ctx: &mut Ctx<'_>, p: &P<'_>) -> HResult {
     let ids = existing(ctx, p, "InstanceIds")?;
     require_state(ctx, &ids, &["RUNNING", "STOPPED", "LAUNCH_FAILED"])?;
-    let code = ctx.code(&[
-        "UnsupportedOperation.InvalidInstanceNotSupportedProtectedInstance",
-        "UnsupportedOperation",
-    ]);
+    // The service's code for an instance with termination protection (DisableApiTermination).
+    let code = ctx.code(&["UnsupportedOperation.InstancesProtected"]);
     let reg = ctx.reg();
     if let Some(i) = ids
         .iter()

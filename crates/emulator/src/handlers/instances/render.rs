@@ -12,6 +12,11 @@ struct DiskView<'a> {
     disk_type: &'a str,
     disk_id: &'a str,
     disk_size: i64,
+    /// Data disks only (the system disk has no such member).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    delete_with_instance: Option<bool>,
+    encrypt: bool,
+    kms_key_id: &'a str,
 }
 
 impl<'a> DiskView<'a> {
@@ -20,6 +25,15 @@ impl<'a> DiskView<'a> {
             disk_type: &d.disk_type,
             disk_id: &d.disk_id,
             disk_size: d.disk_size,
+            delete_with_instance: None,
+            encrypt: d.encrypt,
+            kms_key_id: &d.kms_key_id,
+        }
+    }
+    fn data(d: &'a Disk) -> Self {
+        DiskView {
+            delete_with_instance: Some(d.delete_with_instance),
+            ..DiskView::of(d)
         }
     }
 }
@@ -91,9 +105,48 @@ struct InstanceView<'a> {
     instance_state: &'a str,
     login_settings: LoginView<'a>,
     tags: Vec<TagView<'a>>,
+    // The members of the current description (all of them always returned).
+    stop_charging_mode: &'a str,
+    uuid: &'a str,
+    latest_operation: Option<&'a str>,
+    latest_operation_state: Option<&'a str>,
+    latest_operation_request_id: Option<&'a str>,
+    disaster_recover_group_id: &'a str,
+    #[serde(rename = "IPv6Addresses")]
+    ipv6_addresses: Option<&'a [String]>,
+    cam_role_name: Option<&'a str>,
+    hpc_cluster_id: &'a str,
+    rdma_ip_addresses: Option<&'a [String]>,
+    dedicated_cluster_id: &'a str,
+    isolated_source: &'static str,
+    disaster_recover_group_ids: &'a [String],
+    license_type: &'static str,
+    disable_api_termination: bool,
+    host_name: String,
+    default_login_user: &'static str,
+    default_login_port: i64,
+    latest_operation_error_msg: Option<&'a str>,
+}
+
+/// The host name the service gives an instance launched without `HostName`:
+/// `VM-<third>-<fourth octet>-<system>`.
+fn default_host_name(i: &Instance) -> String {
+    let o: Vec<&str> = i.private_ip.split('.').collect();
+    let os = i
+        .os_name
+        .split_whitespace()
+        .next()
+        .unwrap_or("linux")
+        .to_ascii_lowercase();
+    format!(
+        "VM-{}-{}-{os}",
+        o.get(2).copied().unwrap_or("0"),
+        o.get(3).copied().unwrap_or("0")
+    )
 }
 
 fn view(i: &Instance) -> InstanceView<'_> {
+    let windows = i.os_name.to_ascii_lowercase().contains("windows");
     let host_ids = if i.host_id.is_empty() {
         &[][..]
     } else {
@@ -114,7 +167,7 @@ fn view(i: &Instance) -> InstanceView<'_> {
         instance_name: &i.name,
         instance_charge_type: &i.charge_type,
         system_disk: DiskView::of(&i.system_disk),
-        data_disks: i.data_disks.iter().map(DiskView::of).collect(),
+        data_disks: i.data_disks.iter().map(DiskView::data).collect(),
         private_ip_addresses: std::slice::from_ref(&i.private_ip),
         public_ip_addresses: i.public_ip.as_slice(),
         internet_accessible: InternetView {
@@ -147,6 +200,33 @@ fn view(i: &Instance) -> InstanceView<'_> {
             .iter()
             .map(|(k, v)| TagView { key: k, value: v })
             .collect(),
+        stop_charging_mode: match i.state.as_str() {
+            "STOPPED" if !i.extra.stopped_mode.is_empty() => &i.extra.stopped_mode,
+            "STOPPED" => "KEEP_CHARGING",
+            _ => "NOT_APPLICABLE",
+        },
+        uuid: &i.extra.uuid,
+        latest_operation: None,
+        latest_operation_state: None,
+        latest_operation_request_id: None,
+        disaster_recover_group_id: i.dr_group.as_deref().unwrap_or(""),
+        ipv6_addresses: Some(&i.extra.ipv6[..]).filter(|a| !a.is_empty()),
+        cam_role_name: Some(i.extra.cam_role_name.as_str()).filter(|r| !r.is_empty()),
+        hpc_cluster_id: &i.extra.hpc_cluster_id,
+        rdma_ip_addresses: None,
+        dedicated_cluster_id: &i.extra.dedicated_cluster_id,
+        isolated_source: "NOTISOLATED",
+        disaster_recover_group_ids: i.dr_group.as_slice(),
+        license_type: "TencentCloud",
+        disable_api_termination: i.extra.protected,
+        host_name: if i.extra.host_name.is_empty() {
+            default_host_name(i)
+        } else {
+            i.extra.host_name.clone()
+        },
+        default_login_user: if windows { "Administrator" } else { "root" },
+        default_login_port: if windows { 3389 } else { 22 },
+        latest_operation_error_msg: None,
     }
 }
 
@@ -175,6 +255,9 @@ mod tests {
             disk_type: t.into(),
             disk_id: id.into(),
             disk_size: n,
+            encrypt: false,
+            kms_key_id: String::new(),
+            delete_with_instance: true,
         };
         Instance {
             id: "ins-abcdefgh".into(),
@@ -226,7 +309,8 @@ mod tests {
     fn render_document() {
         for (public, vpc, host) in [(true, true, true), (false, false, false)] {
             let i = sample(public, vpc, host);
-            let disk = |d: &Disk| json!({"DiskType": d.disk_type, "DiskId": d.disk_id, "DiskSize": d.disk_size});
+            let disk = |d: &Disk| json!({"DiskType": d.disk_type, "DiskId": d.disk_id, "DiskSize": d.disk_size, "Encrypt": false, "KmsKeyId": ""});
+            let data = |d: &Disk| json!({"DiskType": d.disk_type, "DiskId": d.disk_id, "DiskSize": d.disk_size, "DeleteWithInstance": true, "Encrypt": false, "KmsKeyId": ""});
             let want = json!({
                 "Placement": {
                     "Zone": i.zone,
@@ -242,7 +326,7 @@ mod tests {
                 "InstanceName": i.name,
                 "InstanceChargeType": i.charge_type,
                 "SystemDisk": disk(&i.system_disk),
-                "DataDisks": i.data_disks.iter().map(disk).collect::<Vec<_>>(),
+                "DataDisks": i.data_disks.iter().map(data).collect::<Vec<_>>(),
                 "PrivateIpAddresses": [i.private_ip],
                 "PublicIpAddresses": i.public_ip.iter().collect::<Vec<_>>(),
                 "InternetAccessible": {
@@ -266,10 +350,65 @@ mod tests {
                 "LoginSettings": {"KeyIds": i.key_ids},
                 "Tags": i.tags.iter().map(|(k, v)| json!({"Key": k, "Value": v})).collect::<Vec<_>>(),
             });
+            // The current description's members (one json! is too deep for all of them).
+            let current = json!({
+                "StopChargingMode": "NOT_APPLICABLE",
+                "Uuid": "",
+                "LatestOperation": null,
+                "LatestOperationState": null,
+                "LatestOperationRequestId": null,
+                "DisasterRecoverGroupId": "",
+                "IPv6Addresses": null,
+                "CamRoleName": null,
+                "HpcClusterId": "",
+                "RdmaIpAddresses": null,
+                "DedicatedClusterId": "",
+                "IsolatedSource": "NOTISOLATED",
+                "DisasterRecoverGroupIds": [],
+                "LicenseType": "TencentCloud",
+                "DisableApiTermination": false,
+                "HostName": "VM-0-2-centos",
+                "DefaultLoginUser": "root",
+                "DefaultLoginPort": 22,
+                "LatestOperationErrorMsg": null,
+            });
+            let mut want = want;
+            if let (Some(w), Value::Object(c)) = (want.as_object_mut(), current) {
+                w.extend(c);
+            }
             let bytes = serde_json::to_vec(&want).unwrap();
             assert_eq!(render_bytes(&i), bytes);
             assert_eq!(rendered(&i), &bytes[..]);
             assert_eq!(render(&i), want);
+        }
+    }
+
+    /// The current members carry what the instance was launched with.
+    #[test]
+    fn current_members() {
+        let mut i = sample(true, true, false);
+        i.os_name = "Windows Server 2019".into();
+        i.state = "STOPPED".into();
+        i.dr_group = Some("ps-12345678".into());
+        i.extra.protected = true;
+        i.extra.cam_role_name = "role".into();
+        i.extra.uuid = "u-1".into();
+        i.extra.ipv6 = vec!["2402::1".into()];
+        i.extra.host_name = "web1".into();
+        i.extra.stopped_mode = "STOP_CHARGING".into();
+        let v = render(&i);
+        for (k, want) in [
+            ("DisableApiTermination", json!(true)),
+            ("CamRoleName", json!("role")),
+            ("Uuid", json!("u-1")),
+            ("IPv6Addresses", json!(["2402::1"])),
+            ("HostName", json!("web1")),
+            ("StopChargingMode", json!("STOP_CHARGING")),
+            ("DisasterRecoverGroupIds", json!(["ps-12345678"])),
+            ("DefaultLoginUser", json!("Administrator")),
+            ("DefaultLoginPort", json!(3389)),
+        ] {
+            assert_eq!(v[k], want, "{k}");
         }
     }
 
