@@ -18,6 +18,7 @@ use crate::retry::{
 };
 use crate::runtime::PerProcess;
 use crate::tls::tls_config;
+use crate::transfer::{CountOpened, Pool};
 use bytes::Bytes;
 use serde_json::Value;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -57,7 +58,7 @@ pub struct Client {
     /// The pool used on the process runtime (async calls), with the pool generation it was
     /// built for. Per process, like the lanes: a forked child builds its own and never takes a
     /// lock its parent's threads may have held.
-    pub(crate) http: PerProcess<Mutex<Option<(u64, reqwest::Client)>>>,
+    pub(crate) http: PerProcess<Mutex<Option<(u64, Pool)>>>,
     /// `max_connections` turns shared by every attempt of this client (per process).
     pub(crate) slots: PerProcess<OnceLock<tokio::sync::Semaphore>>,
     /// The lowest idle timeout a server announced (`Keep-Alive: timeout=N`), 0: none yet.
@@ -132,9 +133,11 @@ impl Client {
     }
 
     /// A new pool keeping at most `idle` idle connections (a sync lane needs one).
-    pub(crate) fn build_http(&self, idle: usize) -> Result<reqwest::Client, Error> {
+    pub(crate) fn build_http(&self, idle: usize) -> Result<Pool, Error> {
         let c = &self.config;
+        let opened = Arc::new(AtomicU64::new(0));
         let mut b = reqwest::Client::builder()
+            .connector_layer(CountOpened(opened.clone()))
             .user_agent(concat!("tccvm/", env!("CARGO_PKG_VERSION")))
             .timeout(c.timeout)
             .connect_timeout(c.connect_timeout)
@@ -150,13 +153,15 @@ impl Client {
             b = b.proxy(proxy);
         }
         b = b.tls_backend_preconfigured(tls_config(&c.verify)?);
-        b.build()
-            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))
+        let http = b
+            .build()
+            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Pool { http, opened })
     }
 
     /// The pooled HTTP client of this process (rebuilt after a fork or `close()`, and when a
     /// server's keep-alive hint changed the idle timeout).
-    pub(crate) fn http(&self) -> Result<reqwest::Client, Error> {
+    pub(crate) fn http(&self) -> Result<Pool, Error> {
         let mut g = match self.http.get().lock() {
             Ok(g) => g,
             Err(p) => p.into_inner(),
@@ -168,9 +173,9 @@ impl Client {
     /// one put there (used for the async pool and each sync lane's).
     pub(crate) fn current_http(
         &self,
-        slot: &mut Option<(u64, reqwest::Client)>,
+        slot: &mut Option<(u64, Pool)>,
         idle: usize,
-    ) -> Result<reqwest::Client, Error> {
+    ) -> Result<Pool, Error> {
         let generation = self.pool_generation.load(Ordering::Acquire);
         if let Some((g, c)) = slot.as_ref() {
             if *g == generation {
