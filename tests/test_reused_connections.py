@@ -75,12 +75,16 @@ def extra_run_attempts(c, run) -> int:
     return c._core.stats()["attempts"] - before - CALLS
 
 
+@pytest.mark.parametrize("server", ["closing", "closing-fin"])
 @pytest.mark.parametrize("api", ["sync", "async"])
-def test_a_connection_closed_after_its_answer_is_never_reused(api):
-    # The server's FIN comes with each answer: a client that looks before reusing a pooled
-    # connection never writes to a closed one. Non-idempotent calls fail no more often than
-    # with requests (neither fails), RunInstances within one extra attempt per 20 calls.
-    with Remote("closing-fin") as srv:
+def test_non_idempotent_calls_fail_no_more_often_than_with_requests(api, server):
+    # "closing": the server closes each connection right after answering; on a loaded machine
+    # its close may come after the client's next request (the race). "closing-fin": its FIN
+    # comes with each answer: a client that looks before reusing a pooled connection never
+    # writes to a closed one. Non-idempotent calls fail no more often than with requests,
+    # RunInstances needs at most one extra attempt per 20 calls (the client stops reusing
+    # connections once it has lost the race three times).
+    with Remote(server) as srv:
         if api == "sync":
             c = client(srv.endpoint)
             ours = start_failures(c)
@@ -104,7 +108,10 @@ def test_a_connection_closed_after_its_answer_is_never_reused(api):
             extra = extra_run_attempts(c, lambda: asyncio.run(runs()))
         theirs = requests_failures(srv.endpoint)
         print(f"failed: tccvm {ours}/{CALLS}, requests {theirs}/{CALLS}; extra {extra}")
-        assert ours <= theirs, (ours, theirs)
+        # Racing, a request written just before the server's FIN arrived fails (it may have
+        # been read); such failures stop once the client has stopped reusing connections,
+        # after its third lost race: never more than 3, however few requests lost.
+        assert ours <= max(theirs, 3), (ours, theirs)
         assert extra <= CALLS // 20, extra
 
 
@@ -113,15 +120,18 @@ def test_the_keep_alive_race_lost_is_resent_for_any_action(api):
     # The server closes each connection only once the next request is there, unread (the
     # race lost every time: no look before reuse can see it coming). That request never
     # reached the service: resent on a new connection, for any action. requests fails it.
+    # After the third such race the client opens a new connection for each request.
     calls = 50
     with Remote("closing-late") as srv:
         if api == "sync":
-            ours = start_failures(client(srv.endpoint), calls)
+            c = client(srv.endpoint)
+            ours = start_failures(c, calls)
         else:
-            ours = asyncio.run(
-                start_failures_async(client(srv.endpoint, cls=tccvm.AsyncClient), calls)
-            )
+            c = client(srv.endpoint, cls=tccvm.AsyncClient)
+            ours = asyncio.run(start_failures_async(c, calls))
         served = srv.requests
+        # Three races lost, and the client reuses no more connections: no more races.
+        assert c._core.stats()["attempts"] == calls + 3
         theirs = requests_failures(srv.endpoint, calls)
     print(f"failed: tccvm {ours}/{calls}, requests {theirs}/{calls}")
     assert ours == 0

@@ -21,7 +21,7 @@ use crate::tls::tls_config;
 use crate::transfer::{CountOpened, Pool};
 use bytes::Bytes;
 use serde_json::Value;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -65,6 +65,11 @@ pub struct Client {
     pub(crate) idle_hint: AtomicU64,
     /// Bumped when the hint changes: pools built before are rebuilt with the new idle timeout.
     pub(crate) pool_generation: AtomicU64,
+    /// The keep-alive races lost so far (see `Client::note_lost_race`): how many in a row,
+    /// and the attempt count at the last one.
+    pub(crate) races: (AtomicU64, AtomicU64),
+    /// Set once the server kept closing connections under requests: pools keep none idle.
+    pub(crate) no_reuse: AtomicBool,
     /// The sync lanes, built as sync calls need them (an async-only client never has one).
     pub(crate) lanes: PerProcess<Mutex<Vec<Arc<Lane>>>>,
     pub(crate) budget: RetryBudget,
@@ -123,6 +128,8 @@ impl Client {
             slots: PerProcess::new(),
             idle_hint: AtomicU64::new(0),
             pool_generation: AtomicU64::new(0),
+            races: (AtomicU64::new(0), AtomicU64::new(0)),
+            no_reuse: AtomicBool::new(false),
             lanes: PerProcess::new(),
             clock_offset: AtomicI64::new(0),
             stats: Stats::default(),
@@ -142,7 +149,11 @@ impl Client {
             .timeout(c.timeout)
             .connect_timeout(c.connect_timeout)
             .pool_idle_timeout(self.pool_idle_timeout())
-            .pool_max_idle_per_host(idle)
+            .pool_max_idle_per_host(if self.no_reuse.load(Ordering::Acquire) {
+                0
+            } else {
+                idle
+            })
             .tcp_nodelay(true)
             .redirect(reqwest::redirect::Policy::none());
         if let Some(p) = &c.proxy {

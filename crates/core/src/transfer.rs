@@ -80,20 +80,18 @@ impl Client {
             })?,
         };
         let pool = match SYNC_LANE_HTTP.try_with(Pool::clone) {
-            Ok(lane_pool) => {
-                // Nobody drove this lane since its last answer (or for the signing): let its
-                // connection tasks see what happened meanwhile (a server that closed the
-                // connection after answering) right before a pooled connection is picked, so
-                // that a closed one is never written to. The first yield polls the I/O
-                // driver, the second lets the woken connection tasks run.
-                tokio::task::yield_now().await;
-                tokio::task::yield_now().await;
-                lane_pool
-            }
+            Ok(lane_pool) => lane_pool,
             Err(_) => self
                 .http()
                 .map_err(|e| (TransportKind::Request, e.to_string(), None))?,
         };
+        // Let the pool's connection tasks see what happened since the last answer (a server
+        // that closed the connection after answering) right before a pooled connection is
+        // picked, so that a closed one is never written to. On a sync lane nobody drove the
+        // runtime meanwhile: the first yield polls the I/O driver, the second lets the woken
+        // connection tasks run; on the process runtime they let its workers catch up.
+        tokio::task::yield_now().await;
+        tokio::task::yield_now().await;
         let mut rb = pool.http.request(p.method, p.url);
         for (k, v) in p.headers {
             let mut hv = reqwest::header::HeaderValue::from_str(&v).map_err(|_| {
@@ -115,7 +113,9 @@ impl Client {
         let opened = pool.opened.load(Ordering::Relaxed);
         let resp = rb.send().await.map_err(|e| {
             // No connection was opened for this attempt: it went out on a reused one.
-            if reset_before_answer(&e) && pool.opened.load(Ordering::Relaxed) == opened {
+            let reused = pool.opened.load(Ordering::Relaxed) == opened;
+            if reused && reset_before_answer(&e) {
+                self.note_lost_race();
                 (
                     TransportKind::Connect,
                     "the server reset the reused connection without reading the request"
@@ -123,6 +123,11 @@ impl Client {
                     None,
                 )
             } else {
+                if reused && closed_before_answer(&e) {
+                    // Maybe read by the server (not resent), but the same sign of a server
+                    // closing connections right after answering.
+                    self.note_lost_race();
+                }
                 with_status(classify(e), None)
             }
         })?;
@@ -160,6 +165,28 @@ impl Client {
         }
     }
 
+    /// A reused connection was closed under a request (the server closes connections right
+    /// after answering, and its close came too late to be seen). The third such race within
+    /// [`RACES_WITHIN`] attempts of the one before stops this client reusing connections (its
+    /// pools are rebuilt keeping none idle): against such a server every reuse is a gamble
+    /// that costs an attempt when lost, and a new connection per request is what it gives
+    /// anyway. A server that keeps its connections never loses one this way (idle ones are
+    /// dropped before its keep-alive limit), so a good server is not taken for one.
+    fn note_lost_race(&self) {
+        let now = self.stats.attempts.load(Ordering::Relaxed);
+        let (streak, last) = &self.races;
+        let before = last.swap(now, Ordering::Relaxed);
+        let n = if before != 0 && now - before <= RACES_WITHIN {
+            streak.fetch_add(1, Ordering::Relaxed) + 1
+        } else {
+            streak.store(1, Ordering::Relaxed);
+            1
+        };
+        if n >= RACES_TO_STOP_REUSE && !self.no_reuse.swap(true, Ordering::AcqRel) {
+            self.pool_generation.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+
     /// How long a pooled connection may stay idle: 50 s, or less than the server's hint
     /// (2 s less, at most half of it: the server's clock for it started a bit earlier).
     pub(crate) fn pool_idle_timeout(&self) -> Duration {
@@ -173,6 +200,11 @@ impl Client {
         }
     }
 }
+
+/// Lost keep-alive races (each within [`RACES_WITHIN`] attempts of the one before) after
+/// which a client stops reusing connections.
+const RACES_TO_STOP_REUSE: u64 = 3;
+const RACES_WITHIN: u64 = 100;
 
 fn with_status((kind, message): (TransportKind, String), status: Option<u16>) -> SendFailure {
     (kind, message, status)
@@ -321,6 +353,11 @@ fn reset_before_answer(e: &reqwest::Error) -> bool {
                 )
             })
         })
+}
+
+/// The connection was closed (a FIN) before the answer's head: hyper's "incomplete message".
+fn closed_before_answer(e: &reqwest::Error) -> bool {
+    causes(e).any(|s| s.to_string() == "connection closed before message completed")
 }
 
 /// The innermost cause (e.g. "Connection refused (os error 111)"), which never holds the URL.
