@@ -4,6 +4,13 @@ connection): each misbehaves in one way a real network or a broken server can.
 - ``ClosingServer``: answers every request with a plain API success and closes the connection
   right after the answer, without ``Connection: close`` (the client only learns it from the
   FIN). With ``upstream`` it forwards each request to that server (the emulator) instead.
+  Whether its FIN arrives before the client's next request depends on how soon the server gets
+  to its close (a loaded machine may delay it past the client's next request).
+- ``FinWithAnswerServer`` (``"closing-fin"``): the same, but its FIN comes in the answer's own
+  segment, always (no race): a client that looks before reusing a connection never uses one.
+- ``LateClosingServer`` (``"closing-late"``): the same, but it closes each connection only once
+  the client's next request has arrived on it, without reading it (its kernel then resets the
+  connection): the keep-alive race lost every time.
 - ``StreamingServer``: answers 200 with an endless chunked body, or a huge one (with or without
   Content-Length), at whatever speed the client reads; ``sent`` counts the body bytes written.
 - ``SlowServer``: reads the request, then waits ``delay`` seconds before answering.
@@ -17,6 +24,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import select
 import socket
 import subprocess
 import sys
@@ -111,6 +119,10 @@ class _Base:
         self.close()
 
 
+def _api_success(n: int) -> bytes:
+    return answer(200, json.dumps({"Response": {"RequestId": f"r-{n}"}}).encode())
+
+
 class ClosingServer(_Base):
     def __init__(self, upstream: str | None = None) -> None:
         self.upstream = urllib.parse.urlsplit(upstream) if upstream else None
@@ -122,10 +134,7 @@ class ClosingServer(_Base):
             return
         self.count()
         if self.upstream is None:
-            body = json.dumps(
-                {"Response": {"RequestId": f"r-{self.requests}"}}
-            ).encode()
-            conn.sendall(answer(200, body))
+            conn.sendall(_api_success(self.requests))
         else:
             line, headers, body = req
             method, path, _ = line.split(" ", 2)
@@ -137,6 +146,27 @@ class ClosingServer(_Base):
             up.close()
             conn.sendall(answer(r.status, data))
         # Closed right after the answer, no "Connection: close" said.
+
+
+class FinWithAnswerServer(_Base):
+    def serve(self, conn, f) -> None:
+        if read_request(f) is None:
+            return
+        self.count()
+        # Held back (corked) until the shutdown, which sends the FIN in the same segment.
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+        conn.sendall(_api_success(self.requests))
+        conn.shutdown(socket.SHUT_WR)
+
+
+class LateClosingServer(_Base):
+    def serve(self, conn, f) -> None:
+        if read_request(f) is None:
+            return
+        self.count()
+        conn.sendall(_api_success(self.requests))
+        # Closed as soon as the next request is there, with that request unread.
+        select.select([conn], [], [], 30)
 
 
 class StreamingServer(_Base):
@@ -280,7 +310,13 @@ class Socks5Proxy(_Base):
         up.close()
 
 
-KINDS = {"closing": ClosingServer, "slow": SlowServer, "streaming": StreamingServer}
+KINDS = {
+    "closing": ClosingServer,
+    "closing-fin": FinWithAnswerServer,
+    "closing-late": LateClosingServer,
+    "slow": SlowServer,
+    "streaming": StreamingServer,
+}
 
 
 class Remote:

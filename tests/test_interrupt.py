@@ -252,3 +252,29 @@ def test_the_idle_interrupt_check_costs_no_cpu():
         c.describe_zones()
         used = (os.times().user - t.user) + (os.times().system - t.system)
         assert used < 0.1, used
+
+
+@pytest.mark.parametrize("exc", [KeyboardInterrupt, SystemExit, ValueError])
+def test_what_a_credential_refresh_raises_ends_the_call_with_it(exc):
+    # Expiring credentials are renewed through the provider before the request leaves: what
+    # the provider raises reaches the caller as it is, and nothing is sent.
+    from tccvm import _core
+
+    def refresh():
+        raise exc("from the provider")
+
+    with SlowServer() as srv:
+        c = tccvm.Client(
+            secret_id="AKIDx",
+            secret_key="k",
+            region="ap-guangzhou",
+            endpoint=srv.endpoint,
+        )
+        cfg = {k: v for k, v in c._config.items() if k != "profile"}
+        cfg["proxy"] = None
+        c._core = _core.Core(
+            "AKIDx", "k", None, expires_at=time.time() - 1, refresh=refresh, **cfg
+        )
+        with pytest.raises(exc, match="from the provider"):
+            c.describe_zones()
+        assert srv.requests == 0

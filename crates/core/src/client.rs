@@ -20,9 +20,10 @@ use crate::retry::{
 };
 use crate::runtime::PerProcess;
 use crate::tls::tls_config;
+use crate::transfer::{CountOpened, Pool};
 use bytes::Bytes;
 use serde_json::Value;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -68,6 +69,12 @@ pub struct Client {
     pub(crate) idle_hint: Arc<AtomicU64>,
     /// Bumped when the hint changes: pools built before are rebuilt with the new idle timeout.
     pub(crate) pool_generation: Arc<AtomicU64>,
+    /// The keep-alive races lost so far (see `Client::note_lost_race`): how many in a row,
+    /// and the attempt count at the last one. Shared with `with_options` clients (the same
+    /// server, the same pools).
+    pub(crate) races: Arc<(AtomicU64, AtomicU64)>,
+    /// Set once the server kept closing connections under requests: pools keep none idle.
+    pub(crate) no_reuse: Arc<AtomicBool>,
     /// The sync lanes, built as sync calls need them (an async-only client never has one).
     pub(crate) lanes: Arc<PerProcess<Mutex<Vec<Arc<Lane>>>>>,
     pub(crate) budget: Arc<RetryBudget>,
@@ -78,7 +85,7 @@ pub struct Client {
 }
 
 /// A pool and the pool generation it was built for.
-pub(crate) type PoolSlot = Mutex<Option<(u64, reqwest::Client)>>;
+pub(crate) type PoolSlot = Mutex<Option<(u64, Pool)>>;
 
 /// What [`Client::with_options`] may change (None: keep the original's).
 #[derive(Debug, Clone, Default)]
@@ -150,6 +157,8 @@ impl Client {
             slots: Arc::new(PerProcess::new()),
             idle_hint: Arc::default(),
             pool_generation: Arc::default(),
+            races: Arc::default(),
+            no_reuse: Arc::default(),
             lanes: Arc::new(PerProcess::new()),
             clock_offset: Arc::default(),
             stats: Arc::default(),
@@ -199,6 +208,8 @@ impl Client {
             },
             idle_hint: self.idle_hint.clone(),
             pool_generation: self.pool_generation.clone(),
+            races: self.races.clone(),
+            no_reuse: self.no_reuse.clone(),
             lanes: if own_pools {
                 Arc::new(PerProcess::new())
             } else {
@@ -212,14 +223,20 @@ impl Client {
     }
 
     /// A new pool keeping at most `idle` idle connections (a sync lane needs one).
-    pub(crate) fn build_http(&self, idle: usize) -> Result<reqwest::Client, Error> {
+    pub(crate) fn build_http(&self, idle: usize) -> Result<Pool, Error> {
         let c = &self.config;
+        let opened = Arc::new(AtomicU64::new(0));
         let mut b = reqwest::Client::builder()
+            .connector_layer(CountOpened(opened.clone()))
             .user_agent(concat!("tccvm/", env!("CARGO_PKG_VERSION")))
             .timeout(c.timeout)
             .connect_timeout(c.connect_timeout)
             .pool_idle_timeout(self.pool_idle_timeout())
-            .pool_max_idle_per_host(idle)
+            .pool_max_idle_per_host(if self.no_reuse.load(Ordering::Acquire) {
+                0
+            } else {
+                idle
+            })
             .tcp_nodelay(true)
             .redirect(reqwest::redirect::Policy::none());
         if let Some(p) = &c.proxy {
@@ -230,13 +247,15 @@ impl Client {
             b = b.proxy(proxy);
         }
         b = b.tls_backend_preconfigured(tls_config(&c.verify)?);
-        b.build()
-            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))
+        let http = b
+            .build()
+            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Pool { http, opened })
     }
 
     /// The pooled HTTP client of this process (rebuilt after a fork or `close()`, and when a
     /// server's keep-alive hint changed the idle timeout).
-    pub(crate) fn http(&self) -> Result<reqwest::Client, Error> {
+    pub(crate) fn http(&self) -> Result<Pool, Error> {
         let mut g = match self.http.get().lock() {
             Ok(g) => g,
             Err(p) => p.into_inner(),
@@ -248,9 +267,9 @@ impl Client {
     /// one put there (used for the async pool and each sync lane's).
     pub(crate) fn current_http(
         &self,
-        slot: &mut Option<(u64, reqwest::Client)>,
+        slot: &mut Option<(u64, Pool)>,
         idle: usize,
-    ) -> Result<reqwest::Client, Error> {
+    ) -> Result<Pool, Error> {
         let generation = self.pool_generation.load(Ordering::Acquire);
         if let Some((g, c)) = slot.as_ref() {
             if *g == generation {

@@ -17,6 +17,7 @@
 use crate::answer::Decode;
 use crate::client::{Answer, AttemptObserver, Client};
 use crate::error::Error;
+use crate::transfer::Pool;
 use serde_json::Value;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,7 +26,7 @@ use std::time::Duration;
 
 tokio::task_local! {
     /// The HTTP client of the sync lane a call runs on (none: the process runtime's pool).
-    pub(crate) static SYNC_LANE_HTTP: reqwest::Client;
+    pub(crate) static SYNC_LANE_HTTP: Pool;
 }
 
 /// Sync lanes per client at most: threads beyond this many calling at once use the process
@@ -49,7 +50,7 @@ pub struct Lane {
     runtime: Option<tokio::runtime::Runtime>,
     /// The lane's pool and the pool generation it was built for. Only the thread driving the
     /// lane locks it (never contended; per process like the lane).
-    http: Mutex<Option<(u64, reqwest::Client)>>,
+    http: Mutex<Option<(u64, Pool)>>,
 }
 
 /// The calling thread's turn on a lane; gives it back when dropped (also on a panic).

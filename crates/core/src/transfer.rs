@@ -1,6 +1,7 @@
 //! One attempt on the wire: the request sent through the client's pool (sync lane or process
 //! runtime) within its connection limit, the answer read up to `max_response_bytes`, the
-//! server's keep-alive hint noted, and every failure classified without the URL in its text.
+//! server's keep-alive hint noted, and every failure classified without the URL in its text
+//! (a reused connection that the server reset before answering counts as never sent).
 
 use crate::client::Client;
 use crate::error::TransportKind;
@@ -8,8 +9,53 @@ use crate::lanes::SYNC_LANE_HTTP;
 use crate::observe::{wire_answer, WireAnswer};
 use crate::request::Prepared;
 use bytes::{Bytes, BytesMut};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, UNIX_EPOCH};
+
+/// A connection pool (an HTTP client) and how many connections it has opened so far: an
+/// attempt during which that count did not move went out on a reused connection.
+#[derive(Clone)]
+pub(crate) struct Pool {
+    pub(crate) http: reqwest::Client,
+    pub(crate) opened: Arc<AtomicU64>,
+}
+
+/// The connector layer that counts a pool's new connections (every connection, direct or
+/// through a proxy, is opened through it).
+#[derive(Clone)]
+pub(crate) struct CountOpened(pub(crate) Arc<AtomicU64>);
+
+impl<S> tower_layer::Layer<S> for CountOpened {
+    type Service = Counted<S>;
+    fn layer(&self, inner: S) -> Counted<S> {
+        Counted {
+            inner,
+            opened: self.0.clone(),
+        }
+    }
+}
+
+/// A connector that counts its connections (see [`CountOpened`]).
+#[derive(Clone)]
+pub(crate) struct Counted<S> {
+    inner: S,
+    opened: Arc<AtomicU64>,
+}
+
+impl<S: tower_service::Service<R>, R> tower_service::Service<R> for Counted<S> {
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+    fn call(&mut self, dst: R) -> S::Future {
+        self.opened.fetch_add(1, Ordering::Relaxed);
+        self.inner.call(dst)
+    }
+}
 
 /// A failed attempt: what kind, what to say (never the URL), and the HTTP status when the
 /// answer had begun.
@@ -35,24 +81,25 @@ impl Client {
                 )
             })?,
         };
-        let http = match SYNC_LANE_HTTP.try_with(reqwest::Client::clone) {
-            Ok(lane_http) => {
-                // Nobody drove this lane since its last answer (or for the signing): let its
-                // connection tasks see what happened meanwhile (a server that closed the
-                // connection after answering) right before a pooled connection is picked, so
-                // that a closed one is never written to. The first yield polls the I/O
-                // driver, the second lets the woken connection tasks run.
-                tokio::task::yield_now().await;
-                tokio::task::yield_now().await;
-                lane_http
-            }
+        let pool = match SYNC_LANE_HTTP.try_with(Pool::clone) {
+            Ok(lane_pool) => lane_pool,
             Err(_) => self
                 .http()
                 .map_err(|e| (TransportKind::Request, e.to_string(), None))?,
         };
+        // Let the pool's connection tasks see what happened since the last answer (a server
+        // that closed the connection after answering) right before a pooled connection is
+        // picked, so that a closed one is never written to. On a sync lane nobody drove the
+        // runtime meanwhile: the first yield polls the I/O driver, the second lets the woken
+        // connection tasks run; on the process runtime they let its workers catch up.
+        tokio::task::yield_now().await;
+        tokio::task::yield_now().await;
         // The client's own whole-request timeout (the pool may be shared with clients of
         // other timeouts: `Client::with_options`).
-        let mut rb = http.request(p.method, p.url).timeout(self.config.timeout);
+        let mut rb = pool
+            .http
+            .request(p.method, p.url)
+            .timeout(self.config.timeout);
         for (k, v) in p.headers {
             let mut hv = reqwest::header::HeaderValue::from_str(&v).map_err(|_| {
                 (
@@ -70,10 +117,27 @@ impl Client {
         if let Some(b) = p.body {
             rb = rb.body(b);
         }
-        let resp = rb
-            .send()
-            .await
-            .map_err(|e| with_status(classify(e), None))?;
+        let opened = pool.opened.load(Ordering::Relaxed);
+        let resp = rb.send().await.map_err(|e| {
+            // No connection was opened for this attempt: it went out on a reused one.
+            let reused = pool.opened.load(Ordering::Relaxed) == opened;
+            if reused && reset_before_answer(&e) {
+                self.note_lost_race();
+                (
+                    TransportKind::Connect,
+                    "the server reset the reused connection without reading the request"
+                        .to_string(),
+                    None,
+                )
+            } else {
+                if reused && closed_before_answer(&e) {
+                    // Maybe read by the server (not resent), but the same sign of a server
+                    // closing connections right after answering.
+                    self.note_lost_race();
+                }
+                with_status(classify(e), None)
+            }
+        })?;
         let status = resp.status().as_u16();
         let headers = resp.headers();
         let date = headers
@@ -110,6 +174,28 @@ impl Client {
         }
     }
 
+    /// A reused connection was closed under a request (the server closes connections right
+    /// after answering, and its close came too late to be seen). The third such race within
+    /// [`RACES_WITHIN`] attempts of the one before stops this client reusing connections (its
+    /// pools are rebuilt keeping none idle): against such a server every reuse is a gamble
+    /// that costs an attempt when lost, and a new connection per request is what it gives
+    /// anyway. A server that keeps its connections never loses one this way (idle ones are
+    /// dropped before its keep-alive limit), so a good server is not taken for one.
+    fn note_lost_race(&self) {
+        let now = self.stats.attempts.load(Ordering::Relaxed);
+        let (streak, last) = &*self.races;
+        let before = last.swap(now, Ordering::Relaxed);
+        let n = if before != 0 && now - before <= RACES_WITHIN {
+            streak.fetch_add(1, Ordering::Relaxed) + 1
+        } else {
+            streak.store(1, Ordering::Relaxed);
+            1
+        };
+        if n >= RACES_TO_STOP_REUSE && !self.no_reuse.swap(true, Ordering::AcqRel) {
+            self.pool_generation.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+
     /// How long a pooled connection may stay idle: 50 s, or less than the server's hint
     /// (2 s less, at most half of it: the server's clock for it started a bit earlier).
     pub(crate) fn pool_idle_timeout(&self) -> Duration {
@@ -123,6 +209,11 @@ impl Client {
         }
     }
 }
+
+/// Lost keep-alive races (each within [`RACES_WITHIN`] attempts of the one before) after
+/// which a client stops reusing connections.
+const RACES_TO_STOP_REUSE: u64 = 3;
+const RACES_WITHIN: u64 = 100;
 
 fn with_status((kind, message): (TransportKind, String), status: Option<u16>) -> SendFailure {
     (kind, message, status)
@@ -252,6 +343,30 @@ fn handed_back_unsent(e: &reqwest::Error) -> bool {
         s.downcast_ref::<hyper_util::client::legacy::Error>()
             .is_some_and(|h| !h.is_connect() && h.to_string() == "client error (Canceled)")
     })
+}
+
+/// The connection was reset (or found reset when writing) before any answer: the server closed
+/// it with the request still unread in its socket (the keep-alive race: it closed a connection
+/// it had answered on just as the next request arrived), so the request never reached the
+/// service. A server that read the request and then closed without answering sends a FIN
+/// instead ("connection closed before message completed"), which is not this: it may have
+/// acted. Only asked about a failure before the answer's head, on a reused connection.
+fn reset_before_answer(e: &reqwest::Error) -> bool {
+    !e.is_connect()
+        && !e.is_timeout()
+        && causes(e).any(|s| {
+            s.downcast_ref::<std::io::Error>().is_some_and(|io| {
+                matches!(
+                    io.kind(),
+                    std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe
+                )
+            })
+        })
+}
+
+/// The connection was closed (a FIN) before the answer's head: hyper's "incomplete message".
+fn closed_before_answer(e: &reqwest::Error) -> bool {
+    causes(e).any(|s| s.to_string() == "connection closed before message completed")
 }
 
 /// The innermost cause (e.g. "Connection refused (os error 111)"), which never holds the URL.
