@@ -33,7 +33,7 @@ def test_benchmark_smoke(tmp_path: Path) -> None:
         check=False,
         capture_output=True,
         text=True,
-        timeout=110,
+        timeout=240,
         cwd=ROOT,
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
@@ -49,5 +49,10 @@ def test_benchmark_smoke(tmp_path: Path) -> None:
     assert results["ceiling"]["tccvm_async_rate"] > 0
     assert results["import"]["tccvm_ms"] > 0
     assert results["memory"]["tccvm_kib"] != 0
+    t = results["tls"]
+    assert t["rtt"] > 0 and t["sequential"]["tccvm"]["rtts_per_call"] >= 0.9
+    a = t["burst"]["clients"]["tccvm_async"]
+    assert a["connections"] == a["connections_h2"] == 1
+    assert t["paginate"]["clients"]["tccvm"]["instances"] == t["paginate"]["instances"]
     # The smoke run never rewrites the published figures.
     assert (md.read_text() if md.exists() else None) == before

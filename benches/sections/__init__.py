@@ -20,6 +20,7 @@ from .import_time import bench_import
 from .memory import bench_memory
 from .sequential import bench_sequential
 from .threads import bench_threads
+from .tls import bench_tls
 
 Section = Callable[[EmulatorProcess, bool], dict[str, Any]]
 
@@ -32,4 +33,5 @@ REGISTRY: dict[str, Section] = {
     "import": bench_import,
     "memory": bench_memory,
     "criterion": bench_criterion,
+    "tls": bench_tls,
 }
