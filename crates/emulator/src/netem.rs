@@ -51,7 +51,10 @@ where
         loop {
             let n = from.read(&mut buf).await.unwrap_or(0);
             let at = Instant::now() + delay + std::mem::take(&mut extra);
-            let chunk = buf.get(..n).filter(|c| !c.is_empty()).map(Bytes::copy_from_slice);
+            let chunk = buf
+                .get(..n)
+                .filter(|c| !c.is_empty())
+                .map(Bytes::copy_from_slice);
             let end = chunk.is_none();
             if tx.send((at, chunk)).await.is_err() || end {
                 break;
@@ -114,7 +117,13 @@ mod tests {
         let second = t.elapsed();
         drop(c);
         server.await.unwrap();
-        assert!(first >= rtt * 2 && first < rtt * 2 + Duration::from_millis(15), "{first:?}");
-        assert!(second >= rtt && second < rtt + Duration::from_millis(15), "{second:?}");
+        assert!(
+            first >= rtt * 2 && first < rtt * 2 + Duration::from_millis(15),
+            "{first:?}"
+        );
+        assert!(
+            second >= rtt && second < rtt + Duration::from_millis(15),
+            "{second:?}"
+        );
     }
 }

@@ -53,7 +53,8 @@ impl Tls {
                 sans.push(n.to_string());
             }
         }
-        let mut leaf_params = CertificateParams::new(sans).map_err(|e| invalid("certificate", e))?;
+        let mut leaf_params =
+            CertificateParams::new(sans).map_err(|e| invalid("certificate", e))?;
         leaf_params
             .distinguished_name
             .push(DnType::CommonName, "tccvm emulator");

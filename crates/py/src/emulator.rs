@@ -37,7 +37,9 @@ impl EmulatorCore {
         rtt: f64,
     ) -> PyResult<Self> {
         if !(rtt.is_finite() && (0.0..=10.0).contains(&rtt)) {
-            return Err(PyValueError::new_err("rtt must be between 0 and 10 seconds"));
+            return Err(PyValueError::new_err(
+                "rtt must be between 0 and 10 seconds",
+            ));
         }
         let mut timers = Timers::default();
         if let Some(s) = transition_seconds {
