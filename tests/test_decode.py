@@ -344,12 +344,12 @@ def test_a_calls_answer_is_left_out_of_the_cyclic_gc_too() -> None:
     from tccvm.emulator import Emulator
 
     with Emulator() as emu:
-        kw = dict(
-            secret_id=emu.secret_id,
-            secret_key=emu.secret_key,
-            region="ap-guangzhou",
-            endpoint=emu.endpoint,
-        )
+        kw = {
+            "secret_id": emu.secret_id,
+            "secret_key": emu.secret_key,
+            "region": "ap-guangzhou",
+            "endpoint": emu.endpoint,
+        }
         with tccvm.Client(**kw) as c:
             sync = c.describe_zones()
 

@@ -11,7 +11,6 @@ import statistics
 import time
 
 import pytest
-
 import tccvm
 from tccvm.emulator import Emulator
 
@@ -29,8 +28,8 @@ def emu():
 @pytest.fixture(scope="module")
 def other_ca():
     """The CA bundle of another emulator: a valid CA, just not the one that signed ``emu``."""
-    with Emulator(tls=True) as e:
-        yield open(e.ca_bundle).read()
+    with Emulator(tls=True) as e, open(e.ca_bundle) as f:
+        yield f.read()
 
 
 def client(emu, **kw):
@@ -46,7 +45,8 @@ def client(emu, **kw):
 
 def test_https_endpoint_and_ca_bundle(emu):
     assert emu.endpoint.startswith("https://127.0.0.1:")
-    pem = open(emu.ca_bundle).read()
+    with open(emu.ca_bundle) as f:
+        pem = f.read()
     assert pem.count("BEGIN CERTIFICATE") == 1 and "PRIVATE KEY" not in pem
     with Emulator() as plain:
         assert plain.endpoint.startswith("http://") and plain.ca_bundle is None
@@ -58,8 +58,8 @@ def test_the_ca_bundle_goes_with_the_emulator():
     with open(path):
         pass
     e.close()
-    with pytest.raises(FileNotFoundError):
-        open(path)
+    with pytest.raises(FileNotFoundError), open(path):
+        pass
 
 
 def test_tccvm_client_verifies_the_emulators_ca(emu):
@@ -102,20 +102,20 @@ def test_http2_and_http11_by_alpn(emu):
         (["http/1.1"], "http/1.1"),
     ):
         ctx.set_alpn_protocols(offered)
-        with socket.create_connection((emu.host, emu.port)) as raw:
-            with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
-                assert tls.selected_alpn_protocol() == chosen
+        raw = socket.create_connection((emu.host, emu.port))
+        with raw, ctx.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+            assert tls.selected_alpn_protocol() == chosen
     # An HTTP/1.1 request over TLS is answered (the metadata service needs no signature).
     ctx.set_alpn_protocols(["http/1.1"])
-    with socket.create_connection((emu.host, emu.port)) as raw:
-        with ctx.wrap_socket(raw, server_hostname="localhost") as tls:
-            tls.sendall(
-                b"GET /latest/meta-data/cam/security-credentials/ HTTP/1.1\r\n"
-                b"Host: localhost\r\nConnection: close\r\n\r\n"
-            )
-            answer = b""
-            while chunk := tls.recv(65536):
-                answer += chunk
+    raw = socket.create_connection((emu.host, emu.port))
+    with raw, ctx.wrap_socket(raw, server_hostname="localhost") as tls:
+        tls.sendall(
+            b"GET /latest/meta-data/cam/security-credentials/ HTTP/1.1\r\n"
+            b"Host: localhost\r\nConnection: close\r\n\r\n"
+        )
+        answer = b""
+        while chunk := tls.recv(65536):
+            answer += chunk
     assert answer.startswith(b"HTTP/1.1 200")
 
 
@@ -129,7 +129,9 @@ def test_tccvm_calls_share_one_http2_connection(emu):
     assert s["connections"] == 1 and s["connections_h2"] == 1
 
 
-def test_the_vendor_sdk_verifies_through_its_certification_option(emu, other_ca, tmp_path):
+def test_the_vendor_sdk_verifies_through_its_certification_option(
+    emu, other_ca, tmp_path
+):
     pytest.importorskip("tencentcloud.cvm.v20170312")
     from tencentcloud.common import credential
     from tencentcloud.common.exception.tencent_cloud_sdk_exception import (
@@ -174,36 +176,46 @@ def _first_byte(sock: socket.socket, request: bytes) -> float:
     return elapsed
 
 
+# A busy machine only ever adds to a delay (the emulator's thread not scheduled in time), so
+# the bounds apply to the best of a few tries: a delay missing, doubled or off by 10% fails.
+
+
 def test_rtt_delays_each_round_trip_and_a_new_connection_once_more():
     rtt = 0.05
     request = (
         b"GET /latest/meta-data/cam/security-credentials/ HTTP/1.1\r\nHost: x\r\n\r\n"
     )
+    firsts, again = [], []
     with Emulator(rtt=rtt) as e:
-        with socket.create_connection((e.host, e.port)) as s:
-            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            first = _first_byte(s, request)
-            again = [_first_byte(s, request) for _ in range(5)]
-    assert 2 * rtt * 0.9 <= first <= 2 * rtt * 1.1, first
-    assert rtt * 0.9 <= statistics.median(again) <= rtt * 1.1, again
+        for _ in range(3):
+            with socket.create_connection((e.host, e.port)) as s:
+                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                firsts.append(_first_byte(s, request))
+                again += [_first_byte(s, request) for _ in range(3)]
+    assert 2 * rtt * 0.9 <= min(firsts) <= 2 * rtt * 1.1, firsts
+    assert rtt * 0.9 <= min(again) <= rtt * 1.1, again
+    assert statistics.median(again) < 1.5 * rtt, again
 
 
 def test_an_rtt_of_50ms_is_what_a_client_measures_over_tls():
     rtt = 0.05
-    with Emulator(tls=True, rtt=rtt) as e, client(e, verify=e.ca_bundle) as c:
-        t = time.perf_counter()
-        c.describe_regions()
-        first = time.perf_counter() - t
-        per_call = []
-        for _ in range(8):
-            t = time.perf_counter()
-            c.describe_regions()
-            per_call.append(time.perf_counter() - t)
-        assert e.stats()["connections"] == 1
+    firsts, per_call = [], []
+    with Emulator(tls=True, rtt=rtt) as e:
+        for _ in range(3):
+            with client(e, verify=e.ca_bundle) as c:
+                t = time.perf_counter()
+                c.describe_regions()
+                firsts.append(time.perf_counter() - t)
+                for _ in range(4):
+                    t = time.perf_counter()
+                    c.describe_regions()
+                    per_call.append(time.perf_counter() - t)
+        assert e.stats()["connections"] == 3
     # TCP (1 RTT), TLS 1.3 (1 RTT), the call (1 RTT); no round trip more (the margin is CPU:
-    # handshakes and signing in a debug build on a busy machine).
-    assert 3 * rtt * 0.9 <= first < 4 * rtt, first
-    assert rtt * 0.9 <= statistics.median(per_call) <= rtt * 1.1, per_call
+    # handshakes and signing in a debug build).
+    assert 3 * rtt * 0.9 <= min(firsts) < 4 * rtt, firsts
+    assert rtt * 0.9 <= min(per_call) <= rtt * 1.1, per_call
+    assert statistics.median(per_call) < 1.5 * rtt, per_call
 
 
 def test_rtt_is_checked():
