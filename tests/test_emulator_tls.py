@@ -33,14 +33,12 @@ def other_ca():
 
 
 def client(emu, **kw):
-    return tccvm.Client(
-        secret_id=emu.secret_id,
-        secret_key=emu.secret_key,
-        region=REGION,
-        endpoint=emu.endpoint,
-        max_attempts=1,
-        **kw,
-    )
+    return make(tccvm.Client, emu, **kw)
+
+
+def make(cls, emu, **kw):
+    creds = {"secret_id": emu.secret_id, "secret_key": emu.secret_key}
+    return cls(**creds, region=REGION, endpoint=emu.endpoint, max_attempts=1, **kw)
 
 
 def test_https_endpoint_and_ca_bundle(emu):
@@ -70,13 +68,7 @@ def test_tccvm_client_verifies_the_emulators_ca(emu):
 
 def test_tccvm_async_client_verifies_the_emulators_ca(emu):
     async def main():
-        async with tccvm.AsyncClient(
-            secret_id=emu.secret_id,
-            secret_key=emu.secret_key,
-            region=REGION,
-            endpoint=emu.endpoint,
-            verify=emu.ca_bundle,
-        ) as c:
+        async with make(tccvm.AsyncClient, emu, verify=emu.ca_bundle) as c:
             return await asyncio.gather(*(c.describe_zones() for _ in range(8)))
 
     emu.reset()
