@@ -335,7 +335,9 @@ def bench_tls(_plain: EmulatorProcess, smoke: bool) -> dict[str, Any]:
 def measure(emu: Any, smoke: bool) -> dict[str, Any]:
     rtt = emu.rtt
     out: dict[str, Any] = {"rtt": rtt}
-    total = 200 if smoke else 2000
+    # The emulator's instance quota per region is 1,000 (the issue asks for 2,000: that needs
+    # a control to raise the quota, not there yet).
+    total = 200 if smoke else 1000
     populate(emu, total)
     runs = 1 if smoke else 5
     out["first_call"] = {}
