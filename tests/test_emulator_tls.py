@@ -74,7 +74,7 @@ def test_tccvm_async_client_verifies_the_emulators_ca(emu):
     emu.reset()
     assert all(out["TotalCount"] >= 1 for out in asyncio.run(main()))
     s = emu.stats()
-    assert s["requests"] == 8 and s["connections"] == s["connections_h2"] == 1
+    assert s["requests"] == 8 and s["connections"] == s["connections_h2"] >= 1
 
 
 def test_a_wrong_ca_is_refused(emu, other_ca, tmp_path):
