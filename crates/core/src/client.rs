@@ -13,6 +13,7 @@ use crate::lanes::Lane;
 use crate::observe::{wire_request, WireAnswer};
 pub use crate::observe::{AttemptLog, AttemptObserver, Interrupt, Observed, RequestLog};
 use crate::params;
+use crate::pool::Pool;
 use crate::rate_limit::{model_rate_limit, RateLimiter};
 use crate::request::new_client_token;
 use crate::retry::{
@@ -22,7 +23,7 @@ use crate::runtime::PerProcess;
 use crate::tls::tls_config;
 use bytes::Bytes;
 use serde_json::Value;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -68,6 +69,9 @@ pub struct Client {
     pub(crate) idle_hint: Arc<AtomicU64>,
     /// Bumped when the hint changes: pools built before are rebuilt with the new idle timeout.
     pub(crate) pool_generation: Arc<AtomicU64>,
+    /// The server answered a gated first HTTPS call over HTTP/1.x: async pools are no longer
+    /// gated (`crate::pool`). Shared with the pools.
+    pub(crate) http1_server: Arc<AtomicBool>,
     /// The sync lanes, built as sync calls need them (an async-only client never has one).
     pub(crate) lanes: Arc<PerProcess<Mutex<Vec<Arc<Lane>>>>>,
     pub(crate) budget: Arc<RetryBudget>,
@@ -78,7 +82,7 @@ pub struct Client {
 }
 
 /// A pool and the pool generation it was built for.
-pub(crate) type PoolSlot = Mutex<Option<(u64, reqwest::Client)>>;
+pub(crate) type PoolSlot = Mutex<Option<Pool>>;
 
 /// What [`Client::with_options`] may change (None: keep the original's).
 #[derive(Debug, Clone, Default)]
@@ -150,6 +154,7 @@ impl Client {
             slots: Arc::new(PerProcess::new()),
             idle_hint: Arc::default(),
             pool_generation: Arc::default(),
+            http1_server: Arc::default(),
             lanes: Arc::new(PerProcess::new()),
             clock_offset: Arc::default(),
             stats: Arc::default(),
@@ -199,6 +204,11 @@ impl Client {
             },
             idle_hint: self.idle_hint.clone(),
             pool_generation: self.pool_generation.clone(),
+            http1_server: if own_pools {
+                Arc::default()
+            } else {
+                self.http1_server.clone()
+            },
             lanes: if own_pools {
                 Arc::new(PerProcess::new())
             } else {
@@ -234,9 +244,9 @@ impl Client {
             .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))
     }
 
-    /// The pooled HTTP client of this process (rebuilt after a fork or `close()`, and when a
-    /// server's keep-alive hint changed the idle timeout).
-    pub(crate) fn http(&self) -> Result<reqwest::Client, Error> {
+    /// The async pool of this process (rebuilt after a fork or `close()`, and when a server's
+    /// keep-alive hint changed the idle timeout).
+    pub(crate) fn http(&self) -> Result<Pool, Error> {
         let mut g = match self.http.get().lock() {
             Ok(g) => g,
             Err(p) => p.into_inner(),
@@ -244,22 +254,18 @@ impl Client {
         self.current_http(&mut g, self.config.max_connections)
     }
 
-    /// The HTTP client in `slot` if it was built for the current pool generation, else a new
-    /// one put there (used for the async pool and each sync lane's).
-    pub(crate) fn current_http(
-        &self,
-        slot: &mut Option<(u64, reqwest::Client)>,
-        idle: usize,
-    ) -> Result<reqwest::Client, Error> {
+    /// The pool in `slot` if it was built for the current pool generation, else a new one put
+    /// there (used for the async pool and each sync lane's).
+    pub(crate) fn current_http(&self, slot: &mut Option<Pool>, idle: usize) -> Result<Pool, Error> {
         let generation = self.pool_generation.load(Ordering::Acquire);
-        if let Some((g, c)) = slot.as_ref() {
-            if *g == generation {
-                return Ok(c.clone());
+        if let Some(p) = slot.as_ref() {
+            if p.generation == generation {
+                return Ok(p.clone());
             }
         }
         let c = self.build_http(idle)?;
         // The old pool (if any) is dropped with its idle connections.
-        Ok(slot.insert((generation, c)).1.clone())
+        Ok(slot.insert(Pool::new(generation, c)).clone())
     }
 
     /// The `max_connections` turns of this client in this process.

@@ -17,6 +17,7 @@
 use crate::answer::Decode;
 use crate::client::{Answer, AttemptObserver, Client};
 use crate::error::Error;
+use crate::pool::Pool;
 use serde_json::Value;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -49,7 +50,7 @@ pub struct Lane {
     runtime: Option<tokio::runtime::Runtime>,
     /// The lane's pool and the pool generation it was built for. Only the thread driving the
     /// lane locks it (never contended; per process like the lane).
-    http: Mutex<Option<(u64, reqwest::Client)>>,
+    http: Mutex<Option<Pool>>,
 }
 
 /// The calling thread's turn on a lane; gives it back when dropped (also on a panic).
@@ -178,7 +179,7 @@ impl Client {
                 Ok(g) => g,
                 Err(p) => p.into_inner(),
             };
-            self.current_http(&mut g, 1)?
+            self.current_http(&mut g, 1)?.http
         };
         // (`Client::send` lets the lane's connection tasks catch up before each attempt.)
         let call = SYNC_LANE_HTTP.scope(http, self.call(action, params, observer, decode));

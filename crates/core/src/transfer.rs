@@ -35,7 +35,7 @@ impl Client {
                 )
             })?,
         };
-        let http = match SYNC_LANE_HTTP.try_with(reqwest::Client::clone) {
+        let (http, gate) = match SYNC_LANE_HTTP.try_with(reqwest::Client::clone) {
             Ok(lane_http) => {
                 // Nobody drove this lane since its last answer (or for the signing): let its
                 // connection tasks see what happened meanwhile (a server that closed the
@@ -44,11 +44,21 @@ impl Client {
                 // driver, the second lets the woken connection tasks run.
                 tokio::task::yield_now().await;
                 tokio::task::yield_now().await;
-                lane_http
+                (lane_http, None)
             }
-            Err(_) => self
-                .http()
-                .map_err(|e| (TransportKind::Request, e.to_string(), None))?,
+            Err(_) => {
+                let pool = self
+                    .http()
+                    .map_err(|e| (TransportKind::Request, e.to_string(), None))?;
+                (pool.http, Some(pool.first))
+            }
+        };
+        // The first HTTPS connection of an async pool is made by one call alone (`crate::pool`).
+        let gate = gate
+            .filter(|_| self.url.scheme() == "https" && !self.http1_server.load(Ordering::Relaxed));
+        let first = match &gate {
+            Some(g) => g.pass().await,
+            None => None,
         };
         // The client's own whole-request timeout (the pool may be shared with clients of
         // other timeouts: `Client::with_options`).
@@ -74,6 +84,13 @@ impl Client {
             .send()
             .await
             .map_err(|e| with_status(classify(e), None))?;
+        if let (Some(g), Some(_)) = (&gate, &first) {
+            if resp.version() < reqwest::Version::HTTP_2 {
+                self.http1_server.store(true, Ordering::Relaxed);
+            }
+            g.opened();
+        }
+        drop(first);
         let status = resp.status().as_u16();
         let headers = resp.headers();
         let date = headers
