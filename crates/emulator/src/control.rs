@@ -215,6 +215,17 @@ pub fn run(shared: &Shared, op: &str, args: &Value) -> Result<Value, String> {
             f.latency_actions = None;
             Ok(json!({}))
         }
+        "quotas" => {
+            let mut w = lock(&shared.world);
+            if let Some(v) = args.get("instances") {
+                w.instance_quota = v
+                    .as_u64()
+                    .filter(|n| (1..=100_000).contains(n))
+                    .ok_or("instances must be an integer from 1 to 100000")?
+                    as usize;
+            }
+            Ok(json!({"instances": w.instance_quota}))
+        }
         "signature_check" => {
             let on = args
                 .get("enabled")

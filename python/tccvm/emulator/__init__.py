@@ -179,7 +179,7 @@ class Emulator:
         return out
 
     def reset(self) -> None:
-        """Forget every resource, counter, fault rule, rate limit and clock offset.
+        """Forget every resource, counter, quota, fault rule, rate limit and clock offset.
         The id generator restarts from the last seed (if one was given)."""
         self._control("reset")
 
@@ -209,6 +209,12 @@ class Emulator:
 
     def disable_rate_limits(self) -> None:
         self._control("rate_limits", {"enabled": False})
+
+    def set_quotas(self, instances: int | None = None) -> dict[str, int]:
+        """Set the instance quota per region (1,000 by default, as the service's default
+        account quota; at most 100,000). Returns the quotas in force."""
+        args = {} if instances is None else {"instances": int(instances)}
+        return self._control_dict("quotas", args)
 
     def set_signature_check(self, enabled: bool) -> None:
         """Switch signature checking on or off (on by default)."""
