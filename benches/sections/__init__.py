@@ -16,6 +16,7 @@ from .ceiling import bench_ceiling
 from .criterion import bench_criterion
 from .decode import bench_decode
 from .fanout import bench_fanout
+from .gc_kept import bench_gc
 from .import_time import bench_import
 from .memory import bench_memory
 from .sequential import bench_sequential
@@ -29,6 +30,7 @@ REGISTRY: dict[str, Section] = {
     "sequential": bench_sequential,
     "threads": bench_threads,
     "fanout": bench_fanout,
+    "gc": bench_gc,
     "ceiling": bench_ceiling,
     "import": bench_import,
     "memory": bench_memory,
