@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import ssl
 import statistics
 import subprocess
 import sys
@@ -29,9 +30,20 @@ def log(*a: Any) -> None:
 
 
 class EmulatorProcess:
-    def __init__(self) -> None:
+    def __init__(self, tls: bool = False, rtt: float = 0.0) -> None:
+        extra = (["--tls"] if tls else []) + (["--rtt", str(rtt)] if rtt else [])
+        self.rtt = rtt
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tccvm.emulator", "--port", "0", "--seed", "7"],
+            [
+                sys.executable,
+                "-m",
+                "tccvm.emulator",
+                "--port",
+                "0",
+                "--seed",
+                "7",
+                *extra,
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
@@ -43,8 +55,9 @@ class EmulatorProcess:
             line = self.proc.stdout.readline()
             if not line:
                 break
-            if line.startswith("endpoint: "):
-                info["endpoint"] = line.split(": ", 1)[1].strip()
+            if line.startswith(("endpoint: ", "ca_bundle: ")):
+                k, v = line.split(": ", 1)
+                info[k] = v.strip()
             elif "=" in line:
                 k, v = line.strip().split("=", 1)
                 info[k] = v
@@ -57,6 +70,7 @@ class EmulatorProcess:
         self.host = self.endpoint.split("//", 1)[1]
         self.secret_id = info["TENCENTCLOUD_SECRET_ID"]
         self.secret_key = info["TENCENTCLOUD_SECRET_KEY"]
+        self.ca_bundle = info.get("ca_bundle", "")
 
     def control(self, op: str, args: dict[str, Any] | None = None) -> Any:
         req = urllib.request.Request(
@@ -65,7 +79,12 @@ class EmulatorProcess:
             headers={"Content-Type": "application/json"},
             method="POST",
         )
-        with urllib.request.urlopen(req, timeout=10) as r:
+        ctx = (
+            ssl.create_default_context(cafile=self.ca_bundle)
+            if self.ca_bundle
+            else None
+        )
+        with urllib.request.urlopen(req, timeout=10, context=ctx) as r:
             return json.loads(r.read())
 
     def latency(self, seconds: float) -> None:
@@ -95,6 +114,7 @@ def tccvm_client(emu: EmulatorProcess, cls: Any = None) -> Any:
         secret_key=emu.secret_key,
         region=REGION,
         endpoint=emu.endpoint,
+        verify=getattr(emu, "ca_bundle", "") or True,
     )
 
 

@@ -33,7 +33,7 @@ def test_benchmark_smoke(tmp_path: Path) -> None:
         check=False,
         capture_output=True,
         text=True,
-        timeout=110,
+        timeout=240,
         cwd=ROOT,
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
@@ -46,8 +46,17 @@ def test_benchmark_smoke(tmp_path: Path) -> None:
     assert set(results["threads"]["latency_0ms"]) == {"1", "4", "16"}
     f = results["fanout"]["limit_20"]
     assert f["tccvm_s"] > 0 and f["ideal_s"] > 0
+    k = results["gc"]
+    assert k["gc_on_s"] > 0 and k["gc_off_s"] > 0 and k["collector_s"] >= 0
     assert results["ceiling"]["tccvm_async_rate"] > 0
     assert results["import"]["tccvm_ms"] > 0
     assert results["memory"]["tccvm_kib"] != 0
+    t = results["tls"]
+    assert t["rtt"] > 0 and t["sequential"]["tccvm"]["rtts_per_call"] >= 0.9
+    a = t["burst"]["clients"]["tccvm_async"]
+    assert a["connections"] == a["connections_h2"] >= 1
+    assert t["paginate"]["clients"]["tccvm"]["instances"] == t["paginate"]["instances"]
+    # One HTTP/2 connection carries the async burst (the pool's first-connection gate).
+    assert a["connections"] == 1
     # The smoke run never rewrites the published figures.
     assert (md.read_text() if md.exists() else None) == before

@@ -310,3 +310,53 @@ def test_objects_of_a_known_shape() -> None:
     doc = [{k: j for k in long_keys} for j in range(3)]
     data = json.dumps(doc).encode()
     same(_core.loads(data), json.loads(data))
+
+
+def test_containers_of_plain_values_are_left_out_of_the_cyclic_gc() -> None:
+    import gc
+
+    doc = {
+        "Ids": ["ins-1", "ins-2"],
+        "Empty": [],
+        "Disk": {"Type": "CLOUD_SSD", "Size": 50},
+        "Disks": [{"Type": "CLOUD_SSD", "Size": 50}],
+        "Deep": {"Tags": [{"Key": "k", "Value": None}], "On": True, "Rate": 1.5},
+        "Mixed": [1, "a", None, [2, [3]]],
+    }
+    out = _core.loads(json.dumps(doc).encode())
+    assert out == doc
+    # Nothing here can be part of a cycle: no container is tracked, the top one included.
+    for o in (out, out["Ids"], out["Empty"], out["Disks"], out["Deep"], out["Mixed"]):
+        assert not gc.is_tracked(o), o
+    # json.loads tracks every list and every dict holding one.
+    ref = json.loads(json.dumps(doc))
+    assert gc.is_tracked(ref) and gc.is_tracked(ref["Ids"])
+    # A dict given a container is tracked again (by CPython), so a cycle through it is seen.
+    out["Disk"]["Self"] = out
+    assert gc.is_tracked(out["Disk"])
+
+
+def test_a_calls_answer_is_left_out_of_the_cyclic_gc_too() -> None:
+    import asyncio
+    import gc
+
+    import tccvm
+    from tccvm.emulator import Emulator
+
+    with Emulator() as emu:
+        kw = {
+            "secret_id": emu.secret_id,
+            "secret_key": emu.secret_key,
+            "region": "ap-guangzhou",
+            "endpoint": emu.endpoint,
+        }
+        with tccvm.Client(**kw) as c:
+            sync = c.describe_zones()
+
+        async def main():
+            async with tccvm.AsyncClient(**kw) as c:
+                return await c.describe_zones()
+
+        for out in (sync, asyncio.run(main())):
+            assert out["ZoneSet"] and not gc.is_tracked(out)
+            assert not any(gc.is_tracked(z) for z in out["ZoneSet"])

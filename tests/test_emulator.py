@@ -187,6 +187,21 @@ def test_timers_are_configurable(emu, client):
         emu.set_timers(bogus=1)
 
 
+def test_instance_quota_is_configurable(emu, client):
+    assert emu.set_quotas() == {"instances": 1000}
+    assert emu.set_quotas(instances=3) == {"instances": 3}
+    launch(client, InstanceCount=2)
+    code = code_of(lambda: launch(client, InstanceCount=2))
+    assert code == "InstancesQuotaLimitExceeded"
+    launch(client)
+    emu.set_quotas(instances=2500)
+    assert len(launch(client, InstanceCount=100)) == 100
+    with pytest.raises(ValueError):
+        emu.set_quotas(instances=0)
+    emu.reset()
+    assert emu.set_quotas() == {"instances": 1000}
+
+
 def test_run_instances_names_placement_charge_tags_and_pages(emu, client):
     ids = launch(client, InstanceCount=3, InstanceName="web-")
     ids2 = launch(client, InstanceCount=2, InstanceName="db{R:7}-x{R:1}")

@@ -16,10 +16,12 @@ from .ceiling import bench_ceiling
 from .criterion import bench_criterion
 from .decode import bench_decode
 from .fanout import bench_fanout
+from .gc_kept import bench_gc
 from .import_time import bench_import
 from .memory import bench_memory
 from .sequential import bench_sequential
 from .threads import bench_threads
+from .tls import bench_tls
 
 Section = Callable[[EmulatorProcess, bool], dict[str, Any]]
 
@@ -28,8 +30,10 @@ REGISTRY: dict[str, Section] = {
     "sequential": bench_sequential,
     "threads": bench_threads,
     "fanout": bench_fanout,
+    "gc": bench_gc,
     "ceiling": bench_ceiling,
     "import": bench_import,
     "memory": bench_memory,
     "criterion": bench_criterion,
+    "tls": bench_tls,
 }

@@ -13,6 +13,7 @@ use crate::lanes::Lane;
 use crate::observe::{wire_request, WireAnswer};
 pub use crate::observe::{AttemptLog, AttemptObserver, Interrupt, Observed, RequestLog};
 use crate::params;
+use crate::pool::Pool;
 use crate::rate_limit::{model_rate_limit, RateLimiter};
 use crate::request::new_client_token;
 use crate::retry::{
@@ -20,7 +21,7 @@ use crate::retry::{
 };
 use crate::runtime::PerProcess;
 use crate::tls::tls_config;
-use crate::transfer::{CountOpened, Pool};
+use crate::transfer::CountOpened;
 use bytes::Bytes;
 use serde_json::Value;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
@@ -75,6 +76,9 @@ pub struct Client {
     pub(crate) races: Arc<(AtomicU64, AtomicU64)>,
     /// Set once the server kept closing connections under requests: pools keep none idle.
     pub(crate) no_reuse: Arc<AtomicBool>,
+    /// The server answered a gated first HTTPS call over HTTP/1.x: async pools are no longer
+    /// gated (`crate::pool`). Shared with the pools.
+    pub(crate) http1_server: Arc<AtomicBool>,
     /// The sync lanes, built as sync calls need them (an async-only client never has one).
     pub(crate) lanes: Arc<PerProcess<Mutex<Vec<Arc<Lane>>>>>,
     pub(crate) budget: Arc<RetryBudget>,
@@ -85,7 +89,7 @@ pub struct Client {
 }
 
 /// A pool and the pool generation it was built for.
-pub(crate) type PoolSlot = Mutex<Option<(u64, Pool)>>;
+pub(crate) type PoolSlot = Mutex<Option<Pool>>;
 
 /// What [`Client::with_options`] may change (None: keep the original's).
 #[derive(Debug, Clone, Default)]
@@ -159,6 +163,7 @@ impl Client {
             pool_generation: Arc::default(),
             races: Arc::default(),
             no_reuse: Arc::default(),
+            http1_server: Arc::default(),
             lanes: Arc::new(PerProcess::new()),
             clock_offset: Arc::default(),
             stats: Arc::default(),
@@ -210,6 +215,11 @@ impl Client {
             pool_generation: self.pool_generation.clone(),
             races: self.races.clone(),
             no_reuse: self.no_reuse.clone(),
+            http1_server: if own_pools {
+                Arc::default()
+            } else {
+                self.http1_server.clone()
+            },
             lanes: if own_pools {
                 Arc::new(PerProcess::new())
             } else {
@@ -223,7 +233,10 @@ impl Client {
     }
 
     /// A new pool keeping at most `idle` idle connections (a sync lane needs one).
-    pub(crate) fn build_http(&self, idle: usize) -> Result<Pool, Error> {
+    pub(crate) fn build_http(
+        &self,
+        idle: usize,
+    ) -> Result<(reqwest::Client, Arc<AtomicU64>), Error> {
         let c = &self.config;
         let opened = Arc::new(AtomicU64::new(0));
         let mut b = reqwest::Client::builder()
@@ -250,11 +263,11 @@ impl Client {
         let http = b
             .build()
             .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
-        Ok(Pool { http, opened })
+        Ok((http, opened))
     }
 
-    /// The pooled HTTP client of this process (rebuilt after a fork or `close()`, and when a
-    /// server's keep-alive hint changed the idle timeout).
+    /// The async pool of this process (rebuilt after a fork or `close()`, and when a server's
+    /// keep-alive hint changed the idle timeout).
     pub(crate) fn http(&self) -> Result<Pool, Error> {
         let mut g = match self.http.get().lock() {
             Ok(g) => g,
@@ -263,22 +276,18 @@ impl Client {
         self.current_http(&mut g, self.config.max_connections)
     }
 
-    /// The HTTP client in `slot` if it was built for the current pool generation, else a new
-    /// one put there (used for the async pool and each sync lane's).
-    pub(crate) fn current_http(
-        &self,
-        slot: &mut Option<(u64, Pool)>,
-        idle: usize,
-    ) -> Result<Pool, Error> {
+    /// The pool in `slot` if it was built for the current pool generation, else a new one put
+    /// there (used for the async pool and each sync lane's).
+    pub(crate) fn current_http(&self, slot: &mut Option<Pool>, idle: usize) -> Result<Pool, Error> {
         let generation = self.pool_generation.load(Ordering::Acquire);
-        if let Some((g, c)) = slot.as_ref() {
-            if *g == generation {
-                return Ok(c.clone());
+        if let Some(p) = slot.as_ref() {
+            if p.generation == generation {
+                return Ok(p.clone());
             }
         }
-        let c = self.build_http(idle)?;
+        let (http, opened) = self.build_http(idle)?;
         // The old pool (if any) is dropped with its idle connections.
-        Ok(slot.insert((generation, c)).1.clone())
+        Ok(slot.insert(Pool::new(generation, http, opened)).clone())
     }
 
     /// The `max_connections` turns of this client in this process.

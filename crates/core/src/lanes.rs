@@ -17,7 +17,7 @@
 use crate::answer::Decode;
 use crate::client::{Answer, AttemptObserver, Client};
 use crate::error::Error;
-use crate::transfer::Pool;
+use crate::pool::Pool;
 use serde_json::Value;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -50,7 +50,7 @@ pub struct Lane {
     runtime: Option<tokio::runtime::Runtime>,
     /// The lane's pool and the pool generation it was built for. Only the thread driving the
     /// lane locks it (never contended; per process like the lane).
-    http: Mutex<Option<(u64, Pool)>>,
+    http: Mutex<Option<Pool>>,
 }
 
 /// The calling thread's turn on a lane; gives it back when dropped (also on a panic).

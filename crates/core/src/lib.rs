@@ -7,7 +7,8 @@
 //! - requests: [`params`] (encoding), [`request`] (a signed request per attempt)
 //! - answers: [`json`] (the grammar), [`answer`] (the judge)
 //! - transport: [`client`] (the attempt loop), [`transfer`] (one attempt on the wire: the
-//!   connection limit, the answer size limit, keep-alive hints), [`lanes`] (sync calls and
+//!   connection limit, the answer size limit, keep-alive hints), [`pool`] (a pool generation
+//!   and its first HTTPS connection's gate), [`lanes`] (sync calls and
 //!   their interruption), [`retry`] (the policy),
 //!   [`rate_limit`], [`endpoint`], [`tls`], [`config`]
 //! - [`observe`] (what a call reports per attempt: logging, hooks, the redacted wire view)
@@ -26,6 +27,7 @@ pub mod lanes;
 pub mod model;
 pub mod observe;
 pub mod params;
+pub mod pool;
 pub mod rate_limit;
 pub mod request;
 pub mod retry;

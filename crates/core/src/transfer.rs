@@ -7,20 +7,13 @@ use crate::client::Client;
 use crate::error::TransportKind;
 use crate::lanes::SYNC_LANE_HTTP;
 use crate::observe::{wire_answer, WireAnswer};
+use crate::pool::Pool;
 use crate::request::Prepared;
 use bytes::{Bytes, BytesMut};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, UNIX_EPOCH};
-
-/// A connection pool (an HTTP client) and how many connections it has opened so far: an
-/// attempt during which that count did not move went out on a reused connection.
-#[derive(Clone)]
-pub(crate) struct Pool {
-    pub(crate) http: reqwest::Client,
-    pub(crate) opened: Arc<AtomicU64>,
-}
 
 /// The connector layer that counts a pool's new connections (every connection, direct or
 /// through a proxy, is opened through it).
@@ -81,11 +74,22 @@ impl Client {
                 )
             })?,
         };
-        let pool = match SYNC_LANE_HTTP.try_with(Pool::clone) {
-            Ok(lane_pool) => lane_pool,
-            Err(_) => self
-                .http()
-                .map_err(|e| (TransportKind::Request, e.to_string(), None))?,
+        let (pool, gate) = match SYNC_LANE_HTTP.try_with(Pool::clone) {
+            Ok(lane_pool) => (lane_pool, None),
+            Err(_) => {
+                let pool = self
+                    .http()
+                    .map_err(|e| (TransportKind::Request, e.to_string(), None))?;
+                let first = pool.first.clone();
+                (pool, Some(first))
+            }
+        };
+        // The first HTTPS connection of an async pool is made by one call alone (`crate::pool`).
+        let gate = gate
+            .filter(|_| self.url.scheme() == "https" && !self.http1_server.load(Ordering::Relaxed));
+        let first = match &gate {
+            Some(g) => g.pass().await,
+            None => None,
         };
         // Let the pool's connection tasks see what happened since the last answer (a server
         // that closed the connection after answering) right before a pooled connection is
@@ -138,6 +142,13 @@ impl Client {
                 with_status(classify(e), None)
             }
         })?;
+        if let (Some(g), Some(_)) = (&gate, &first) {
+            if resp.version() < reqwest::Version::HTTP_2 {
+                self.http1_server.store(true, Ordering::Relaxed);
+            }
+            g.opened();
+        }
+        drop(first);
         let status = resp.status().as_u16();
         let headers = resp.headers();
         let date = headers

@@ -56,6 +56,8 @@ pub fn stats(shared: &Shared) -> Value {
         "launches_by_token": by_token,
         "faults_injected": faults,
         "undocumented_errors": undocumented,
+        "connections": shared.wire.opened.load(Ordering::Relaxed),
+        "connections_h2": shared.wire.opened_h2.load(Ordering::Relaxed),
     })
 }
 
@@ -66,6 +68,8 @@ pub fn run(shared: &Shared, op: &str, args: &Value) -> Result<Value, String> {
             let timers = lock(&shared.world).timers.clone();
             *lock(&shared.world) = World::new(seed, timers);
             shared.requests.store(0, Ordering::Relaxed);
+            shared.wire.opened.store(0, Ordering::Relaxed);
+            shared.wire.opened_h2.store(0, Ordering::Relaxed);
             lock(&shared.by_action).clear();
             lock(&shared.undocumented).clear();
             {
@@ -210,6 +214,17 @@ pub fn run(shared: &Shared, op: &str, args: &Value) -> Result<Value, String> {
             f.jitter = Duration::ZERO;
             f.latency_actions = None;
             Ok(json!({}))
+        }
+        "quotas" => {
+            let mut w = lock(&shared.world);
+            if let Some(v) = args.get("instances") {
+                w.instance_quota = v
+                    .as_u64()
+                    .filter(|n| (1..=100_000).contains(n))
+                    .ok_or("instances must be an integer from 1 to 100000")?
+                    as usize;
+            }
+            Ok(json!({"instances": w.instance_quota}))
         }
         "signature_check" => {
             let on = args

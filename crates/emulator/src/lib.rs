@@ -5,11 +5,13 @@
 //! (flattened -> nested), `model_view` (what the model says), `state` (the account),
 //! `catalog` (regions, zones, types, public images), `handlers/*` (one module per resource
 //! family), `faults` (injection and rate limits), `metadata` (CVM role credentials),
-//! `control` (reset / seed / timers / faults / counters), `poll` (the server's poller). The pyo3 class
+//! `control` (reset / seed / timers / faults / counters), `poll` (the server's poller), `conn`
+//! (one connection: `tls` for HTTPS, `netem` for a simulated round trip). The pyo3 class
 //! that starts it from Python lives in the binding crate (`crates/py/src/emulator.rs`).
 
 pub mod auth;
 pub mod catalog;
+pub mod conn;
 pub mod control;
 pub mod fam_state;
 pub mod faults;
@@ -17,10 +19,12 @@ pub mod handlers;
 pub mod keygen;
 pub mod metadata;
 pub mod model_view;
+pub mod netem;
 pub mod params;
 pub mod poll;
 pub mod server;
 pub mod state;
+pub mod tls;
 pub mod util;
 
 use auth::{Cred, Creds};
@@ -60,6 +64,8 @@ pub struct Shared {
     pub role_creds: Mutex<Option<metadata::Issued>>,
     pub secret_id: String,
     pub seed: Mutex<Option<u64>>,
+    /// How connections are carried (TLS, simulated round trip) and how many were opened.
+    pub wire: Arc<conn::Wire>,
 }
 
 impl Shared {
@@ -96,6 +102,10 @@ pub struct Options {
     pub check_signatures: bool,
     pub seed: Option<u64>,
     pub timers: Timers,
+    /// Serve HTTPS (a CA and a server certificate made at start; see [`Emulator::ca_bundle`]).
+    pub tls: bool,
+    /// A simulated round trip (a testing aid; see `netem`): zero for none.
+    pub rtt: std::time::Duration,
 }
 
 impl Default for Options {
@@ -108,6 +118,8 @@ impl Default for Options {
             check_signatures: true,
             seed: None,
             timers: Timers::default(),
+            tls: false,
+            rtt: std::time::Duration::ZERO,
         }
     }
 }
@@ -122,6 +134,7 @@ pub struct Emulator {
     /// so that a request never hops between worker threads (no futex wake-ups per request).
     thread: Option<std::thread::JoinHandle<()>>,
     pid: u32,
+    tls: Option<tls::Tls>,
 }
 
 impl Emulator {
@@ -139,6 +152,16 @@ impl Emulator {
                 expires: None,
             },
         );
+        let tls = if opts.tls {
+            Some(tls::Tls::generate(std::slice::from_ref(&opts.host))?)
+        } else {
+            None
+        };
+        let wire = Arc::new(conn::Wire {
+            tls: tls.as_ref().map(|t| t.acceptor.clone()),
+            rtt: opts.rtt,
+            ..conn::Wire::default()
+        });
         let fault_seed = opts.seed.unwrap_or_else(|| rand::rng().random());
         let shared = Arc::new(Shared {
             settings: RwLock::new(Settings {
@@ -157,6 +180,7 @@ impl Emulator {
             role_creds: Mutex::new(None),
             secret_id,
             seed: Mutex::new(opts.seed),
+            wire: wire.clone(),
         });
         let std_listener = std::net::TcpListener::bind((opts.host.as_str(), opts.port))?;
         std_listener.set_nonblocking(true)?;
@@ -173,7 +197,7 @@ impl Emulator {
         let thread = std::thread::Builder::new()
             .name("tccvm-emulator".into())
             .spawn(move || {
-                rt.block_on(server::serve(listener, served, rx));
+                rt.block_on(server::serve(listener, served, wire, rx));
                 // Blocking helpers (key generation) still running are not waited for long.
                 rt.shutdown_timeout(std::time::Duration::from_secs(1));
             })?;
@@ -184,6 +208,7 @@ impl Emulator {
             stop: Some(tx),
             thread: Some(thread),
             pid: std::process::id(),
+            tls,
         })
     }
 
@@ -193,6 +218,11 @@ impl Emulator {
 
     pub fn secret_key(&self) -> &str {
         &self.secret_key
+    }
+
+    /// The PEM file of the CA that signed the server's certificate (HTTPS only).
+    pub fn ca_bundle(&self) -> Option<&std::path::Path> {
+        self.tls.as_ref().map(|t| t.ca_bundle())
     }
 
     pub fn running(&self) -> bool {

@@ -6,15 +6,14 @@ use super::handlers::{self, Ctx};
 use super::params::unflatten;
 use super::util::{unix_now, uuid4, ApiError, P};
 use super::{control, metadata, model_view, Shared};
+use crate::conn::{self, Wire};
 use crate::poll::{self, Poller};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::header::{HeaderValue, CONTENT_TYPE};
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::fmt;
@@ -48,6 +47,7 @@ pub type Resp = Response<Full<Bytes>>;
 pub async fn serve(
     listener: TcpListener,
     shared: Arc<Shared>,
+    wire: Arc<Wire>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut conns = JoinSet::new();
@@ -69,10 +69,10 @@ pub async fn serve(
                         continue;
                     }
                 };
-                let _ = stream.set_nodelay(true);
                 let shared = shared.clone();
-                let mut stop = shutdown.clone();
+                let stop = shutdown.clone();
                 let poller = poller.clone();
+                let wire = wire.clone();
                 conns.spawn(async move {
                     let svc = service_fn(move |req| {
                         let s = shared.clone();
@@ -91,16 +91,7 @@ pub async fn serve(
                             Ok::<Resp, Dropped>(resp)
                         }
                     });
-                    let conn = http1::Builder::new()
-                        .timer(hyper_util::rt::TokioTimer::new())
-                        .keep_alive(true)
-                        .header_read_timeout(std::time::Duration::from_secs(IDLE_SECS))
-                        .serve_connection(TokioIo::new(stream), svc);
-                    tokio::pin!(conn);
-                    tokio::select! {
-                        _ = &mut conn => {}
-                        _ = stop.changed() => {}
-                    }
+                    conn::serve(stream, &wire, svc, stop).await;
                 });
                 while conns.try_join_next().is_some() {}
             }
@@ -286,11 +277,17 @@ async fn api(
     let method = parts.method.as_str();
     let path = parts.uri.path();
     let query = parts.uri.query().unwrap_or("");
-    let headers: Vec<(&str, Cow<str>)> = parts
+    let mut headers: Vec<(&str, Cow<str>)> = parts
         .headers
         .iter()
         .map(|(k, v)| (k.as_str(), String::from_utf8_lossy(v.as_bytes())))
         .collect();
+    // HTTP/2 carries the host as the `:authority` pseudo-header (hyper puts it in the URI).
+    if !parts.headers.contains_key(hyper::header::HOST) {
+        if let Some(a) = parts.uri.authority() {
+            headers.push(("host", Cow::Borrowed(a.as_str())));
+        }
+    }
     let host = header(&headers, "host").unwrap_or("");
     let ctype = header(&headers, "content-type")
         .unwrap_or("")

@@ -31,6 +31,24 @@ struct Builder<'a, 'py> {
     repeated_at_1: bool,
     /// The last key [`Builder::key`] made came from the key cache.
     key_cached: bool,
+    /// The last value built is atomic, or a container of atomic values and such containers,
+    /// left untracked by the cyclic GC (see [`untrack`]).
+    plain: bool,
+}
+
+/// Take a container of this decode that holds only atomic values (strings, numbers, booleans,
+/// None) and such containers out of the cyclic GC's care: it cannot be part of a reference
+/// cycle as built, and an answer kept alive (a fan-out's results) would otherwise have the
+/// collector walk every one of its ~1,000 containers again and again. CPython untracks such
+/// dicts itself (at creation, or lazily in a collection) but not the ones holding such lists,
+/// and never lists; a dict that is later given a container is tracked again by CPython, a list
+/// is not (README: a cycle made through an answer's list is freed only once broken).
+///
+/// # Safety
+/// GIL held; `o` a live dict or list built by this decode.
+#[inline(always)]
+unsafe fn untrack(o: *mut ffi::PyObject) {
+    ffi::PyObject_GC_UnTrack(o.cast());
 }
 
 impl<'a, 'py> Builder<'a, 'py> {
@@ -57,6 +75,7 @@ impl<'a, 'py> Builder<'a, 'py> {
             digits: Vec::new(),
             repeated_at_1: false,
             key_cached: false,
+            plain: true,
         }
     }
 
@@ -140,6 +159,8 @@ impl<'a, 'py> Builder<'a, 'py> {
 
     fn value(&mut self, depth: usize) -> Result<Bound<'py, PyAny>, Fail> {
         let py = self.py;
+        // Containers set it again for themselves.
+        self.plain = true;
         match self.p.peek() {
             Some(b'"') => {
                 let t = self.p.string::<true>()?;
@@ -180,6 +201,7 @@ impl<'a, 'py> Builder<'a, 'py> {
         let base = self.stack.len();
         let mut shape: u64 = 0;
         let mut all_cached = true;
+        let mut all_plain = true;
         loop {
             if self.p.peek() != Some(b'"') {
                 return self.p.unexpected("expected a string key");
@@ -192,6 +214,7 @@ impl<'a, 'py> Builder<'a, 'py> {
             self.p.expect(b':', "expected ':'")?;
             self.p.ws();
             let v = self.value(depth + 1)?;
+            all_plain &= self.plain;
             self.stack.push(key);
             self.stack.push(v);
             if !self.p.next_item(b'}', "expected ',' or '}'")? {
@@ -208,6 +231,11 @@ impl<'a, 'py> Builder<'a, 'py> {
         if depth == 1 && unsafe { ffi::PyDict_Size(dict.as_ptr()) } != members as ffi::Py_ssize_t {
             self.repeated_at_1 = true;
         }
+        if all_plain {
+            // SAFETY: GIL held; a dict of this decode whose values are all plain.
+            unsafe { untrack(dict.as_ptr()) };
+        }
+        self.plain = all_plain;
         Ok(dict)
     }
 
@@ -297,11 +325,13 @@ impl<'a, 'py> Builder<'a, 'py> {
         self.p.i += 1;
         self.p.ws();
         let base = self.stack.len();
+        let mut all_plain = true;
         if self.p.peek() == Some(b']') {
             self.p.i += 1;
         } else {
             loop {
                 let v = self.value(depth + 1)?;
+                all_plain &= self.plain;
                 self.stack.push(v);
                 if !self.p.next_item(b']', "expected ',' or ']'")? {
                     break;
@@ -315,6 +345,11 @@ impl<'a, 'py> Builder<'a, 'py> {
             // SAFETY: `list` is a new list of length n, k < n; SetItem steals the reference.
             unsafe { ffi::PyList_SetItem(list.as_ptr(), k as ffi::Py_ssize_t, item.into_ptr()) };
         }
+        if all_plain {
+            // SAFETY: GIL held; a list of this decode whose items are all plain.
+            unsafe { untrack(list.as_ptr()) };
+        }
+        self.plain = all_plain;
         Ok(list)
     }
 

@@ -16,13 +16,14 @@ pub struct EmulatorCore {
     port: u16,
     secret_id: String,
     secret_key: String,
+    ca_bundle: Option<String>,
 }
 
 #[pymethods]
 impl EmulatorCore {
     #[new]
     #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (host="127.0.0.1".to_string(), port=0, secret_id=None, secret_key=None, check_signatures=true, seed=None, transition_seconds=None))]
+    #[pyo3(signature = (host="127.0.0.1".to_string(), port=0, secret_id=None, secret_key=None, check_signatures=true, seed=None, transition_seconds=None, tls=false, rtt=0.0))]
     fn new(
         py: Python<'_>,
         host: String,
@@ -32,7 +33,14 @@ impl EmulatorCore {
         check_signatures: bool,
         seed: Option<u64>,
         transition_seconds: Option<f64>,
+        tls: bool,
+        rtt: f64,
     ) -> PyResult<Self> {
+        if !(rtt.is_finite() && (0.0..=10.0).contains(&rtt)) {
+            return Err(PyValueError::new_err(
+                "rtt must be between 0 and 10 seconds",
+            ));
+        }
         let mut timers = Timers::default();
         if let Some(s) = transition_seconds {
             if !(s.is_finite() && (0.0..86_400.0).contains(&s)) {
@@ -58,6 +66,8 @@ impl EmulatorCore {
             check_signatures,
             seed,
             timers,
+            tls,
+            rtt: Duration::from_secs_f64(rtt),
         };
         let emu = py.detach(|| Emulator::start(opts)).map_err(|e| {
             PyOSError::new_err(format!("cannot start the emulator on {host}:{port}: {e}"))
@@ -69,7 +79,12 @@ impl EmulatorCore {
             addr.ip().to_string()
         };
         Ok(EmulatorCore {
-            endpoint: format!("http://{shown}:{}", addr.port()),
+            endpoint: format!(
+                "{}://{shown}:{}",
+                if tls { "https" } else { "http" },
+                addr.port()
+            ),
+            ca_bundle: emu.ca_bundle().map(|p| p.to_string_lossy().into_owned()),
             host: addr.ip().to_string(),
             port: addr.port(),
             secret_id: emu.secret_id().to_string(),
@@ -81,6 +96,11 @@ impl EmulatorCore {
     #[getter]
     fn endpoint(&self) -> String {
         self.endpoint.clone()
+    }
+    /// The PEM file of the emulator's CA (HTTPS only).
+    #[getter]
+    fn ca_bundle(&self) -> Option<String> {
+        self.ca_bundle.clone()
     }
     #[getter]
     fn host(&self) -> String {

@@ -72,6 +72,14 @@ class Emulator:
         seed: seed of the id generator and of fault injection (reproducible ids and faults).
         transition_seconds: duration of every transitional state (PENDING, STARTING, STOPPING,
             REBOOTING, TERMINATING, image CREATING); default 0.3 s.
+        tls: serve HTTPS (HTTP/2 and HTTP/1.1 by ALPN). A CA and a server certificate
+            signed by it (for localhost, 127.0.0.1, ::1 and ``host``) are made at start; the
+            CA's PEM file is :attr:`ca_bundle` (``Client(verify=emu.ca_bundle)``), removed when
+            the emulator stops.
+        rtt: a simulated network round trip in seconds (a testing aid, default 0): every byte
+            is delayed by half of it in each direction and a new connection's first bytes by
+            one round trip more (TCP's handshake), so that a call, a new connection and a TLS
+            handshake cost on loopback what they cost that far away. Bandwidth is not limited.
 
     The server starts in the constructor and stops on :meth:`close` (or leaving ``with``).
     """
@@ -86,6 +94,8 @@ class Emulator:
         check_signatures: bool = True,
         seed: int | None = None,
         transition_seconds: float | None = None,
+        tls: bool = False,
+        rtt: float = 0.0,
     ) -> None:
         self._core = EmulatorCore(
             host,
@@ -95,13 +105,22 @@ class Emulator:
             check_signatures,
             seed,
             transition_seconds,
+            bool(tls),
+            float(rtt),
         )
 
     # -- identity -----------------------------------------------------------------------
     @property
     def endpoint(self) -> str:
-        """``http://HOST:PORT``: pass it as a client's endpoint."""
+        """``http://HOST:PORT`` (``https://`` with ``tls=True``): a client's endpoint."""
         return str(self._core.endpoint)
+
+    @property
+    def ca_bundle(self) -> str | None:
+        """Path of the PEM file of the CA that signed the server's certificate (``tls=True``;
+        None otherwise)."""
+        path = self._core.ca_bundle
+        return None if path is None else str(path)
 
     @property
     def host(self) -> str:
@@ -160,7 +179,7 @@ class Emulator:
         return out
 
     def reset(self) -> None:
-        """Forget every resource, counter, fault rule, rate limit and clock offset.
+        """Forget every resource, counter, quota, fault rule, rate limit and clock offset.
         The id generator restarts from the last seed (if one was given)."""
         self._control("reset")
 
@@ -190,6 +209,12 @@ class Emulator:
 
     def disable_rate_limits(self) -> None:
         self._control("rate_limits", {"enabled": False})
+
+    def set_quotas(self, instances: int | None = None) -> dict[str, int]:
+        """Set the instance quota per region (1,000 by default, as the service's default
+        account quota; at most 100,000). Returns the quotas in force."""
+        args = {} if instances is None else {"instances": int(instances)}
+        return self._control_dict("quotas", args)
 
     def set_signature_check(self, enabled: bool) -> None:
         """Switch signature checking on or off (on by default)."""

@@ -34,6 +34,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--rate-limits", action="store_true", help="enforce the documented rate limits"
     )
+    ap.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve HTTPS (HTTP/2 and HTTP/1.1); prints the CA bundle to verify against",
+    )
+    ap.add_argument(
+        "--rtt",
+        type=float,
+        default=0.0,
+        help="simulated network round trip in seconds (a testing aid)",
+    )
     args = ap.parse_args(argv)
 
     emu = Emulator(
@@ -44,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
         check_signatures=not args.no_signature_check,
         seed=args.seed,
         transition_seconds=args.transition_seconds,
+        tls=args.tls,
+        rtt=args.rtt,
     )
     if args.rate_limits:
         emu.enable_rate_limits()
@@ -58,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"TENCENTCLOUD_SECRET_ID={emu.secret_id}")
     print(f"TENCENTCLOUD_SECRET_KEY={emu.secret_key}")
     print(f"TENCENTCLOUD_METADATA_ENDPOINT={emu.metadata_endpoint}")
+    if emu.ca_bundle is not None:
+        print(f"ca_bundle: {emu.ca_bundle}")
     print("serving until interrupted (Ctrl-C)", flush=True)
     try:
         while not stop.wait(0.5):
