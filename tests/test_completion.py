@@ -35,6 +35,9 @@ def shell():
     )
     yield ip
     client.close()
+    # Leave no IPython instance behind: `get_ipython()` would then make every later test in
+    # this process look interactive (waiters show progress bars there).
+    InteractiveShell.clear_instance()
 
 
 def complete(ip, text: str) -> list[str]:
