@@ -18,6 +18,7 @@ def shell():
     pytest.importorskip("jedi")
     from IPython.core.interactiveshell import InteractiveShell
 
+    prompts = {k: getattr(sys, k) for k in ("ps1", "ps2") if hasattr(sys, k)}
     ip = InteractiveShell.instance()
     assert ip.Completer.use_jedi  # IPython's default
     client = tccvm.Client(
@@ -36,8 +37,16 @@ def shell():
     yield ip
     client.close()
     # Leave no IPython instance behind: `get_ipython()` would then make every later test in
-    # this process look interactive (waiters show progress bars there).
+    # this process look interactive (nor `sys.ps1`, which the shell sets) (waiters show progress bars there).
     InteractiveShell.clear_instance()
+    for k in (
+        "ps1",
+        "ps2",
+    ):  # the shell sets sys.ps1/ps2, which is how a REPL is recognised
+        if k in prompts:
+            setattr(sys, k, prompts[k])
+        elif hasattr(sys, k):
+            delattr(sys, k)
 
 
 def complete(ip, text: str) -> list[str]:
