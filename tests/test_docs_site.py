@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "build" / "docs-screenshots"
 sys.path.insert(0, str(ROOT / "tools"))
 
-import docgen  # noqa: E402
+import docgen
 
 MODEL = json.loads(docgen.MODEL_OUT.read_text(encoding="utf-8"))
 
@@ -92,12 +92,23 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
             import material  # noqa: F401
             import mkdocs  # noqa: F401
         except ImportError:
-            _missing("MkDocs with Material is not installed (pip install the `docs` extra)")
+            _missing(
+                "MkDocs with Material is not installed (pip install the `docs` extra)"
+            )
         out = tmp_path_factory.mktemp("docs") / "site"
         env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
         done = subprocess.run(
-            [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
+            [
+                sys.executable,
+                "-m",
+                "mkdocs",
+                "build",
+                "--strict",
+                "--site-dir",
+                str(out),
+            ],
             cwd=ROOT,
+            check=False,
             env=env,
             capture_output=True,
             text=True,
@@ -118,8 +129,14 @@ def test_check_finds_missing_and_stale_pages(site: Path, tmp_path: Path) -> None
         "stale page (not from the current model): reference/types/Placement/index.html",
     ]
     gen = [sys.executable, str(ROOT / "tools" / "gen_docs.py"), "--check"]
-    assert subprocess.run([*gen, str(copy)], capture_output=True).returncode == 1
-    assert subprocess.run([*gen, str(site)], capture_output=True).returncode == 0
+    assert (
+        subprocess.run([*gen, str(copy)], capture_output=True, check=False).returncode
+        == 1
+    )
+    assert (
+        subprocess.run([*gen, str(site)], capture_output=True, check=False).returncode
+        == 0
+    )
 
 
 @pytest.fixture(scope="module")
@@ -164,7 +181,9 @@ def browser():
         "--window-size=1280,1000",
     ):
         opts.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=opts)
+    driver = webdriver.Chrome(
+        service=Service(executable_path=driver_path), options=opts
+    )
     driver.set_page_load_timeout(30)
     SHOTS.mkdir(parents=True, exist_ok=True)
     yield driver
@@ -206,7 +225,9 @@ def test_action_page_renders(browser, base_url: str) -> None:
     assert "def describe_instances(" in text
     assert "async def describe_instances(" in text
     assert "tccvm.errors.InvalidInstanceIdMalformed" in text
-    rows = browser.find_elements(By.XPATH, "//h2[@id='parameters']/following::table[1]//tr")
+    rows = browser.find_elements(
+        By.XPATH, "//h2[@id='parameters']/following::table[1]//tr"
+    )
     names = [r.find_elements(By.TAG_NAME, "td")[0].text for r in rows[1:]]
     assert names == [m["name"] for m in MODEL["actions"]["DescribeInstances"]["inputs"]]
     browser.save_screenshot(str(SHOTS / "action-DescribeInstances.png"))
@@ -217,7 +238,9 @@ def test_data_type_page_renders(browser, base_url: str) -> None:
 
     browser.get(base_url + "reference/types/Placement/")
     assert _h1(browser) == "Placement"
-    rows = browser.find_elements(By.XPATH, "//h2[@id='members']/following::table[1]//tr")
+    rows = browser.find_elements(
+        By.XPATH, "//h2[@id='members']/following::table[1]//tr"
+    )
     names = [r.find_elements(By.TAG_NAME, "td")[0].text for r in rows[1:]]
     assert names == [m["name"] for m in MODEL["shapes"]["Placement"]["members"]]
     browser.save_screenshot(str(SHOTS / "type-Placement.png"))

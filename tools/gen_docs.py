@@ -20,13 +20,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import docgen  # noqa: E402
+import docgen
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     what = parser.add_mutually_exclusive_group(required=True)
-    what.add_argument("--out", type=Path, help="write the generated pages under this folder")
+    what.add_argument(
+        "--out", type=Path, help="write the generated pages under this folder"
+    )
     what.add_argument("--check", type=Path, metavar="SITE", help="check a built site")
     what.add_argument("--list", action="store_true", help="list the generated pages")
     args = parser.parse_args()
@@ -51,7 +53,9 @@ def main() -> int:
             file=sys.stderr,
         )
         return 1
-    print(f"{args.check}: all {len(pages)} generated pages present, from the current model")
+    print(
+        f"{args.check}: all {len(pages)} generated pages present, from the current model"
+    )
     return 0
 
 

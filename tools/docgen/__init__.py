@@ -21,10 +21,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
 
-from build_model import EXAMPLES_OUT, MODEL_OUT  # noqa: E402  (the model's one path)
+from build_model import EXAMPLES_OUT, MODEL_OUT
 
-from . import action_page, index_pages, type_page  # noqa: E402
-from .text import action_path, type_path  # noqa: E402
+from . import action_page, index_pages, type_page
+from .text import action_path, type_path
 
 REFERENCE_INDEX = "reference/index.md"
 TYPES_INDEX = "reference/types/index.md"
@@ -56,7 +56,9 @@ def marker() -> str:
 def _stubs(model: dict) -> dict[str, tuple[str, str]]:
     """Each action's sync and async method stub, from ``tools/gen_stubs.py`` itself, so the
     reference shows the signatures the stubs have."""
-    if str(ROOT / "tools") not in sys.path:  # MkDocs restores sys.path after loading a hook
+    if (
+        str(ROOT / "tools") not in sys.path
+    ):  # MkDocs restores sys.path after loading a hook
         sys.path.insert(0, str(ROOT / "tools"))
     import gen_stubs
 
@@ -124,5 +126,7 @@ def check_site(site: Path) -> list[str]:
             continue
         text = html.read_text(encoding="utf-8")
         if mark not in text:
-            problems.append(f"stale page (not from the current model): {html.relative_to(site)}")
+            problems.append(
+                f"stale page (not from the current model): {html.relative_to(site)}"
+            )
     return problems

@@ -33,9 +33,15 @@ def signature(stub: str, asynchronous: bool) -> str:
 
 def _member_rows(members: list[dict], page: str, inputs: bool) -> list[str]:
     if inputs:
-        rows = ["| Parameter | Type | Required | Description |", "| --- | --- | --- | --- |"]
+        rows = [
+            "| Parameter | Type | Required | Description |",
+            "| --- | --- | --- | --- |",
+        ]
     else:
-        rows = ["| Field | Type | Always present | Description |", "| --- | --- | --- | --- |"]
+        rows = [
+            "| Field | Type | Always present | Description |",
+            "| --- | --- | --- | --- |",
+        ]
     for m in members:
         name = f"`{m['name']}`"
         notes = []
@@ -91,8 +97,10 @@ def _examples(action: dict, examples: list[dict]) -> list[str]:
             out += ['??? example "The answer"', "    ```json"]
             out += ["    " + line for line in body.split("\n")]
             out += ["    ```", ""]
-        src = "the 2017 API reference" if ex.get("source") == "reference" else (
-            "the current published description"
+        src = (
+            "the 2017 API reference"
+            if ex.get("source") == "reference"
+            else ("the current published description")
         )
         out += [f"*From {src}.*", ""]
     return out
@@ -156,8 +164,10 @@ def render(action: dict, stubs: tuple[str, str], ctx: dict) -> str:
     if action.get("deprecated"):
         out += [
             '!!! warning "Deprecated"',
-            f"    The current description gives this action the status "
-            f"`{action.get('status')}`.",
+            (
+                f"    The current description gives this action the status "
+                f"`{action.get('status')}`."
+            ),
             "",
         ]
     if not action["in_reference"]:
@@ -167,8 +177,10 @@ def render(action: dict, stubs: tuple[str, str], ctx: dict) -> str:
     out += ["## Signature", "", "```python"]
     out += [signature(stubs[0], False), "", signature(stubs[1], True), "```", ""]
     out += [
-        f"`types` is `tccvm.types`; the answer is the object inside `Response`, "
-        f"a `dict` typed as `types.{name}Response`.",
+        (
+            f"`types` is `tccvm.types`; the answer is the object inside `Response`, "
+            f"a `dict` typed as `types.{name}Response`."
+        ),
         f'`client.call("{name}", {{...}})` sends the same request without validation.',
         "",
         "## Parameters",
@@ -182,7 +194,9 @@ def render(action: dict, stubs: tuple[str, str], ctx: dict) -> str:
         out += [f"`{param}` names: " + ", ".join(f"`{n}`" for n in names) + ".", ""]
     nested = sorted({m["type"] for m in action["inputs"]} - PRIMITIVES)
     if nested:
-        links = ", ".join(f"[`{t}`]({rel(f'reference/types/{t}.md', page)})" for t in nested)
+        links = ", ".join(
+            f"[`{t}`]({rel(f'reference/types/{t}.md', page)})" for t in nested
+        )
         out += [f"Data types of the parameters: {links}.", ""]
     out += ["## Response", ""]
     out += _member_rows(action["outputs"], page, inputs=False) + [""]
@@ -190,8 +204,10 @@ def render(action: dict, stubs: tuple[str, str], ctx: dict) -> str:
     errors_page = rel("reference/errors.md", page)
     if action["errors"]:
         out += [
-            "Each code is raised as its own class, a subclass of `tccvm.TencentCloudError`, "
-            "also reachable as `client.exceptions.<Name>`.",
+            (
+                "Each code is raised as its own class, a subclass of `tccvm.TencentCloudError`, "
+                "also reachable as `client.exceptions.<Name>`."
+            ),
             "",
             "| Code | Exception class | Description |",
             "| --- | --- | --- |",

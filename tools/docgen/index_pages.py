@@ -20,22 +20,29 @@ def index(model: dict, ctx: dict) -> str:
     meta = model["metadata"]
     out = [ctx["marker"], "# API reference", ""]
     out += [
-        f"Every action of CVM API {meta['api_version']} as the model has it: "
-        f"{len(actions)} actions ({in_ref} of the 2017 API reference, "
-        f"{len(actions) - in_ref} newer ones from the current published description, "
-        f"{ctx['source']}), and their [data types]"
-        f"({rel('reference/types/index.md', page)}). "
-        "Generated from the service model by `tools/gen_docs.py`: each page is what the "
-        "client validates against.",
+        (
+            f"Every action of CVM API {meta['api_version']} as the model has it: "
+            f"{len(actions)} actions ({in_ref} of the 2017 API reference, "
+            f"{len(actions) - in_ref} newer ones from the current published description, "
+            f"{ctx['source']}), and their [data types]"
+            f"({rel('reference/types/index.md', page)}). "
+            "Generated from the service model by `tools/gen_docs.py`: each page is what the "
+            "client validates against."
+        ),
         "",
-        "Each action is a method of `tccvm.Client` and a coroutine of `tccvm.AsyncClient`, "
-        "its name in snake case (`DescribeInstances` -> `describe_instances`). "
-        f"Errors every action may raise: [common errors]({rel('reference/errors.md', page)}).",
+        (
+            "Each action is a method of `tccvm.Client` and a coroutine of `tccvm.AsyncClient`, "
+            "its name in snake case (`DescribeInstances` -> `describe_instances`). "
+            f"Errors every action may raise: [common errors]({rel('reference/errors.md', page)})."
+        ),
         "",
     ]
     for fam, members in families(actions).items():
         out += [f"## {esc(fam)}", ""]
-        out += ["| Action | Method | What it does | Rate limit |", "| --- | --- | --- | --- |"]
+        out += [
+            "| Action | Method | What it does | Rate limit |",
+            "| --- | --- | --- | --- |",
+        ]
         for a in members:
             what = esc(a["summary"])
             tags = []
@@ -57,11 +64,13 @@ def index(model: dict, ctx: dict) -> str:
 def errors(model: dict, ctx: dict) -> str:
     out = [ctx["marker"], "# Common errors", ""]
     out += [
-        "Any action may answer with these codes (authentication, and the errors common to "
-        "the whole API). Each is raised as its own class, named after the code without its "
-        "dots, a subclass of `tccvm.TencentCloudError` (so `except tccvm.TencentCloudError:` "
-        "catches them all), also reachable as `client.exceptions.<Name>`. The codes of one "
-        "action are on its page.",
+        (
+            "Any action may answer with these codes (authentication, and the errors common to "
+            "the whole API). Each is raised as its own class, named after the code without its "
+            "dots, a subclass of `tccvm.TencentCloudError` (so `except tccvm.TencentCloudError:` "
+            "catches them all), also reachable as `client.exceptions.<Name>`. The codes of one "
+            "action are on its page."
+        ),
         "",
         "| Code | Exception class | Description |",
         "| --- | --- | --- |",
@@ -72,9 +81,11 @@ def errors(model: dict, ctx: dict) -> str:
         )
     out += [
         "",
-        "Beside the service's errors: `tccvm.ParamValidationError` (before anything is sent), "
-        "`tccvm.TransportError` (no usable answer), `tccvm.CredentialError`, "
-        "`tccvm.WaiterError`; see [Errors and retries]"
-        f"({rel('guides/errors-and-retries.md', 'reference/errors.md')}).",
+        (
+            "Beside the service's errors: `tccvm.ParamValidationError` (before anything is sent), "
+            "`tccvm.TransportError` (no usable answer), `tccvm.CredentialError`, "
+            "`tccvm.WaiterError`; see [Errors and retries]"
+            f"({rel('guides/errors-and-retries.md', 'reference/errors.md')})."
+        ),
     ]
     return "\n".join(out) + "\n"

@@ -9,15 +9,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import docgen  # noqa: E402
-from mkdocs.structure.files import File  # noqa: E402
+from mkdocs.structure.files import File
+
+import docgen
 
 
 def on_config(config):
     nav = config["nav"]
     if nav is not None and docgen.nav() not in nav:
         at = next(
-            (i for i, item in enumerate(nav) if isinstance(item, dict) and "Changelog" in item),
+            (
+                i
+                for i, item in enumerate(nav)
+                if isinstance(item, dict) and "Changelog" in item
+            ),
             len(nav),
         )
         nav.insert(at, docgen.nav())

@@ -19,9 +19,11 @@ def render(shape: dict, contained_in: list[str], ctx: dict) -> str:
     if not shape.get("in_reference", True):
         out += [
             '!!! note "Not in the 2017 API reference"',
-            "    This data type comes from the current published description of the API "
-            f"({ctx['source']}), which gives its members and their types but no English "
-            "description.",
+            (
+                "    This data type comes from the current published description of the API "
+                f"({ctx['source']}), which gives its members and their types but no English "
+                "description."
+            ),
             "",
         ]
     if shape.get("description"):
@@ -54,9 +56,9 @@ def render(shape: dict, contained_in: list[str], ctx: dict) -> str:
     out.append("")
     if shape.get("used_by"):
         out += ["## Used by", ""]
-        out += [
-            f"- [{a}]({rel(action_path(a), page)})" for a in shape["used_by"]
-        ] + [""]
+        out += [f"- [{a}]({rel(action_path(a), page)})" for a in shape["used_by"]] + [
+            ""
+        ]
     if contained_in:
         out += ["## Contained in", ""]
         out += [f"- [`{t}`]({rel(type_path(t), page)})" for t in contained_in] + [""]
@@ -77,16 +79,24 @@ def index(shapes: dict, ctx: dict) -> str:
     page = "reference/types/index.md"
     out = [ctx["marker"], "# Data types", ""]
     out += [
-        f"The {len(shapes)} data types of the model: dicts in Python, each typed in "
-        "`tccvm.types`. Primitive types: `String`, `Integer`, `Boolean`, `Float`, "
-        "`Timestamp` (a string).",
+        (
+            f"The {len(shapes)} data types of the model: dicts in Python, each typed in "
+            "`tccvm.types`. Primitive types: `String`, `Integer`, `Boolean`, `Float`, "
+            "`Timestamp` (a string)."
+        ),
         "",
         "| Data type | Description | Used by |",
         "| --- | --- | --- |",
     ]
     for name, s in sorted(shapes.items()):
-        desc = esc(s["description"].split("\n", 1)[0]) if s.get("description") else (
-            "*Not in the 2017 reference.*" if not s.get("in_reference", True) else ""
+        desc = (
+            esc(s["description"].split("\n", 1)[0])
+            if s.get("description")
+            else (
+                "*Not in the 2017 reference.*"
+                if not s.get("in_reference", True)
+                else ""
+            )
         )
         n = len(s.get("used_by", []))
         link = f"[`{name}`]({rel(type_path(name), page)})"
