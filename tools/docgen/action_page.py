@@ -172,7 +172,9 @@ def render(action: dict, stubs: tuple[str, str], ctx: dict) -> str:
         ]
     if not action["in_reference"]:
         out += [NOT_IN_REFERENCE.format(source=ctx["source"]), ""]
-    out += [f"**{esc(action['summary'])}.**", "", paragraphs(action["description"]), ""]
+    out += [f"**{esc(action['summary'])}.**", ""]
+    if action["in_reference"]:  # outside it, the model's description is the note above
+        out += [paragraphs(action["description"]), ""]
     out += _facts(action, ctx["waiters"], page) + [""]
     out += ["## Signature", "", "```python"]
     out += [signature(stubs[0], False), "", signature(stubs[1], True), "```", ""]
