@@ -202,6 +202,14 @@ def _h1(driver) -> str:
     return driver.find_element(By.CSS_SELECTOR, "article h1").text.strip("¶ \n")
 
 
+def _first_column(driver, heading_id: str) -> list[str]:
+    """The first cells of the rows of the table after the heading with that id."""
+    from selenium.webdriver.common.by import By
+
+    xpath = f"//h2[@id='{heading_id}']/following::table[1]//tbody/tr/td[1]"
+    return [td.text for td in driver.find_elements(By.XPATH, xpath)]
+
+
 def test_index_renders(browser, base_url: str) -> None:
     from selenium.webdriver.common.by import By
 
@@ -225,23 +233,16 @@ def test_action_page_renders(browser, base_url: str) -> None:
     assert "def describe_instances(" in text
     assert "async def describe_instances(" in text
     assert "tccvm.errors.InvalidInstanceIdMalformed" in text
-    rows = browser.find_elements(
-        By.XPATH, "//h2[@id='parameters']/following::table[1]//tr"
-    )
-    names = [r.find_elements(By.TAG_NAME, "td")[0].text for r in rows[1:]]
+    names = _first_column(browser, "parameters")
     assert names == [m["name"] for m in MODEL["actions"]["DescribeInstances"]["inputs"]]
     browser.save_screenshot(str(SHOTS / "action-DescribeInstances.png"))
 
 
 def test_data_type_page_renders(browser, base_url: str) -> None:
-    from selenium.webdriver.common.by import By
 
     browser.get(base_url + "reference/types/Placement/")
     assert _h1(browser) == "Placement"
-    rows = browser.find_elements(
-        By.XPATH, "//h2[@id='members']/following::table[1]//tr"
-    )
-    names = [r.find_elements(By.TAG_NAME, "td")[0].text for r in rows[1:]]
+    names = _first_column(browser, "members")
     assert names == [m["name"] for m in MODEL["shapes"]["Placement"]["members"]]
     browser.save_screenshot(str(SHOTS / "type-Placement.png"))
 
