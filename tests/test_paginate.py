@@ -288,11 +288,12 @@ def test_async_paginate(emu):
 
 
 def test_docs_name_exactly_the_models_paginated_actions():
-    """The README and the docstring are checked against the model, the one source of truth."""
+    """The pagination guide and the docstring are checked against the model, the one source
+    of truth."""
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    section = readme.split("## Pagination", 1)[1].split("\n## ", 1)[0]
+    guide = Path(__file__).resolve().parent.parent / "docs" / "guides" / "pagination.md"
+    section = guide.read_text().split("# Pagination\n", 1)[1]
     para = section.strip().split("\n\n", 1)[0]
     named = set(re.findall(r"`(Describe\w+)`", para))
     assert named == set(paginated_actions())

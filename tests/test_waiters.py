@@ -252,13 +252,13 @@ def test_progress_in_an_interactive_session(emu):
     assert "waiting for instance_running" in p.stderr
 
 
-def test_readme_waiter_table_matches_the_model():
+def test_guide_waiter_table_matches_the_model():
     from pathlib import Path
 
     from tccvm._paginate import service_model
 
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    section = readme.split("## Waiters", 1)[1].split("\n## ", 1)[0]
+    guide = Path(__file__).resolve().parent.parent / "docs" / "guides" / "waiters.md"
+    section = guide.read_text().split("# Waiters\n", 1)[1]
     rows = {
         cells[0].strip("` "): cells
         for cells in (
