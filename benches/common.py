@@ -105,7 +105,7 @@ class EmulatorProcess:
 # ---------------------------------------------------------------------------------------------
 
 
-def tccvm_client(emu: EmulatorProcess, cls: Any = None) -> Any:
+def tccvm_client(emu: EmulatorProcess, cls: Any = None, **options: Any) -> Any:
     import tccvm
 
     cls = cls or tccvm.Client
@@ -115,6 +115,7 @@ def tccvm_client(emu: EmulatorProcess, cls: Any = None) -> Any:
         region=REGION,
         endpoint=emu.endpoint,
         verify=getattr(emu, "ca_bundle", "") or True,
+        **options,
     )
 
 

@@ -22,8 +22,10 @@ from common import (
 
 
 def bench_fanout(emu: EmulatorProcess, smoke: bool) -> dict[str, Any]:
-    """N calls with 50 ms injected latency: AsyncClient + gather (256 in flight) vs the vendor's
-    async client (same cap) and its sync client in a 32-thread pool; once with
+    """N calls with 50 ms injected latency: AsyncClient + gather (256 in flight, and
+    `max_connections=256` so that all of them can be on the wire: the default cap of 100 would
+    make the ideal unreachable) vs the vendor's async client (same semaphore; its httpx pool
+    keeps httpx's default cap of 100) and its sync client in a 32-thread pool; once with
     DescribeInstances(Limit=20) answers (~20 KB, CPU-heavy to decode) and once with Limit=1
     (~1 KB: the concurrency machinery itself)."""
     return {f"limit_{k}": _fanout(emu, smoke, k) for k in (20, 1)}
@@ -41,7 +43,7 @@ def _fanout(emu: EmulatorProcess, smoke: bool, limit: int) -> dict[str, Any]:
     out["ideal_s"] = max(ideal, latency)
 
     async def run_tccvm(k: int) -> float:
-        ac = tccvm_client(emu, tccvm.AsyncClient)
+        ac = tccvm_client(emu, tccvm.AsyncClient, max_connections=cap)
         await gather_capped(
             min(k, cap), cap, lambda: ac.describe_instances(Limit=limit)
         )
