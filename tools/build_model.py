@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 # The outputs: the one place that says where the model lives (tools/gen_stubs.py and the tests
 # read MODEL_OUT from here; the Rust core embeds both files). The parts are in tools/model/.
+from freshness import write_or_check
 from model import (
     CORRECTIONS,
     EXAMPLES_OUT,
@@ -83,21 +84,9 @@ def main() -> int:
         print(f"build_model: {e}", file=sys.stderr)
         return 1
     outputs = {MODEL_OUT: dump(model), EXAMPLES_OUT: dump(examples)}
-    if args.check:
-        stale = [
-            str(p.relative_to(ROOT))
-            for p, text in outputs.items()
-            if not p.exists() or p.read_text(encoding="utf-8") != text
-        ]
-        if stale:
-            print(
-                "build_model: stale, run tools/build_model.py: " + ", ".join(stale),
-                file=sys.stderr,
-            )
-            return 1
-        return 0
-    for p, text in outputs.items():
-        p.write_text(text, encoding="utf-8")
+    rc = write_or_check("build_model", outputs, args.check)
+    if rc or args.check:
+        return rc
     n_ex = sum(len(v) for v in examples.values())
     print(
         f"{len(model['actions'])} actions, {len(model['shapes'])} types, {n_ex} examples -> "

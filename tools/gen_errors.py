@@ -37,6 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 from build_model import MODEL_OUT as MODEL
+from freshness import write_or_check
 from gen_stubs import ruff_command, ruff_format
 
 OUT_PY = ROOT / "python" / "tccvm" / "_error_codes.py"
@@ -193,21 +194,9 @@ def main() -> int:
         OUT_PY: ruff_format(py, str(OUT_PY.relative_to(ROOT)), ruff),
         OUT_PYI: ruff_format(pyi, str(OUT_PYI.relative_to(ROOT)), ruff),
     }
-    if args.check:
-        stale = [
-            str(p.relative_to(ROOT))
-            for p, text in outputs.items()
-            if not p.exists() or p.read_text(encoding="utf-8") != text
-        ]
-        if stale:
-            print(
-                "gen_errors: stale, run tools/gen_errors.py: " + ", ".join(stale),
-                file=sys.stderr,
-            )
-            return 1
-        return 0
-    for p, text in outputs.items():
-        p.write_text(text, encoding="utf-8")
+    rc = write_or_check("gen_errors", outputs, args.check)
+    if rc or args.check:
+        return rc
     print(f"{len(documented_codes(model))} error classes -> {OUT_PY.relative_to(ROOT)}")
     return 0
 

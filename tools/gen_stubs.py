@@ -49,6 +49,7 @@ import stub_overloads
 
 # The one place the model's path is defined.
 from build_model import MODEL_OUT as MODEL
+from freshness import write_or_check
 from stub_templates import (
     CLIENT_ASYNC,
     CLIENT_BASE,
@@ -527,21 +528,9 @@ def main() -> int:
         p: ruff_format(text, str(p.relative_to(ROOT)), ruff)
         for p, text in outputs.items()
     }
-    if args.check:
-        stale = [
-            str(p.relative_to(ROOT))
-            for p, text in outputs.items()
-            if not p.exists() or p.read_text(encoding="utf-8") != text
-        ]
-        if stale:
-            print(
-                "gen_stubs: stale, run tools/gen_stubs.py: " + ", ".join(stale),
-                file=sys.stderr,
-            )
-            return 1
-        return 0
-    for p, text in outputs.items():
-        p.write_text(text, encoding="utf-8")
+    rc = write_or_check("gen_stubs", outputs, args.check)
+    if rc or args.check:
+        return rc
     print(
         f"{len(model['shapes'])} types, {len(model['actions'])} responses, "
         f"{2 * len(model['actions'])} methods -> {OUT_TYPES.relative_to(ROOT)}, "
