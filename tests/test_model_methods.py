@@ -166,7 +166,11 @@ def test_help_shows_signature_and_doc():
 
     text = pydoc.render_doc(Recorder.run_instances, renderer=pydoc.plaintext)
     # Annotations as written, not quoted (tccvm._methods._Hint).
-    assert "run_instances(self, *, InstanceChargeType: str | None = None," in text
+    # One parameter a line (the signature is longer than a line), on every version.
+    assert (
+        "run_instances(\n    self,\n    *,\n    InstanceChargeType: str | None = None,\n"
+        in text
+    )
     assert "Placement: Placement | None = None" in text
     assert "ClientToken" in text and "Rate limit: 10 requests per second." in text
 

@@ -115,6 +115,102 @@ def _resolvable(template: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
+class _PydocLayout:
+    """Between a method and its template (``method.__wrapped__``) before Python 3.13, so that
+    ``help()`` shows a long signature one parameter a line, as pydoc itself does from 3.13 on.
+
+    ``inspect.signature`` follows ``__wrapped__`` until it finds an object with a
+    ``__signature__``. Asked by pydoc, this object has one: the template's own signature, whose
+    ``str()`` puts each parameter on a line of its own when the signature does not fit the line
+    (3.13's ``Signature.format(max_width=80 - len(name))``). Asked by anyone else (IPython,
+    jedi, ``eval_str=True``, ``typing.get_type_hints``), it has none, and they read the template
+    exactly as before: nothing but pydoc's text changes, and nothing is built at import.
+    """
+
+    __slots__ = ("__wrapped__", "_width")
+
+    def __init__(self, template: Callable[..., Any]) -> None:
+        self.__wrapped__ = template
+        self._width = 80 - len(template.__name__)
+
+    @property
+    def __signature__(self) -> Any:
+        if not _asked_by_pydoc():
+            raise AttributeError("__signature__")
+        import inspect
+
+        sig = inspect.signature(self.__wrapped__)
+        return _wrapping_signature_class()(
+            list(sig.parameters.values()),
+            return_annotation=sig.return_annotation,
+            width=self._width,
+        )
+
+
+def _asked_by_pydoc() -> bool:
+    """Whether ``pydoc`` (``help()``) is among the few callers above ``inspect.signature``."""
+    f = _sys._getframe(2)
+    for _ in range(12):
+        if f is None:
+            return False
+        if f.f_globals.get("__name__") == "pydoc":
+            return True
+        f = f.f_back
+    return False
+
+
+_WRAPPING: list[type] = []
+
+
+def _wrapping_signature_class() -> type:
+    """An ``inspect.Signature`` whose ``str()`` wraps as 3.13's ``format(max_width=...)``
+    (made on first use: ``import tccvm`` does not import ``inspect``)."""
+    if _WRAPPING:
+        return _WRAPPING[0]
+    import inspect
+
+    class WrappingSignature(inspect.Signature):
+        __slots__ = ("_width",)
+
+        def __init__(self, *args: Any, width: int = 80, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._width = width
+
+        def replace(self, **kwargs: Any) -> Any:  # keeps the width (bound methods)
+            new = super().replace(**kwargs)
+            new._width = self._width
+            return new
+
+        def __str__(self) -> str:
+            P = inspect.Parameter
+            parts: list[str] = []
+            pos_only = False
+            kw_marker = True
+            for p in self.parameters.values():
+                if p.kind == P.POSITIONAL_ONLY:
+                    pos_only = True
+                elif pos_only:
+                    parts.append("/")
+                    pos_only = False
+                if p.kind == P.VAR_POSITIONAL:
+                    kw_marker = False
+                elif p.kind == P.KEYWORD_ONLY and kw_marker:
+                    parts.append("*")
+                    kw_marker = False
+                parts.append(str(p))
+            if pos_only:
+                parts.append("/")
+            text = "({})".format(", ".join(parts))
+            if len(text) > self._width:
+                text = "(\n    {}\n)".format(",\n    ".join(parts))
+            if self.return_annotation is not inspect.Signature.empty:
+                text += " -> " + inspect.formatannotation(self.return_annotation)
+            return text
+
+    _WRAPPING.append(WrappingSignature)
+    return WrappingSignature
+
+
 def _warn_deprecated(action: str, names: tuple[str, ...], params: dict) -> None:
     """A DeprecationWarning for each deprecated parameter given (the call goes on: the service
     still accepts them), pointing at the caller's line."""
@@ -167,8 +263,11 @@ def _make(
 
     method.__name__ = template.__name__
     method.__doc__ = template.__doc__
-    # inspect.signature() (and so help(), IDEs, Jupyter) follows __wrapped__ to the template.
-    method.__wrapped__ = template  # type: ignore[attr-defined]
+    # inspect.signature() (and so help(), IDEs, Jupyter) follows __wrapped__ to the template;
+    # before 3.13 through a _PydocLayout, which lays out help()'s signature one parameter a line.
+    method.__wrapped__ = (  # type: ignore[attr-defined]
+        _PydocLayout(template) if _sys.version_info < (3, 13) else template
+    )
     # typing.get_type_hints(method) evaluates these in the globals of __wrapped__ (above).
     # Python 3.9 cannot evaluate ``X | None``: there the method keeps no annotations.
     method.__annotations__ = (
