@@ -7,7 +7,6 @@ Imported by the first client, not by ``import tccvm``.
 
 from __future__ import annotations
 
-import math
 import os
 
 #: Proxy URL schemes the client can use (``socks5h``/``socks4a``: the proxy resolves names).
@@ -60,7 +59,8 @@ def seconds(name: str, v: object) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         raise TypeError(f"{name} must be a number of seconds, not {_type_name(v)}")
     f = float(v)
-    if not (math.isfinite(f) and 0 < f < MAX_SECONDS):
+    # NaN and infinities fail the comparison (so `math`, an extension module, is not needed).
+    if not 0 < f < MAX_SECONDS:
         raise ValueError(f"{name} must be a positive number of seconds, not {v!r}")
     return f
 
