@@ -22,6 +22,7 @@ pub mod model_view;
 pub mod netem;
 pub mod params;
 pub mod poll;
+pub mod precise_sleep;
 pub mod server;
 pub mod state;
 pub mod tls;

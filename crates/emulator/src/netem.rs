@@ -6,16 +6,15 @@
 
 use bytes::Bytes;
 use std::time::Duration;
+use std::time::Instant;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, DuplexStream};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
-use tokio::time::Instant;
 
 /// Chunks in flight per direction before the sender waits (a bound on what one connection can
 /// make the emulator hold).
 const IN_FLIGHT: usize = 256;
 const CHUNK: usize = 64 * 1024;
-const TIMER_SLACK: Duration = Duration::from_micros(500);
 
 /// The stream the server reads and writes in place of `stream`, and the future that carries
 /// bytes between the two with the delays (run it alongside the connection: it ends when both
@@ -63,9 +62,8 @@ where
     };
     let write = async move {
         while let Some((at, chunk)) = rx.recv().await {
-            // tokio's timer fires on the first millisecond tick at or after its deadline, so
-            // half a millisecond late on average: aim that much early.
-            tokio::time::sleep_until(at.checked_sub(TIMER_SLACK).unwrap_or(at)).await;
+            // Not tokio's timer: its millisecond ticks made each chunk up to ~2 ms late.
+            crate::precise_sleep::sleep_until(at).await;
             match chunk {
                 Some(b) => {
                     if to.write_all(&b).await.is_err() {
