@@ -264,16 +264,20 @@ def test_a_ca_bundle_replaces_the_platforms_trust_store(emu, other_ca, tmp_path)
 def test_a_processs_first_https_call_costs_little_cpu(emu):
     """The crypto library's one-time set-up is cheap: aws-lc is built without CPU jitter
     entropy (``.cargo/config.toml``), which cost ~55 ms of CPU in every process's first TLS
-    handshake; its generator is seeded from the operating system alone."""
+    handshake; its generator is seeded from the operating system alone. Measured as the CPU
+    the process's first HTTPS call costs beyond a second client's first call (a full handshake
+    too, without the one-time part), so that the build's speed cancels out."""
     code = (
         "import sys, time, tccvm\n"
-        "c = tccvm.Client(secret_id=sys.argv[1], secret_key=sys.argv[2],"
+        "def first_call():\n"
+        "    c = tccvm.Client(secret_id=sys.argv[1], secret_key=sys.argv[2],"
         " region='ap-guangzhou', endpoint=sys.argv[3], verify=sys.argv[4])\n"
-        "t = time.process_time()\n"
-        "c.describe_regions()\n"
-        "print(time.process_time() - t)\n"
+        "    t = time.process_time()\n"
+        "    c.describe_regions()\n"
+        "    return time.process_time() - t\n"
+        "print(first_call(), first_call())\n"
     )
-    spent = []
+    extra = []
     for _ in range(3):
         r = subprocess.run(
             [
@@ -291,10 +295,11 @@ def test_a_processs_first_https_call_costs_little_cpu(emu):
             check=False,
         )
         assert r.returncode == 0, r.stderr[-2000:]
-        spent.append(float(r.stdout.strip()))
-    # Process CPU (every thread) of the first call: handshake, signing, decoding. Seen: ~5 ms
-    # in a release build; with jitter entropy it was above 55 ms.
-    assert min(spent) < 0.03, spent
+        first, second = map(float, r.stdout.split())
+        extra.append(first - second)
+    # Process CPU (every thread). Seen: ~1-3 ms more in a release build; with jitter entropy
+    # the first call cost ~55 ms more than the second.
+    assert min(extra) < 0.02, extra
 
 
 def test_simulated_round_trips_are_precise():
