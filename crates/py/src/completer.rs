@@ -135,14 +135,8 @@ impl Completer {
             if let Err(e) = again {
                 // No running loop to come back on: deliver the rest now rather than lose them.
                 e.write_unraisable(py, Some(slf.as_any()));
-                loop {
-                    let (batch, more) = this.shared.take(usize::MAX);
-                    for done in batch {
-                        deliver(py, done);
-                    }
-                    if !more {
-                        break;
-                    }
+                for done in this.shared.take(usize::MAX).0 {
+                    deliver(py, done);
                 }
             }
         }
