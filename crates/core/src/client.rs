@@ -201,30 +201,14 @@ impl Client {
             endpoint,
             url,
             credentials: self.credentials.clone(),
-            http: if own_pools {
-                Arc::new(PerProcess::new())
-            } else {
-                self.http.clone()
-            },
-            slots: if own_pools {
-                Arc::new(PerProcess::new())
-            } else {
-                self.slots.clone()
-            },
+            http: own_or_shared(own_pools, &self.http),
+            slots: own_or_shared(own_pools, &self.slots),
             idle_hint: self.idle_hint.clone(),
             pool_generation: self.pool_generation.clone(),
             races: self.races.clone(),
             no_reuse: self.no_reuse.clone(),
-            http1_server: if own_pools {
-                Arc::default()
-            } else {
-                self.http1_server.clone()
-            },
-            lanes: if own_pools {
-                Arc::new(PerProcess::new())
-            } else {
-                self.lanes.clone()
-            },
+            http1_server: own_or_shared(own_pools, &self.http1_server),
+            lanes: own_or_shared(own_pools, &self.lanes),
             clock_offset: self.clock_offset.clone(),
             stats: self.stats.clone(),
             config,
@@ -529,6 +513,16 @@ async fn finish(o: Observed) -> Result<(), Error> {
         Ok(None) => Ok(()),
         Ok(Some(f)) => f.await.map_err(|Interrupt| Error::Interrupted),
         Err(Interrupt) => Err(Error::Interrupted),
+    }
+}
+
+/// For `with_options`: a new, empty one when the client gets pools of its own (another
+/// `connect_timeout`), else the original's, shared.
+fn own_or_shared<T: Default>(own: bool, shared: &Arc<T>) -> Arc<T> {
+    if own {
+        Arc::default()
+    } else {
+        shared.clone()
     }
 }
 
