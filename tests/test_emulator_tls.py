@@ -221,6 +221,25 @@ def test_rtt_is_checked():
             Emulator(rtt=bad)
 
 
+def _run_script(code: str, emu, *args: str, env: dict[str, str] | None = None) -> str:
+    """Run ``code`` in a fresh interpreter with ``sys.argv[1:]`` = the emulator's secret id,
+    secret key and endpoint, then ``args``; its stdout, stripped (it must exit 0)."""
+    argv = [
+        sys.executable,
+        "-c",
+        code,
+        emu.secret_id,
+        emu.secret_key,
+        emu.endpoint,
+        *args,
+    ]
+    r = subprocess.run(
+        argv, capture_output=True, text=True, env=env, timeout=60, check=False
+    )
+    assert r.returncode == 0, r.stderr[-2000:]
+    return r.stdout.strip()
+
+
 def test_a_ca_bundle_replaces_the_platforms_trust_store(emu, other_ca, tmp_path):
     """``verify=<path>`` trusts that bundle only, as in requests, httpx and ``curl --cacert``:
     with the platform's store trusting the emulator (``SSL_CERT_FILE``, which the platform
@@ -241,24 +260,7 @@ def test_a_ca_bundle_replaces_the_platforms_trust_store(emu, other_ca, tmp_path)
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("SSL_CERT")}
     env["SSL_CERT_FILE"] = emu.ca_bundle
-    r = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            code,
-            emu.secret_id,
-            emu.secret_key,
-            emu.endpoint,
-            str(wrong),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
-    assert r.returncode == 0, r.stderr[-2000:]
-    assert r.stdout.strip() == "refused", r.stdout
+    assert _run_script(code, emu, str(wrong), env=env) == "refused"
 
 
 def test_a_processs_first_https_call_costs_little_cpu(emu):
@@ -279,23 +281,7 @@ def test_a_processs_first_https_call_costs_little_cpu(emu):
     )
     extra = []
     for _ in range(3):
-        r = subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                code,
-                emu.secret_id,
-                emu.secret_key,
-                emu.endpoint,
-                emu.ca_bundle,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        assert r.returncode == 0, r.stderr[-2000:]
-        first, second = map(float, r.stdout.split())
+        first, second = map(float, _run_script(code, emu, emu.ca_bundle).split())
         extra.append(first - second)
     # Process CPU (every thread). Seen: ~1-3 ms more in a release build; with jitter entropy
     # the first call cost ~55 ms more than the second.
