@@ -222,6 +222,12 @@ def best_per_call_interleaved(
     return best
 
 
+def stat_cpu(path: str) -> float:
+    """CPU seconds (user + system) in a ``/proc/.../stat`` file: a process's or a thread's."""
+    fields = Path(path).read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def gather_capped(n: int, cap: int, fn: Callable[[], Any]) -> None:
     sem = asyncio.Semaphore(cap)
 

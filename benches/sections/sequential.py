@@ -14,6 +14,7 @@ from common import (
     EmulatorProcess,
     have_vendor,
     log,
+    stat_cpu,
     tccvm_client,
     vendor_client,
     vendor_request,
@@ -27,8 +28,7 @@ def _cpu_self() -> float:
 
 def _cpu_of(pid: int) -> float:
     try:
-        f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+        return stat_cpu(f"/proc/{pid}/stat")
     except (OSError, IndexError, ValueError):
         return float("nan")
 
